@@ -1,0 +1,562 @@
+// The front door's epoll thread: accept -> destination -> (opaque port ? connect : peek-sniff) ->
+// hand HTTP to TypeScript or splice the rest, with detect/connect/idle deadlines on one timer heap.
+// Everything here runs on the one thread except the public entry points, which post commands.
+#include "frontdoor/frontdoor.h"
+
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <queue>
+#include <unordered_map>
+
+#include "sniff/sniff.h"
+#include "splice/splice.h"
+
+namespace meshlet::frontdoor {
+namespace {
+
+int64_t NowMs() noexcept {
+  timespec ts;
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+// epoll user data: an id and what it names, so an event for a connection closed earlier in the same
+// batch finds nothing instead of a dangling pointer.
+enum class Tag : uint64_t { kWake = 0, kListener = 1, kClient = 2, kUpstream = 3 };
+uint64_t Key(Tag tag, uint64_t id) noexcept { return (id << 2) | static_cast<uint64_t>(tag); }
+
+constexpr uint32_t kDuplexEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+constexpr int kAcceptPauseMs = 100;  // after EMFILE/ENFILE: let fds free up instead of spinning
+
+void SetNoDelay(int fd) noexcept {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+void ResetOnClose(int fd) noexcept {
+  linger hard{1, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+}
+
+}  // namespace
+
+struct FrontDoor::Impl {
+  enum class State : uint8_t { kDetecting, kConnecting, kSplicing };
+
+  struct Listener {
+    ListenerSpec spec;
+    int fd = -1;
+  };
+
+  struct Conn {
+    uint64_t id = 0;
+    uint32_t listener_id = 0;
+    uint8_t direction = 0;
+    uint32_t idle_timeout_ms = 0;
+    uint32_t connect_timeout_ms = 1000;
+    uint32_t handoff_mask = 0;
+    State state = State::kDetecting;
+    uint8_t protocol = kProtocolOpaque;
+    int client_fd = -1;
+    int upstream_fd = -1;
+    bool client_registered = false;
+    bool client_rdhup = false;
+    Endpoint client;
+    Endpoint target;
+    bool target_is_original = false;
+    int64_t opened_ms = 0;
+    int64_t deadline_ms = 0;
+    int64_t last_activity_ms = 0;
+    uint32_t timer_generation = 0;
+    splice::Flow to_target;
+    splice::Flow to_client;
+    TransportCell* src_cell = nullptr;
+    TransportCell* dst_cell = nullptr;
+  };
+
+  struct Timer {
+    int64_t deadline_ms;
+    uint64_t conn_id;  // 0: a paused listener to resume (listener id in `generation`)
+    uint32_t generation;
+    bool operator>(const Timer& other) const { return deadline_ms > other.deadline_ms; }
+  };
+
+  FrontDoor& owner;
+  int epoll_fd = -1;
+  int wake_fd = -1;
+  std::thread thread;
+  std::atomic<bool> running{false};
+
+  std::mutex command_mutex;
+  std::vector<std::function<void()>> commands;
+
+  // Thread-owned state below.
+  std::unordered_map<uint32_t, Listener> listeners;
+  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns;
+  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers;
+  std::bitset<65536> opaque_ports;
+  uint64_t next_conn_id = 1;
+  uint8_t peek_buffer[sniff::kMaxPeekBytes];
+
+  explicit Impl(FrontDoor& o) : owner(o) {}
+
+  // === Commands from other threads ===
+
+  void Post(std::function<void()> command) {
+    {
+      std::lock_guard<std::mutex> lock(command_mutex);
+      commands.push_back(std::move(command));
+    }
+    uint64_t one = 1;
+    ssize_t ignored = ::write(wake_fd, &one, sizeof one);
+    (void)ignored;
+  }
+
+  void RunCommands() {
+    uint64_t count;
+    ssize_t ignored = ::read(wake_fd, &count, sizeof count);
+    (void)ignored;
+    std::vector<std::function<void()>> batch;
+    {
+      std::lock_guard<std::mutex> lock(command_mutex);
+      batch.swap(commands);
+    }
+    for (auto& command : batch) command();
+  }
+
+  // === Event loop ===
+
+  void Loop() {
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGPIPE);  // splice into a closed socket must fail with EPIPE, not kill the process
+    pthread_sigmask(SIG_BLOCK, &block, nullptr);
+
+    epoll_event events[256];
+    while (running.load(std::memory_order_relaxed)) {
+      int n = ::epoll_wait(epoll_fd, events, 256, NextTimeoutMs());
+      for (int i = 0; i < n; i++) Dispatch(events[i].data.u64, events[i].events);
+      RunTimers(NowMs());
+    }
+    for (auto& [id, conn] : conns) CloseFds(*conn, false);
+    conns.clear();
+    for (auto& [id, listener] : listeners) {
+      if (listener.fd >= 0) ::close(listener.fd);
+    }
+  }
+
+  void Dispatch(uint64_t key, uint32_t events) {
+    auto tag = static_cast<Tag>(key & 3);
+    uint64_t id = key >> 2;
+    if (tag == Tag::kWake) return RunCommands();
+    if (tag == Tag::kListener) return Accept(static_cast<uint32_t>(id));
+    auto it = conns.find(id);
+    if (it == conns.end()) return;  // closed earlier in this batch
+    Conn& conn = *it->second;
+    if (tag == Tag::kClient && (events & (EPOLLRDHUP | EPOLLHUP))) conn.client_rdhup = true;
+    switch (conn.state) {
+      case State::kDetecting:
+        if (tag == Tag::kClient) Detect(conn);
+        break;
+      case State::kConnecting:
+        if (tag == Tag::kUpstream) FinishConnect(conn);
+        break;
+      case State::kSplicing:
+        Pump(conn);
+        break;
+    }
+  }
+
+  // === Accept and destination ===
+
+  void Accept(uint32_t listener_id) {
+    auto it = listeners.find(listener_id);
+    if (it == listeners.end() || it->second.fd < 0) return;
+    Listener& listener = it->second;
+    for (;;) {
+      Endpoint client;
+      client.length = sizeof client.storage;
+      int fd = ::accept4(listener.fd, client.sa(), &client.length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED) continue;
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) PauseAccept(listener);
+        return;  // EAGAIN, or paused
+      }
+      OnAccepted(listener.spec, fd, client);
+    }
+  }
+
+  void PauseAccept(Listener& listener) {
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, listener.fd, nullptr);
+    timers.push(Timer{NowMs() + kAcceptPauseMs, 0, listener.spec.id});
+  }
+
+  void ResumeAccept(uint32_t listener_id) {
+    auto it = listeners.find(listener_id);
+    if (it == listeners.end() || it->second.fd < 0) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = Key(Tag::kListener, listener_id);
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, it->second.fd, &ev);
+  }
+
+  void OnAccepted(const ListenerSpec& spec, int fd, const Endpoint& client) {
+    SetNoDelay(fd);
+    Endpoint local = Endpoint::Local(fd);
+    Endpoint original = Endpoint::OriginalDestination(fd, local.family());
+    bool redirected = original.valid() && !(original == local);
+
+    auto conn = std::make_unique<Conn>();
+    conn->id = next_conn_id++;
+    conn->listener_id = spec.id;
+    conn->direction = spec.direction;
+    conn->idle_timeout_ms = spec.idle_timeout_ms;
+    conn->connect_timeout_ms = spec.connect_timeout_ms;
+    conn->handoff_mask = spec.handoff_mask;
+    conn->client_fd = fd;
+    conn->client = client;
+    conn->target = redirected ? original : spec.target;
+    conn->target_is_original = redirected;
+    conn->opened_ms = NowMs();
+    conn->src_cell = owner.stats_.Cell(spec.direction, Peer::kSrc, conn->target);
+    conn->src_cell->open_total.fetch_add(1, std::memory_order_relaxed);
+    conn->src_cell->open_now.fetch_add(1, std::memory_order_relaxed);
+    owner.open_connections_.fetch_add(1, std::memory_order_relaxed);
+    Conn& c = *conn;
+    conns.emplace(c.id, std::move(conn));
+
+    // Without a target (outbound with no original destination, or a DNS target not resolved yet)
+    // only a handed-off protocol can proceed: HTTP names its destination in the request.
+    if (c.target.valid() && c.target == local) return Close(c, ELOOP, false);  // would dial ourselves
+    if (c.target.valid() && opaque_ports.test(c.target.port())) {
+      c.protocol = kProtocolOpaque;
+      return StartConnect(c);
+    }
+    c.state = State::kDetecting;
+    if (!Register(c, c.client_fd, Tag::kClient, EPOLLIN | EPOLLRDHUP | EPOLLET)) return;
+    c.client_registered = true;
+    Arm(c, c.opened_ms + spec.detect_timeout_ms);
+  }
+
+  // === Detection ===
+
+  // Peeks (bytes stay in the kernel for whoever handles the connection next) and sniffs. With
+  // edge-triggered epoll a new segment raises a new event, so NeedMore simply waits for it.
+  void Detect(Conn& c) {
+    ssize_t n = ::recv(c.client_fd, peek_buffer, sizeof peek_buffer, MSG_PEEK);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      return Close(c, errno, false);
+    }
+    if (n == 0) return Close(c, 0, false);  // closed before saying anything
+    sniff::Result result = sniff::Sniff(peek_buffer, static_cast<size_t>(n));
+    if (result.verdict == sniff::Verdict::NeedMore) {
+      // A peer that half-closed or filled the budget will not complete a request line: forward as TCP.
+      if (!c.client_rdhup && static_cast<size_t>(n) < sizeof peek_buffer) return;
+      result.verdict = sniff::Verdict::NotHttp;
+    }
+    c.protocol = static_cast<uint8_t>(result.verdict);
+    if (c.handoff_mask & (1u << c.protocol)) {
+      return HandOff(c, std::string(result.sni, result.sni_len));
+    }
+    StartConnect(c);
+  }
+
+  void HandOff(Conn& c, std::string sni) {
+    ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.client_fd, nullptr);
+    Handoff handoff{c.client_fd, c.listener_id, c.protocol, std::move(sni), c.client, c.target,
+                    c.target_is_original};
+    c.src_cell->open_now.fetch_sub(1, std::memory_order_relaxed);
+    owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
+    conns.erase(c.id);  // the fd is TypeScript's now: forget it without closing
+    bool first;
+    {
+      std::lock_guard<std::mutex> lock(owner.handoff_mutex_);
+      first = owner.handoffs_.empty();
+      owner.handoffs_.push_back(std::move(handoff));
+    }
+    if (first) owner.wake_();
+  }
+
+  // === Connect ===
+
+  void StartConnect(Conn& c) {
+    c.state = State::kConnecting;
+    if (!c.target.valid()) return Close(c, EDESTADDRREQ, false);
+    c.upstream_fd = ::socket(c.target.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (c.upstream_fd < 0) return Close(c, errno, false);
+    SetNoDelay(c.upstream_fd);
+    int rc = ::connect(c.upstream_fd, c.target.sa(), c.target.length);
+    if (rc != 0 && errno != EINPROGRESS) return Close(c, errno, false);
+    if (!Register(c, c.upstream_fd, Tag::kUpstream, kDuplexEvents)) return;
+    if (rc == 0) return OnConnected(c);
+    Arm(c, NowMs() + c.connect_timeout_ms);
+  }
+
+  void FinishConnect(Conn& c) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(c.upstream_fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err == EINPROGRESS || err == EALREADY) return;
+    if (err != 0) return Close(c, err, false);
+    OnConnected(c);
+  }
+
+  void OnConnected(Conn& c) {
+    c.dst_cell = owner.stats_.Cell(c.direction, Peer::kDst, c.target);
+    c.dst_cell->open_total.fetch_add(1, std::memory_order_relaxed);
+    c.dst_cell->open_now.fetch_add(1, std::memory_order_relaxed);
+    int err = c.to_target.pipe.Open(splice::kDefaultPipeBytes);
+    if (err == 0) err = c.to_client.pipe.Open(splice::kDefaultPipeBytes);
+    if (err != 0) return Close(c, err, false);
+    c.to_target.source_fd = c.client_fd;
+    c.to_target.sink_fd = c.upstream_fd;
+    c.to_client.source_fd = c.upstream_fd;
+    c.to_client.sink_fd = c.client_fd;
+    if (c.client_registered) {
+      epoll_event ev{};
+      ev.events = kDuplexEvents;
+      ev.data.u64 = Key(Tag::kClient, c.id);
+      ::epoll_ctl(epoll_fd, EPOLL_CTL_MOD, c.client_fd, &ev);
+    } else if (!Register(c, c.client_fd, Tag::kClient, kDuplexEvents)) {
+      return;
+    }
+    c.client_registered = true;
+    c.state = State::kSplicing;
+    c.last_activity_ms = NowMs();
+    if (c.idle_timeout_ms > 0) {
+      Arm(c, c.last_activity_ms + c.idle_timeout_ms);
+    } else {
+      c.timer_generation++;  // disarm the connect deadline
+    }
+    Pump(c);
+  }
+
+  // === Splice ===
+
+  void Pump(Conn& c) {
+    uint64_t read_to_target = c.to_target.bytes_read, wrote_to_target = c.to_target.bytes_written;
+    uint64_t read_to_client = c.to_client.bytes_read, wrote_to_client = c.to_client.bytes_written;
+    splice::Status up = splice::Pump(c.to_target);
+    splice::Status down = up == splice::Status::kFailed ? up : splice::Pump(c.to_client);
+
+    uint64_t d_read_client = c.to_target.bytes_read - read_to_target;
+    uint64_t d_write_target = c.to_target.bytes_written - wrote_to_target;
+    uint64_t d_read_target = c.to_client.bytes_read - read_to_client;
+    uint64_t d_write_client = c.to_client.bytes_written - wrote_to_client;
+    if (d_read_client | d_write_target | d_read_target | d_write_client) {
+      c.last_activity_ms = NowMs();
+      c.src_cell->read_bytes.fetch_add(d_read_client, std::memory_order_relaxed);
+      c.src_cell->write_bytes.fetch_add(d_write_client, std::memory_order_relaxed);
+      c.dst_cell->read_bytes.fetch_add(d_read_target, std::memory_order_relaxed);
+      c.dst_cell->write_bytes.fetch_add(d_write_target, std::memory_order_relaxed);
+    }
+
+    if (up == splice::Status::kFailed || down == splice::Status::kFailed) {
+      const splice::Flow& failed = up == splice::Status::kFailed ? c.to_target : c.to_client;
+      // A reset (or a write into a reset peer) on one side is passed on as a reset to the other.
+      return Close(c, failed.error_errno, true);
+    }
+    if (up == splice::Status::kFinished && down == splice::Status::kFinished) Close(c, 0, false);
+  }
+
+  // === Timers ===
+
+  void Arm(Conn& c, int64_t deadline_ms) {
+    c.deadline_ms = deadline_ms;
+    timers.push(Timer{deadline_ms, c.id, ++c.timer_generation});
+  }
+
+  int NextTimeoutMs() {
+    if (timers.empty()) return -1;
+    int64_t wait = timers.top().deadline_ms - NowMs();
+    return wait < 0 ? 0 : static_cast<int>(wait > 60000 ? 60000 : wait);
+  }
+
+  void RunTimers(int64_t now) {
+    while (!timers.empty() && timers.top().deadline_ms <= now) {
+      Timer timer = timers.top();
+      timers.pop();
+      if (timer.conn_id == 0) {
+        ResumeAccept(timer.generation);
+        continue;
+      }
+      auto it = conns.find(timer.conn_id);
+      if (it == conns.end() || it->second->timer_generation != timer.generation) continue;
+      Conn& c = *it->second;
+      switch (c.state) {
+        case State::kDetecting:
+          // Server-speaks-first protocols (SMTP, MySQL) send nothing: after the detect timeout they
+          // proceed as TCP instead of being dropped (Linkerd's ReadTimeout -> opaque on outbound).
+          c.protocol = static_cast<uint8_t>(sniff::Verdict::NotHttp);
+          StartConnect(c);
+          break;
+        case State::kConnecting:
+          Close(c, ETIMEDOUT, false);
+          break;
+        case State::kSplicing:
+          if (now - c.last_activity_ms >= c.idle_timeout_ms) {
+            Close(c, ETIMEDOUT, false);
+          } else {
+            Arm(c, c.last_activity_ms + c.idle_timeout_ms);
+          }
+          break;
+      }
+    }
+  }
+
+  // === Teardown ===
+
+  bool Register(Conn& c, int fd, Tag tag, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.u64 = Key(tag, c.id);
+    if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev) == 0) return true;
+    Close(c, errno, false);
+    return false;
+  }
+
+  void CloseFds(Conn& c, bool reset) {
+    if (reset) {
+      ResetOnClose(c.client_fd);
+      if (c.upstream_fd >= 0) ResetOnClose(c.upstream_fd);
+    }
+    ::close(c.client_fd);
+    if (c.upstream_fd >= 0) ::close(c.upstream_fd);
+    c.to_target.pipe.Close();
+    c.to_client.pipe.Close();
+  }
+
+  void Close(Conn& c, int err, bool reset) {
+    CloseFds(c, reset);
+    c.src_cell->CountClose(err);
+    if (c.dst_cell) c.dst_cell->CountClose(err);
+    owner.closed_.Push(ClosedConnection{c.listener_id, c.protocol, c.client, c.target, c.to_target.bytes_written,
+                                        c.to_client.bytes_written,
+                                        static_cast<uint64_t>(NowMs() - c.opened_ms), err});
+    owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
+    conns.erase(c.id);
+  }
+};
+
+// === FrontDoor ===
+
+FrontDoor::FrontDoor(std::function<void()> wake) : impl_(std::make_unique<Impl>(*this)), wake_(std::move(wake)) {}
+
+FrontDoor::~FrontDoor() { Stop(); }
+
+int FrontDoor::Start() {
+  if (impl_->running.load()) return 0;
+  impl_->epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (impl_->epoll_fd < 0) return errno;
+  impl_->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (impl_->wake_fd < 0) return errno;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = Key(Tag::kWake, 0);
+  if (::epoll_ctl(impl_->epoll_fd, EPOLL_CTL_ADD, impl_->wake_fd, &ev) != 0) return errno;
+  impl_->running = true;
+  impl_->thread = std::thread([this] { impl_->Loop(); });
+  return 0;
+}
+
+int FrontDoor::Listen(const ListenerSpec& spec, uint16_t* bound_port) {
+  int fd = ::socket(spec.bind.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  int one = 1;
+  ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd, spec.bind.sa(), spec.bind.length) != 0 || ::listen(fd, static_cast<int>(spec.backlog)) != 0) {
+    int err = errno;
+    ::close(fd);
+    return err;
+  }
+  *bound_port = Endpoint::Local(fd).port();
+  impl_->Post([this, spec, fd] {
+    impl_->listeners[spec.id] = Impl::Listener{spec, fd};
+    impl_->ResumeAccept(spec.id);
+  });
+  return 0;
+}
+
+void FrontDoor::SetTarget(uint32_t listener_id, const Endpoint& target) {
+  impl_->Post([this, listener_id, target] {
+    auto it = impl_->listeners.find(listener_id);
+    if (it != impl_->listeners.end()) it->second.spec.target = target;
+  });
+}
+
+void FrontDoor::SetOpaquePorts(const std::bitset<65536>& ports) {
+  impl_->Post([this, ports] { impl_->opaque_ports = ports; });
+}
+
+void FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol) {
+  impl_->Post([this, fd, listener_id, target, protocol] {
+    auto it = impl_->listeners.find(listener_id);
+    auto conn = std::make_unique<Impl::Conn>();
+    conn->id = impl_->next_conn_id++;
+    conn->listener_id = listener_id;
+    if (it != impl_->listeners.end()) {
+      conn->direction = it->second.spec.direction;
+      conn->idle_timeout_ms = it->second.spec.idle_timeout_ms;
+      conn->connect_timeout_ms = it->second.spec.connect_timeout_ms;
+    }
+    conn->protocol = protocol;
+    conn->client_fd = fd;
+    conn->client.length = sizeof conn->client.storage;
+    if (::getpeername(fd, conn->client.sa(), &conn->client.length) != 0) conn->client.length = 0;
+    conn->target = target;
+    conn->opened_ms = NowMs();
+    // Counted in tcp_open_total when it was accepted; only the gauge comes back.
+    conn->src_cell = stats_.Cell(conn->direction, Peer::kSrc, target);
+    conn->src_cell->open_now.fetch_add(1, std::memory_order_relaxed);
+    open_connections_.fetch_add(1, std::memory_order_relaxed);
+    Impl::Conn& c = *conn;
+    impl_->conns.emplace(c.id, std::move(conn));
+    impl_->StartConnect(c);
+  });
+}
+
+void FrontDoor::CloseListeners() {
+  impl_->Post([this] {
+    for (auto& [id, listener] : impl_->listeners) {
+      if (listener.fd >= 0) ::close(listener.fd);
+      listener.fd = -1;
+    }
+  });
+}
+
+void FrontDoor::CloseAll() {
+  impl_->Post([this] {
+    std::vector<uint64_t> ids;
+    for (auto& [id, conn] : impl_->conns) ids.push_back(id);
+    for (uint64_t id : ids) {
+      auto it = impl_->conns.find(id);
+      if (it != impl_->conns.end()) impl_->Close(*it->second, ECONNABORTED, false);
+    }
+  });
+}
+
+void FrontDoor::Stop() {
+  if (!impl_->running.exchange(false)) return;
+  uint64_t one = 1;
+  ssize_t ignored = ::write(impl_->wake_fd, &one, sizeof one);
+  (void)ignored;
+  impl_->thread.join();
+  ::close(impl_->wake_fd);
+  ::close(impl_->epoll_fd);
+}
+
+std::vector<Handoff> FrontDoor::TakeHandoffs() {
+  std::lock_guard<std::mutex> lock(handoff_mutex_);
+  std::vector<Handoff> out;
+  out.swap(handoffs_);
+  return out;
+}
+
+}  // namespace meshlet::frontdoor

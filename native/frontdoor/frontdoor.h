@@ -1,0 +1,88 @@
+// The native front door: one epoll thread that owns the listeners, accepts, finds each connection's
+// destination (SO_ORIGINAL_DST or the listener's target), sniffs the protocol with MSG_PEEK, splices
+// opaque and non-HTTP traffic, and hands HTTP sockets (by fd) to TypeScript. No Node-API in here.
+#pragma once
+
+#include <atomic>
+#include <bitset>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "frontdoor/endpoint.h"
+#include "frontdoor/transport_stats.h"
+
+namespace meshlet::frontdoor {
+
+constexpr uint8_t kProtocolOpaque = 255;  // protocol recorded when detection was skipped
+
+struct ListenerSpec {
+  uint32_t id = 0;
+  Endpoint bind;
+  uint8_t direction = 0;
+  Endpoint target;                  // where connections go without an original destination; may be unset
+  uint32_t detect_timeout_ms = 10000;
+  uint32_t connect_timeout_ms = 1000;
+  uint32_t idle_timeout_ms = 0;     // 0: idle spliced connections are never closed
+  uint32_t handoff_mask = 0;        // bit (1 << sniff::Verdict) set: hand that protocol to TypeScript
+  uint32_t backlog = 1024;
+};
+
+// A connection given to TypeScript. From then on the fd is TypeScript's; the front door forgets it.
+struct Handoff {
+  int fd;
+  uint32_t listener_id;
+  uint8_t protocol;  // sniff::Verdict
+  std::string sni;
+  Endpoint client;
+  Endpoint target;
+  bool target_is_original;  // true when SO_ORIGINAL_DST named it (iptables redirect)
+};
+
+class FrontDoor {
+ public:
+  // `wake` is called on the front-door thread after handoffs were queued; it must be cheap and
+  // thread-safe (the addon posts to the JS thread with it). Collect them with TakeHandoffs().
+  explicit FrontDoor(std::function<void()> wake);
+  ~FrontDoor();
+  FrontDoor(const FrontDoor&) = delete;
+  FrontDoor& operator=(const FrontDoor&) = delete;
+
+  // Starts the epoll thread. Returns 0 or an errno.
+  int Start();
+  // Binds and listens synchronously (so errors reach the caller), then serves on the thread.
+  // Returns 0 or an errno; *bound_port receives the actual port (for port 0).
+  int Listen(const ListenerSpec& spec, uint16_t* bound_port);
+  void SetTarget(uint32_t listener_id, const Endpoint& target);
+  void SetOpaquePorts(const std::bitset<65536>& ports);
+  // Splices a connection that was handed off earlier and given back (TypeScript decided on TCP).
+  void Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol);
+  // Stops accepting; open connections keep going.
+  void CloseListeners();
+  // Closes every connection the front door still owns.
+  void CloseAll();
+  void Stop();
+
+  std::vector<Handoff> TakeHandoffs();
+  size_t OpenConnections() const { return open_connections_.load(std::memory_order_relaxed); }
+  TransportStats& stats() { return stats_; }
+  ClosedConnectionRing& closed_connections() { return closed_; }
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::function<void()> wake_;
+  std::atomic<size_t> open_connections_{0};
+  TransportStats stats_;
+  ClosedConnectionRing closed_{4096};
+  std::mutex handoff_mutex_;
+  std::vector<Handoff> handoffs_;
+
+  friend struct Impl;
+};
+
+}  // namespace meshlet::frontdoor

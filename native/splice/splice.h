@@ -1,0 +1,123 @@
+// Splice duplex core: moves bytes between two non-blocking sockets through one kernel pipe per
+// direction with splice(2), so payload never enters user space. Propagates half-close (FIN after the
+// pipe is flushed) and reports failures by errno. No epoll, no Node-API: the caller drives readiness.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstddef>
+#include <cstdint>
+
+namespace meshlet::splice {
+
+// 256 KiB per direction: large enough that one wake-up moves a TCP window's worth of bytes on bulk
+// transfers, and still bounded (kernel pipe memory) whatever the peers do.
+constexpr size_t kDefaultPipeBytes = 256 * 1024;
+
+// A kernel pipe used as the in-flight buffer of one direction. `fill_bytes` tracks what sits in it,
+// because EAGAIN from splice cannot tell "socket empty" from "pipe full".
+struct Pipe {
+  int read_fd = -1;
+  int write_fd = -1;
+  size_t capacity_bytes = 0;
+  size_t fill_bytes = 0;
+
+  // Returns 0 or the errno of pipe2(2). The capacity is a request; the kernel may round it.
+  int Open(size_t wanted_bytes) noexcept {
+    int fds[2];
+    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) return errno;
+    read_fd = fds[0];
+    write_fd = fds[1];
+    int got = ::fcntl(write_fd, F_SETPIPE_SZ, static_cast<int>(wanted_bytes));
+    if (got < 0) got = ::fcntl(write_fd, F_GETPIPE_SZ);  // over /proc/sys/fs/pipe-max-size: keep default
+    capacity_bytes = got > 0 ? static_cast<size_t>(got) : 65536;
+    return 0;
+  }
+
+  void Close() noexcept {
+    if (read_fd >= 0) ::close(read_fd);
+    if (write_fd >= 0) ::close(write_fd);
+    read_fd = write_fd = -1;
+    fill_bytes = 0;
+  }
+};
+
+enum class Status : uint8_t {
+  kBlocked,   // waiting for the source to be readable or the sink to be writable
+  kFinished,  // source reached EOF, pipe flushed, sink shut down for writing
+  kFailed,    // a syscall failed; Flow::error_errno and Flow::failed_fd say which and why
+};
+
+// One direction of a duplex: source socket -> pipe -> sink socket.
+struct Flow {
+  int source_fd = -1;
+  int sink_fd = -1;
+  Pipe pipe;
+  bool source_eof = false;
+  bool sink_shut = false;
+  uint64_t bytes_read = 0;     // moved from the source into the pipe
+  uint64_t bytes_written = 0;  // moved from the pipe into the sink
+  int error_errno = 0;
+  int failed_fd = -1;
+};
+
+namespace detail {
+inline Status Fail(Flow& flow, int fd, int err) noexcept {
+  flow.error_errno = err;
+  flow.failed_fd = fd;
+  return Status::kFailed;
+}
+}  // namespace detail
+
+// Moves as many bytes as the sockets accept right now. Call it whenever either socket reports
+// readiness (edge-triggered callers must call it until it returns kBlocked, which it does itself).
+// The classic splice bug is shutting down the sink with bytes still in the pipe: FIN is sent only
+// once the source hit EOF *and* the pipe is empty.
+inline Status Pump(Flow& flow) noexcept {
+  constexpr unsigned kFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
+  for (;;) {
+    bool progressed = false;
+    if (flow.pipe.fill_bytes > 0) {
+      ssize_t n = ::splice(flow.pipe.read_fd, nullptr, flow.sink_fd, nullptr, flow.pipe.fill_bytes, kFlags);
+      if (n > 0) {
+        flow.pipe.fill_bytes -= static_cast<size_t>(n);
+        flow.bytes_written += static_cast<uint64_t>(n);
+        progressed = true;
+      } else if (n < 0 && errno == EINTR) {
+        continue;
+      } else if (!(n < 0 && errno == EAGAIN)) {
+        return detail::Fail(flow, flow.sink_fd, n < 0 ? errno : EPIPE);
+      }
+    }
+    if (!flow.source_eof && flow.pipe.fill_bytes < flow.pipe.capacity_bytes) {
+      size_t room = flow.pipe.capacity_bytes - flow.pipe.fill_bytes;
+      ssize_t n = ::splice(flow.source_fd, nullptr, flow.pipe.write_fd, nullptr, room, kFlags);
+      if (n > 0) {
+        flow.pipe.fill_bytes += static_cast<size_t>(n);
+        flow.bytes_read += static_cast<uint64_t>(n);
+        progressed = true;
+      } else if (n == 0) {
+        flow.source_eof = true;
+        progressed = true;
+      } else if (errno == EINTR) {
+        continue;
+      } else if (errno != EAGAIN) {
+        return detail::Fail(flow, flow.source_fd, errno);
+      }
+    }
+    if (flow.source_eof && flow.pipe.fill_bytes == 0) {
+      if (!flow.sink_shut) {
+        // ENOTCONN means the sink is already gone; the other direction will report it.
+        ::shutdown(flow.sink_fd, SHUT_WR);
+        flow.sink_shut = true;
+      }
+      return Status::kFinished;
+    }
+    if (!progressed) return Status::kBlocked;
+  }
+}
+
+}  // namespace meshlet::splice

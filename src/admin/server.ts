@@ -1,0 +1,50 @@
+// The admin server on MESHLET_ADMIN_LISTEN: /live, /ready, /metrics (Prometheus text) and, from
+// loopback only, POST /shutdown. Everything else is 404 with an empty body, as in linkerd2-proxy.
+import type { Server } from "bun";
+
+import type { HostPort } from "../config/values.ts";
+import { renderMetrics } from "../metrics/registry.ts";
+
+export interface AdminOptions {
+  readonly listen: HostPort;
+  readonly isReady: () => boolean;
+  /** Starts the same graceful drain as SIGTERM. */
+  readonly shutdown: () => void;
+}
+
+const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
+
+export function startAdminServer(options: AdminOptions): Server<undefined> {
+  return Bun.serve({
+    hostname: options.listen.host,
+    port: options.listen.port,
+    async fetch(request, server) {
+      const path = new URL(request.url).pathname;
+      switch (path) {
+        case "/live":
+          return text(200, "live\n");
+        case "/ready":
+          return options.isReady() ? text(200, "ready\n") : text(503, "not ready\n");
+        case "/metrics":
+          try {
+            return new Response(await renderMetrics(), { headers: { "content-type": "text/plain; version=0.0.4" } });
+          } catch (err) {
+            return text(500, `metrics: ${(err as Error).message}\n`);
+          }
+        case "/shutdown": {
+          if (request.method !== "POST") return new Response(null, { status: 405, headers: { allow: "POST" } });
+          const peer = server.requestIP(request)?.address ?? "";
+          if (!LOOPBACK.test(peer)) return text(403, "Requests are only permitted from localhost.\n");
+          options.shutdown();
+          return text(200, "shutdown\n");
+        }
+        default:
+          return new Response(null, { status: 404 });
+      }
+    },
+  });
+}
+
+function text(status: number, body: string): Response {
+  return new Response(body, { status, headers: { "content-type": "text/plain" } });
+}

@@ -1,0 +1,55 @@
+// The `meshlet` command line: `proxy` runs the sidecar, `check` validates the environment, `env`
+// prints the settings table. Exit codes: 0 ok, 64 usage or invalid configuration.
+import { ConfigError, SETTINGS, parseConfig, settingsMarkdown } from "./config/env.ts";
+import { EXIT_USAGE, runProxy } from "./main.ts";
+
+const HELP = `meshlet — a service-mesh sidecar proxy
+
+Usage: meshlet <command> [options]
+
+Commands:
+  proxy            run the sidecar (inbound, outbound and admin listeners) with MESHLET_* settings
+  check            validate the MESHLET_* environment; exits 64 listing every problem
+  env [--markdown] list the MESHLET_* settings with their defaults
+  help             show this text
+
+Run \`meshlet env\` for every setting; README.md explains them.
+`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...args] = argv;
+  switch (command) {
+    case "proxy":
+      await runProxy(process.env);
+      return -1; // keeps running until drained
+    case "check":
+      try {
+        parseConfig(process.env);
+        process.stdout.write("environment: ok\n");
+        return 0;
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        process.stderr.write(`meshlet: ${err.message}\n`);
+        return EXIT_USAGE;
+      }
+    case "env":
+      if (args.includes("--markdown")) {
+        process.stdout.write(settingsMarkdown() + "\n");
+      } else {
+        for (const s of SETTINGS) process.stdout.write(`${s.name}=${s.defaultText}\n    ${s.meaning}\n`);
+      }
+      return 0;
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      process.stdout.write(HELP);
+      return command === undefined ? EXIT_USAGE : 0;
+    default:
+      process.stderr.write(`meshlet: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
+      return EXIT_USAGE;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exit(code);

@@ -1,0 +1,154 @@
+// The MESHLET_* environment variables: each name sits beside its default, meaning and parser, and
+// parseConfig() turns an environment into one frozen, typed Config, reporting every problem at once.
+// README's configuration table is generated from SETTINGS (`meshlet env --markdown`) and checked by a test.
+import {
+  type HostPort,
+  type PortSet,
+  ValueError,
+  parseDestination,
+  parseDurationMs,
+  parseEnum,
+  parseListenAddress,
+  parseOptionalDurationMs,
+  parsePortSet,
+} from "./values.ts";
+
+export type LogLevel = "error" | "warn" | "info" | "debug" | "trace" | "off";
+export type LogFormat = "plain" | "json";
+
+export interface UpstreamMapping {
+  readonly listen: HostPort;
+  readonly destination: HostPort;
+}
+
+export interface Config {
+  readonly inboundListen: HostPort;
+  readonly inboundForward: HostPort;
+  readonly outboundListen: HostPort;
+  readonly outboundUpstreams: readonly UpstreamMapping[];
+  readonly adminListen: HostPort;
+  readonly opaquePorts: PortSet;
+  readonly detectTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly tcpIdleTimeoutMs: number; // 0 = off
+  readonly shutdownGracePeriodMs: number;
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+}
+
+interface Setting<K extends keyof Config> {
+  readonly name: string;
+  readonly field: K;
+  readonly defaultText: string;
+  readonly meaning: string;
+  readonly parse: (text: string) => Config[K];
+}
+
+function setting<K extends keyof Config>(s: Setting<K>): Setting<K> {
+  return s;
+}
+
+function parseUpstreams(text: string): readonly UpstreamMapping[] {
+  const mappings: UpstreamMapping[] = [];
+  for (const raw of text.split(",")) {
+    const item = raw.trim();
+    if (item === "") continue;
+    const eq = item.indexOf("=");
+    if (eq < 0) throw new ValueError(`LISTEN=DEST pairs, e.g. 127.0.0.1:16379=redis.internal:6379 (got ${JSON.stringify(item)})`);
+    mappings.push({ listen: parseListenAddress(item.slice(0, eq)), destination: parseDestination(item.slice(eq + 1)) });
+  }
+  return mappings;
+}
+
+export const SETTINGS = [
+  setting({ name: "MESHLET_INBOUND_LISTEN", field: "inboundListen", defaultText: "0.0.0.0:4143", meaning: "Inbound listener (traffic to the local app)", parse: parseListenAddress }),
+  setting({ name: "MESHLET_INBOUND_FORWARD", field: "inboundForward", defaultText: "127.0.0.1:8080", meaning: "Where inbound connections go when they carry no original destination (the local app); host may be a DNS name", parse: parseDestination }),
+  setting({ name: "MESHLET_OUTBOUND_LISTEN", field: "outboundListen", defaultText: "127.0.0.1:4140", meaning: "Outbound listener (traffic from the local app); connections go to their original destination", parse: parseListenAddress }),
+  setting({ name: "MESHLET_OUTBOUND_UPSTREAMS", field: "outboundUpstreams", defaultText: "", meaning: "Extra outbound listeners for apps not redirected by iptables: comma-separated LISTEN=DEST pairs, e.g. `127.0.0.1:16379=redis.internal:6379`; DEST may be a DNS name", parse: parseUpstreams }),
+  setting({ name: "MESHLET_ADMIN_LISTEN", field: "adminListen", defaultText: "127.0.0.1:4191", meaning: "Admin server: /metrics, /ready, /live", parse: parseListenAddress }),
+  setting({ name: "MESHLET_OPAQUE_PORTS", field: "opaquePorts", defaultText: "25,587,3306,4444,5432,6379,9300,11211", meaning: "Destination ports that skip protocol detection and are spliced as TCP; ranges like 8000-8010 allowed", parse: parsePortSet }),
+  setting({ name: "MESHLET_DETECT_TIMEOUT", field: "detectTimeoutMs", defaultText: "10s", meaning: "How long a client may stay silent before its connection is forwarded as TCP (server-speaks-first protocols)", parse: parseDurationMs }),
+  setting({ name: "MESHLET_CONNECT_TIMEOUT", field: "connectTimeoutMs", defaultText: "1s", meaning: "Upstream connect timeout", parse: parseDurationMs }),
+  setting({ name: "MESHLET_TCP_IDLE_TIMEOUT", field: "tcpIdleTimeoutMs", defaultText: "off", meaning: "Close TCP/opaque connections idle for this long; `off` keeps them", parse: parseOptionalDurationMs }),
+  setting({ name: "MESHLET_SHUTDOWN_GRACE_PERIOD", field: "shutdownGracePeriodMs", defaultText: "30s", meaning: "After SIGTERM: how long open connections may finish before they are closed", parse: parseDurationMs }),
+  setting({ name: "MESHLET_LOG_LEVEL", field: "logLevel", defaultText: "info", meaning: "error, warn, info, debug, trace or off", parse: parseEnum<LogLevel>(["error", "warn", "info", "debug", "trace", "off"]) }),
+  setting({ name: "MESHLET_LOG_FORMAT", field: "logFormat", defaultText: "plain", meaning: "plain or json (one object per line)", parse: parseEnum<LogFormat>(["plain", "json"]) }),
+] as const;
+
+export interface ConfigProblem {
+  readonly name: string;
+  readonly value: string;
+  readonly expected: string;
+}
+
+export class ConfigError extends Error {
+  readonly code = "MESHLET_ERR_CONFIG";
+  constructor(readonly problems: readonly ConfigProblem[]) {
+    super(
+      `invalid environment (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+        problems.map((p) => `  ${p.name}=${JSON.stringify(p.value)}: expected ${p.expected}`).join("\n"),
+    );
+  }
+}
+
+/** The environment as a plain string map (tests pass literals; main passes process.env). */
+export type Strings = Readonly<Record<string, string | undefined>>;
+
+const KNOWN_NAMES: ReadonlySet<string> = new Set(SETTINGS.map((s) => s.name));
+
+/** Parses every MESHLET_* variable; unknown MESHLET_* names are errors (a typo in a sidecar is a silent outage). */
+export function parseConfig(env: Strings): Config {
+  const problems: ConfigProblem[] = [];
+  const config: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const given = env[s.name];
+    const text = given ?? s.defaultText;
+    try {
+      config[s.field] = s.parse(text);
+    } catch (err) {
+      if (!(err instanceof ValueError)) throw err;
+      problems.push({ name: s.name, value: text, expected: err.expected });
+    }
+  }
+  for (const name of Object.keys(env)) {
+    if (name.startsWith("MESHLET_") && !KNOWN_NAMES.has(name)) {
+      const hint = closestName(name);
+      problems.push({ name, value: env[name] ?? "", expected: `a known setting${hint ? ` (did you mean ${hint}?)` : ""}; see README` });
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config) as unknown as Config;
+}
+
+function closestName(name: string): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 4;
+  for (const known of KNOWN_NAMES) {
+    const d = editDistance(name, known);
+    if (d < bestDistance) {
+      best = known;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}
+
+/** The README configuration table, generated from SETTINGS. */
+export function settingsMarkdown(): string {
+  const rows = SETTINGS.map((s) => `| \`${s.name}\` | ${s.defaultText === "" ? "(empty)" : `\`${s.defaultText}\``} | ${s.meaning} |`);
+  return ["| variable | default | meaning |", "|---|---|---|", ...rows].join("\n");
+}

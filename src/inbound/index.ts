@@ -1,0 +1,22 @@
+// Inbound composition: one listener for traffic to the local app. Connections go to their original
+// destination or MESHLET_INBOUND_FORWARD; opaque ports are spliced, the rest sniffed then handled.
+import type { Config } from "../config/env.ts";
+import type { AcceptedConnection, FrontDoor, Listener } from "../l4/front-door.ts";
+import { Protocol } from "../native/binding.ts";
+
+export interface InboundHandlers {
+  readonly http1: (conn: AcceptedConnection) => void;
+}
+
+export function startInbound(config: Config, frontDoor: FrontDoor, handlers: InboundHandlers): Promise<Listener> {
+  return frontDoor.listen({
+    name: "inbound",
+    direction: "inbound",
+    bind: config.inboundListen,
+    target: config.inboundForward,
+    detectTimeoutMs: config.detectTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    idleTimeoutMs: config.tcpIdleTimeoutMs,
+    handlers: { [Protocol.Http1]: handlers.http1 },
+  });
+}

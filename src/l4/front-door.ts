@@ -1,0 +1,182 @@
+// The native front door as TypeScript sees it: start it, add listeners (resolving DNS targets and
+// keeping them fresh), route handed-off connections to each listener's handler, and forward as TCP.
+import { lookup } from "node:dns/promises";
+
+import type { HostPort, PortSet } from "../config/values.ts";
+import { isIp } from "../config/values.ts";
+import type { Logger } from "../log/logger.ts";
+import { type HandoffRecord, Protocol, native } from "../native/binding.ts";
+
+export type Direction = "inbound" | "outbound";
+export const DIRECTIONS: readonly Direction[] = ["inbound", "outbound"];
+
+/** A connection handed over by the front door. Its fd is the handler's to adopt or forward. */
+export interface AcceptedConnection {
+  readonly fd: number;
+  readonly protocol: number;
+  readonly sni: string;
+  readonly client: HostPort;
+  readonly target: HostPort;
+  readonly targetIsOriginal: boolean;
+  readonly listener: Listener;
+}
+
+export interface ListenerConfig {
+  /** For logs: "inbound", "outbound", "outbound 127.0.0.1:16379". */
+  readonly name: string;
+  readonly direction: Direction;
+  readonly bind: HostPort;
+  /** Where connections go without an original destination; a DNS name is resolved and refreshed. */
+  readonly target?: HostPort;
+  readonly detectTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  /** Handlers for sniffed protocols; protocols without one are spliced natively. */
+  readonly handlers: Partial<Record<number, (conn: AcceptedConnection) => void>>;
+}
+
+export interface Listener {
+  readonly id: number;
+  readonly config: ListenerConfig;
+  readonly port: number;
+}
+
+export class ListenError extends Error {
+  readonly code = "MESHLET_ERR_LISTEN";
+  constructor(
+    readonly listenerName: string,
+    readonly address: HostPort,
+    readonly errnoName: string,
+  ) {
+    super(`cannot listen for ${listenerName} on ${formatHostPort(address)}: ${errnoName}`);
+  }
+}
+
+export function formatHostPort(hp: HostPort): string {
+  return hp.host.includes(":") ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+}
+
+const DNS_REFRESH_MS = 5_000;
+
+export class FrontDoor {
+  private readonly listeners = new Map<number, Listener>();
+  private readonly refreshTimers: ReturnType<typeof setInterval>[] = [];
+  private nextListenerId = 1;
+
+  private constructor(private readonly logger: Logger) {}
+
+  static start(logger: Logger): FrontDoor {
+    const frontDoor = new FrontDoor(logger);
+    const rc = native.start((batch) => frontDoor.onHandoffs(batch));
+    if (rc < 0) throw new Error(`meshlet: cannot start the front door: ${native.errnoName(-rc)}`);
+    return frontDoor;
+  }
+
+  setOpaquePorts(ports: PortSet): void {
+    const bitmap = new Uint8Array(8192);
+    for (const port of ports) bitmap[port >> 3]! |= 1 << (port & 7);
+    native.setOpaquePorts(bitmap);
+  }
+
+  async listen(config: ListenerConfig): Promise<Listener> {
+    const id = this.nextListenerId++;
+    const target = config.target ? await this.resolveTarget(config, config.target) : undefined;
+    let handoffMask = 0;
+    for (const protocol of Object.keys(config.handlers)) handoffMask |= 1 << Number(protocol);
+    const rc = native.listen({
+      id,
+      bindIp: config.bind.host,
+      bindPort: config.bind.port,
+      direction: DIRECTIONS.indexOf(config.direction),
+      ...(target ? { targetIp: target.host, targetPort: target.port } : {}),
+      detectTimeoutMs: config.detectTimeoutMs,
+      connectTimeoutMs: config.connectTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      handoffMask,
+    });
+    if (rc < 0) throw new ListenError(config.name, config.bind, native.errnoName(-rc));
+    const listener: Listener = { id, config, port: rc };
+    this.listeners.set(id, listener);
+    if (config.target && !isIp(config.target.host)) this.keepTargetFresh(listener, config.target);
+    return listener;
+  }
+
+  /** Splices a handed-off connection to its target in native code (TypeScript decided on TCP). */
+  forwardAsTcp(conn: AcceptedConnection): void {
+    native.forward(conn.fd, conn.listener.id, conn.target.host, conn.target.port, conn.protocol);
+  }
+
+  /** Stops accepting; open connections continue. */
+  closeListeners(): void {
+    for (const timer of this.refreshTimers) clearInterval(timer);
+    native.closeListeners();
+  }
+
+  closeAll(): void {
+    native.closeAll();
+  }
+
+  stop(): void {
+    this.closeListeners();
+    native.stop();
+  }
+
+  openConnections(): number {
+    return native.openConnections();
+  }
+
+  private onHandoffs(batch: HandoffRecord[]): void {
+    for (const record of batch) {
+      const listener = this.listeners.get(record.listenerId);
+      const conn: AcceptedConnection | undefined = listener && {
+        fd: record.fd,
+        protocol: record.protocol,
+        sni: record.sni,
+        client: { host: record.clientIp, port: record.clientPort },
+        target: { host: record.targetIp, port: record.targetPort },
+        targetIsOriginal: record.targetIsOriginal,
+        listener,
+      };
+      const handler = conn && listener.config.handlers[record.protocol];
+      try {
+        if (handler) handler(conn);
+        else if (conn) this.forwardAsTcp(conn);
+      } catch (err) {
+        // A handler bug must not take the proxy down or leak the descriptor.
+        this.logger.error("connection handler failed", { protocol: record.protocol, error: String(err) });
+        if (conn) this.forwardAsTcp(conn);
+      }
+    }
+  }
+
+  private async resolveTarget(config: ListenerConfig, target: HostPort): Promise<HostPort | undefined> {
+    if (isIp(target.host)) return target;
+    try {
+      const { address } = await lookup(target.host);
+      return { host: address, port: target.port };
+    } catch (err) {
+      this.logger.warn("cannot resolve target; connections are refused until it resolves", {
+        listener: config.name,
+        target: formatHostPort(target),
+        error: (err as Error).message,
+      });
+      return undefined;
+    }
+  }
+
+  private keepTargetFresh(listener: Listener, target: HostPort): void {
+    let current = "";
+    const refresh = async () => {
+      const resolved = await this.resolveTarget(listener.config, target);
+      if (!resolved || resolved.host === current) return;
+      current = resolved.host;
+      native.setTarget(listener.id, resolved.host, resolved.port);
+      this.logger.debug("target resolved", { listener: listener.config.name, target: formatHostPort(target), ip: resolved.host });
+    };
+    const timer = setInterval(refresh, DNS_REFRESH_MS);
+    timer.unref();
+    this.refreshTimers.push(timer);
+  }
+}
+
+export { Protocol };

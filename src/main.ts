@@ -1,0 +1,74 @@
+// Boot and lifecycle of the sidecar: parse the whole config (all errors at once, exit 64), start the
+// front door, listeners and admin server, then drain on SIGTERM/SIGINT within the grace period.
+import { type Config, ConfigError, parseConfig, type Strings } from "./config/env.ts";
+import { startAdminServer } from "./admin/server.ts";
+import { type AcceptedConnection, FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
+import { registerTransportMetrics } from "./l4/transport-metrics.ts";
+import { createLogger, type Logger } from "./log/logger.ts";
+import { startInbound } from "./inbound/index.ts";
+import { startOutbound } from "./outbound/index.ts";
+
+export const EXIT_USAGE = 64; // EX_USAGE, as linkerd2-proxy exits on a bad environment
+const EXIT_CANNOT_LISTEN = 71; // EX_OSERR
+const DRAIN_POLL_MS = 100;
+
+export function loadConfigOrExit(env: Strings): Config {
+  try {
+    return parseConfig(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`meshlet: ${err.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
+}
+
+export async function runProxy(env: Strings): Promise<void> {
+  const config = loadConfigOrExit(env);
+  const logger = createLogger(config.logLevel, config.logFormat);
+  const frontDoor = FrontDoor.start(logger);
+  frontDoor.setOpaquePorts(config.opaquePorts);
+  registerTransportMetrics();
+
+  // Until the HTTP engine handles them, HTTP connections are handed over and forwarded as TCP.
+  const http1 = (conn: AcceptedConnection) => frontDoor.forwardAsTcp(conn);
+  let ready = false;
+  let draining = false;
+  const drain = (reason: string) => {
+    if (draining) return;
+    draining = true;
+    ready = false;
+    void drainAndExit(config, frontDoor, logger, reason);
+  };
+
+  try {
+    const inbound = await startInbound(config, frontDoor, { http1 });
+    const outbound = await startOutbound(config, frontDoor, { http1 });
+    const admin = startAdminServer({ listen: config.adminListen, isReady: () => ready, shutdown: () => drain("admin /shutdown") });
+    ready = true;
+    logger.info("meshlet ready", {
+      inbound: inbound.port,
+      outbound: outbound.map((l) => l.port).join(","),
+      admin: admin.port,
+      forward: formatHostPort(config.inboundForward),
+    });
+  } catch (err) {
+    if (!(err instanceof ListenError)) throw err;
+    logger.error(err.message, { code: err.code });
+    frontDoor.stop();
+    process.exit(EXIT_CANNOT_LISTEN);
+  }
+  process.on("SIGTERM", () => drain("SIGTERM"));
+  process.on("SIGINT", () => drain("SIGINT"));
+}
+
+async function drainAndExit(config: Config, frontDoor: FrontDoor, logger: Logger, reason: string): Promise<never> {
+  logger.info("draining", { reason, open: frontDoor.openConnections(), gracePeriodMs: config.shutdownGracePeriodMs });
+  frontDoor.closeListeners();
+  const deadline = Date.now() + config.shutdownGracePeriodMs;
+  while (frontDoor.openConnections() > 0 && Date.now() < deadline) await Bun.sleep(DRAIN_POLL_MS);
+  const left = frontDoor.openConnections();
+  if (left > 0) logger.warn("grace period over; closing connections", { open: left });
+  frontDoor.stop();
+  logger.info("stopped");
+  process.exit(0);
+}

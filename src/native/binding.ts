@@ -1,0 +1,112 @@
+// The typed boundary to the C++ addon: the only module that loads the .node file. One line per export
+// says what it takes, returns and who owns what. Failures come back as -errno, never as exceptions.
+import { createRequire } from "node:module";
+import { join } from "node:path";
+
+/** A connection the front door handed to TypeScript; `fd` is owned by the receiver from then on. */
+export interface HandoffRecord {
+  readonly fd: number;
+  readonly listenerId: number;
+  readonly protocol: number; // Protocol
+  readonly sni: string;
+  readonly clientIp: string;
+  readonly clientPort: number;
+  readonly targetIp: string;
+  readonly targetPort: number;
+  readonly targetIsOriginal: boolean;
+}
+
+export interface NativeListenerSpec {
+  readonly id: number;
+  readonly bindIp: string;
+  readonly bindPort: number;
+  readonly direction: number;
+  readonly targetIp?: string;
+  readonly targetPort?: number;
+  readonly detectTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly handoffMask: number;
+}
+
+export interface TransportStatsRow {
+  readonly direction: number;
+  readonly peer: "src" | "dst";
+  readonly targetIp: string;
+  readonly targetPort: number;
+  readonly openTotal: number;
+  readonly openNow: number;
+  readonly readBytes: number;
+  readonly writeBytes: number;
+  readonly closes: ReadonlyArray<readonly [errno: number, count: number]>;
+}
+
+export interface ClosedConnectionRecord {
+  readonly listenerId: number;
+  readonly protocol: number;
+  readonly clientIp: string;
+  readonly clientPort: number;
+  readonly targetIp: string;
+  readonly targetPort: number;
+  readonly clientToTargetBytes: number;
+  readonly targetToClientBytes: number;
+  readonly durationMs: number;
+  readonly errno: number;
+}
+
+export interface HistogramSnapshot {
+  readonly counts: readonly number[]; // per bucket, +Inf last, not cumulative
+  readonly sum: number;
+  readonly count: number;
+}
+
+export interface NativeBinding {
+  /** Starts the epoll thread once; `onHandoff` receives batches on the JS thread. 0 | -errno. */
+  start(onHandoff: (batch: HandoffRecord[]) => void): number;
+  /** Binds and listens synchronously. Bound port | -errno. */
+  listen(spec: NativeListenerSpec): number;
+  /** Sets where connections without an original destination go. 0 | -EINVAL. */
+  setTarget(listenerId: number, ip: string, port: number): number;
+  /** 8192-byte bitmap, bit p = destination port p is opaque. Copied. 0 | -EINVAL. */
+  setOpaquePorts(bitmap: Uint8Array): number;
+  /** Gives a handed-off fd back to be spliced to ip:port. 0 | -EINVAL. */
+  forward(fd: number, listenerId: number, ip: string, port: number, protocol: number): number;
+  /** Stops accepting; open connections continue. */
+  closeListeners(): void;
+  /** Closes every connection the front door owns. */
+  closeAll(): void;
+  /** Joins the thread and releases everything. */
+  stop(): void;
+  /** Connections the front door currently owns (detecting, connecting or spliced). */
+  openConnections(): number;
+  /** Transport counters per (direction, peer, target), one call per scrape. */
+  transportStats(): TransportStatsRow[];
+  /** Drains the ring of finished spliced connections. */
+  closedConnections(): { dropped: number; records: ClosedConnectionRecord[] };
+  /** "ECONNREFUSED" for 111, "" for 0. */
+  errnoName(errno: number): string;
+  /** A lock-free histogram with the given ascending upper bounds; returns its id. */
+  histogramCreate(bounds: Float64Array): number;
+  /** Records values[0..count) in one crossing. */
+  histogramRecordMany(id: number, values: Float64Array, count: number): void;
+  histogramSnapshot(id: number): HistogramSnapshot;
+}
+
+/** The sniffer's verdicts (native/sniff/sniff.h), plus opaque for connections never sniffed. */
+export const Protocol = { Http1: 1, Http2: 2, Tls: 3, NotHttp: 4, Opaque: 255 } as const;
+
+const ADDON_PATH = join(import.meta.dir, "..", "..", "build", "Release", "meshlet.node");
+
+function load(): NativeBinding {
+  try {
+    return createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
+  } catch (err) {
+    throw new Error(
+      `meshlet: cannot load the native addon at ${ADDON_PATH} (${(err as Error).message}). ` +
+        "Build it with `npm install` (or `npx node-gyp rebuild`).",
+      { cause: err },
+    );
+  }
+}
+
+export const native: NativeBinding = load();

@@ -1,0 +1,31 @@
+// Outbound composition: the redirected listener (connections keep their original destination) and one
+// listener per MESHLET_OUTBOUND_UPSTREAMS pair for apps that dial meshlet directly.
+import type { Config } from "../config/env.ts";
+import { type AcceptedConnection, type FrontDoor, type Listener, formatHostPort } from "../l4/front-door.ts";
+import { Protocol } from "../native/binding.ts";
+
+export interface OutboundHandlers {
+  readonly http1: (conn: AcceptedConnection) => void;
+}
+
+export async function startOutbound(config: Config, frontDoor: FrontDoor, handlers: OutboundHandlers): Promise<Listener[]> {
+  const common = {
+    direction: "outbound" as const,
+    detectTimeoutMs: config.detectTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    idleTimeoutMs: config.tcpIdleTimeoutMs,
+    handlers: { [Protocol.Http1]: handlers.http1 },
+  };
+  const listeners = [await frontDoor.listen({ ...common, name: "outbound", bind: config.outboundListen })];
+  for (const mapping of config.outboundUpstreams) {
+    listeners.push(
+      await frontDoor.listen({
+        ...common,
+        name: `outbound ${formatHostPort(mapping.listen)}`,
+        bind: mapping.listen,
+        target: mapping.destination,
+      }),
+    );
+  }
+  return listeners;
+}
