@@ -196,6 +196,26 @@ Napi::Value TransportStats(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// detectResults(): [direction, protocol, count] for every non-zero count.
+Napi::Value DetectResults(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env);
+  if (!State().front_door) return out;
+  uint32_t n = 0;
+  for (uint8_t direction = 0; direction < 2; direction++) {
+    for (int protocol = 0; protocol < 256; protocol++) {
+      uint64_t count = State().front_door->DetectCount(direction, static_cast<uint8_t>(protocol));
+      if (count == 0) continue;
+      Napi::Array row = Napi::Array::New(env, 3);
+      row.Set(0u, direction);
+      row.Set(1u, protocol);
+      row.Set(2u, static_cast<double>(count));
+      out.Set(n++, row);
+    }
+  }
+  return out;
+}
+
 // closedConnections(): { dropped, records } — drains the ring of finished spliced connections.
 Napi::Value ClosedConnections(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -209,6 +229,7 @@ Napi::Value ClosedConnections(const Napi::CallbackInfo& info) {
       Napi::Object r = Napi::Object::New(env);
       r.Set("listenerId", c.listener_id);
       r.Set("protocol", c.protocol);
+      r.Set("sni", c.sni);
       EndpointFields(r, "client", c.client);
       EndpointFields(r, "target", c.target);
       r.Set("clientToTargetBytes", static_cast<double>(c.client_to_target_bytes));
@@ -289,6 +310,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stop", Napi::Function::New(env, Stop));
   exports.Set("openConnections", Napi::Function::New(env, OpenConnections));
   exports.Set("transportStats", Napi::Function::New(env, TransportStats));
+  exports.Set("detectResults", Napi::Function::New(env, DetectResults));
   exports.Set("closedConnections", Napi::Function::New(env, ClosedConnections));
   exports.Set("errnoName", Napi::Function::New(env, ErrnoName));
   exports.Set("histogramCreate", Napi::Function::New(env, HistogramCreate));

@@ -3,6 +3,8 @@
 import { type Config, ConfigError, parseConfig, type Strings } from "./config/env.ts";
 import { startAdminServer } from "./admin/server.ts";
 import { type AcceptedConnection, FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
+import { startConnectionLog } from "./l4/connection-log.ts";
+import { registerDetectMetrics } from "./l4/detect-metrics.ts";
 import { registerTransportMetrics } from "./l4/transport-metrics.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { startInbound } from "./inbound/index.ts";
@@ -28,6 +30,8 @@ export async function runProxy(env: Strings): Promise<void> {
   const frontDoor = FrontDoor.start(logger);
   frontDoor.setOpaquePorts(config.opaquePorts);
   registerTransportMetrics();
+  registerDetectMetrics();
+  const stopConnectionLog = startConnectionLog(logger);
 
   // Until the HTTP engine handles them, HTTP connections are handed over and forwarded as TCP.
   const http1 = (conn: AcceptedConnection) => frontDoor.forwardAsTcp(conn);
@@ -37,7 +41,7 @@ export async function runProxy(env: Strings): Promise<void> {
     if (draining) return;
     draining = true;
     ready = false;
-    void drainAndExit(config, frontDoor, logger, reason);
+    void drainAndExit(config, frontDoor, logger, reason, stopConnectionLog);
   };
 
   try {
@@ -61,13 +65,14 @@ export async function runProxy(env: Strings): Promise<void> {
   process.on("SIGINT", () => drain("SIGINT"));
 }
 
-async function drainAndExit(config: Config, frontDoor: FrontDoor, logger: Logger, reason: string): Promise<never> {
+async function drainAndExit(config: Config, frontDoor: FrontDoor, logger: Logger, reason: string, flushLogs: () => void): Promise<never> {
   logger.info("draining", { reason, open: frontDoor.openConnections(), gracePeriodMs: config.shutdownGracePeriodMs });
   frontDoor.closeListeners();
   const deadline = Date.now() + config.shutdownGracePeriodMs;
   while (frontDoor.openConnections() > 0 && Date.now() < deadline) await Bun.sleep(DRAIN_POLL_MS);
   const left = frontDoor.openConnections();
   if (left > 0) logger.warn("grace period over; closing connections", { open: left });
+  flushLogs();
   frontDoor.stop();
   logger.info("stopped");
   process.exit(0);

@@ -63,6 +63,7 @@ struct FrontDoor::Impl {
     uint32_t handoff_mask = 0;
     State state = State::kDetecting;
     uint8_t protocol = kProtocolOpaque;
+    std::string sni;
     int client_fd = -1;
     int upstream_fd = -1;
     bool client_registered = false;
@@ -235,7 +236,7 @@ struct FrontDoor::Impl {
     // only a handed-off protocol can proceed: HTTP names its destination in the request.
     if (c.target.valid() && c.target == local) return Close(c, ELOOP, false);  // would dial ourselves
     if (c.target.valid() && opaque_ports.test(c.target.port())) {
-      c.protocol = kProtocolOpaque;
+      Decide(c, kProtocolOpaque);
       return StartConnect(c);
     }
     c.state = State::kDetecting;
@@ -261,16 +262,20 @@ struct FrontDoor::Impl {
       if (!c.client_rdhup && static_cast<size_t>(n) < sizeof peek_buffer) return;
       result.verdict = sniff::Verdict::NotHttp;
     }
-    c.protocol = static_cast<uint8_t>(result.verdict);
-    if (c.handoff_mask & (1u << c.protocol)) {
-      return HandOff(c, std::string(result.sni, result.sni_len));
-    }
+    Decide(c, static_cast<uint8_t>(result.verdict));
+    c.sni.assign(result.sni, result.sni_len);
+    if (c.handoff_mask & (1u << c.protocol)) return HandOff(c);
     StartConnect(c);
   }
 
-  void HandOff(Conn& c, std::string sni) {
+  void Decide(Conn& c, uint8_t protocol) {
+    c.protocol = protocol;
+    owner.detect_counts_[c.direction & 1][protocol].fetch_add(1, std::memory_order_relaxed);
+  }
+
+  void HandOff(Conn& c) {
     ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.client_fd, nullptr);
-    Handoff handoff{c.client_fd, c.listener_id, c.protocol, std::move(sni), c.client, c.target,
+    Handoff handoff{c.client_fd, c.listener_id, c.protocol, std::move(c.sni), c.client, c.target,
                     c.target_is_original};
     c.src_cell->open_now.fetch_sub(1, std::memory_order_relaxed);
     owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
@@ -394,7 +399,7 @@ struct FrontDoor::Impl {
         case State::kDetecting:
           // Server-speaks-first protocols (SMTP, MySQL) send nothing: after the detect timeout they
           // proceed as TCP instead of being dropped (Linkerd's ReadTimeout -> opaque on outbound).
-          c.protocol = static_cast<uint8_t>(sniff::Verdict::NotHttp);
+          Decide(c, kProtocolDetectTimeout);
           StartConnect(c);
           break;
         case State::kConnecting:
@@ -437,7 +442,8 @@ struct FrontDoor::Impl {
     CloseFds(c, reset);
     c.src_cell->CountClose(err);
     if (c.dst_cell) c.dst_cell->CountClose(err);
-    owner.closed_.Push(ClosedConnection{c.listener_id, c.protocol, c.client, c.target, c.to_target.bytes_written,
+    owner.closed_.Push(ClosedConnection{c.listener_id, c.protocol, std::move(c.sni), c.client, c.target,
+                                        c.to_target.bytes_written,
                                         c.to_client.bytes_written,
                                         static_cast<uint64_t>(NowMs() - c.opened_ms), err});
     owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);

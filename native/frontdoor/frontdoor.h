@@ -18,7 +18,9 @@
 
 namespace meshlet::frontdoor {
 
-constexpr uint8_t kProtocolOpaque = 255;  // protocol recorded when detection was skipped
+// Protocol values beyond sniff::Verdict, for connections whose protocol was not sniffed.
+constexpr uint8_t kProtocolDetectTimeout = 254;  // the client said nothing within the detect timeout
+constexpr uint8_t kProtocolOpaque = 255;         // detection skipped: the destination port is opaque
 
 struct ListenerSpec {
   uint32_t id = 0;
@@ -69,6 +71,10 @@ class FrontDoor {
 
   std::vector<Handoff> TakeHandoffs();
   size_t OpenConnections() const { return open_connections_.load(std::memory_order_relaxed); }
+  // Connections per direction and decided protocol (sniff::Verdict or kProtocol*), since start.
+  uint64_t DetectCount(uint8_t direction, uint8_t protocol) const {
+    return detect_counts_[direction & 1][protocol].load(std::memory_order_relaxed);
+  }
   TransportStats& stats() { return stats_; }
   ClosedConnectionRing& closed_connections() { return closed_; }
 
@@ -77,6 +83,7 @@ class FrontDoor {
   std::unique_ptr<Impl> impl_;
   std::function<void()> wake_;
   std::atomic<size_t> open_connections_{0};
+  std::atomic<uint64_t> detect_counts_[2][256] = {};
   TransportStats stats_;
   ClosedConnectionRing closed_{4096};
   std::mutex handoff_mutex_;

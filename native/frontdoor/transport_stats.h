@@ -68,7 +68,8 @@ class TransportStats {
 // does not drain it, the oldest records are dropped and counted.
 struct ClosedConnection {
   uint32_t listener_id;
-  uint8_t protocol;  // sniff::Verdict, or 255 when detection was skipped (opaque port)
+  uint8_t protocol;  // sniff::Verdict, kProtocolDetectTimeout or kProtocolOpaque
+  std::string sni;   // TLS server name when the client sent one
   Endpoint client;
   Endpoint target;
   uint64_t client_to_target_bytes;

@@ -13,9 +13,10 @@
 
 namespace meshlet::splice {
 
-// 256 KiB per direction: large enough that one wake-up moves a TCP window's worth of bytes on bulk
-// transfers, and still bounded (kernel pipe memory) whatever the peers do.
-constexpr size_t kDefaultPipeBytes = 256 * 1024;
+// The kernel's default pipe size. Larger pipes cost pipe pages that count against
+// fs.pipe-user-pages-soft for an unprivileged sidecar (64 MiB per user by default), after which the
+// kernel hands out one-page pipes; bench/RESULTS.md records the measurement behind this choice.
+constexpr size_t kDefaultPipeBytes = 64 * 1024;
 
 // A kernel pipe used as the in-flight buffer of one direction. `fill_bytes` tracks what sits in it,
 // because EAGAIN from splice cannot tell "socket empty" from "pipe full".

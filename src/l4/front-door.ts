@@ -127,8 +127,9 @@ export class FrontDoor {
 
   private onHandoffs(batch: HandoffRecord[]): void {
     for (const record of batch) {
-      const listener = this.listeners.get(record.listenerId);
-      const conn: AcceptedConnection | undefined = listener && {
+      // Listeners are registered in the same tick as native.listen(), before any handoff can arrive.
+      const listener = this.listeners.get(record.listenerId)!;
+      const conn: AcceptedConnection = {
         fd: record.fd,
         protocol: record.protocol,
         sni: record.sni,
@@ -137,14 +138,14 @@ export class FrontDoor {
         targetIsOriginal: record.targetIsOriginal,
         listener,
       };
-      const handler = conn && listener.config.handlers[record.protocol];
+      const handler = listener.config.handlers[record.protocol];
       try {
         if (handler) handler(conn);
-        else if (conn) this.forwardAsTcp(conn);
+        else this.forwardAsTcp(conn);
       } catch (err) {
         // A handler bug must not take the proxy down or leak the descriptor.
-        this.logger.error("connection handler failed", { protocol: record.protocol, error: String(err) });
-        if (conn) this.forwardAsTcp(conn);
+        this.logger.error("connection handler failed; forwarding as TCP", { protocol: record.protocol, error: String(err) });
+        this.forwardAsTcp(conn);
       }
     }
   }

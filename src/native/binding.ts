@@ -44,6 +44,7 @@ export interface TransportStatsRow {
 export interface ClosedConnectionRecord {
   readonly listenerId: number;
   readonly protocol: number;
+  readonly sni: string;
   readonly clientIp: string;
   readonly clientPort: number;
   readonly targetIp: string;
@@ -81,6 +82,8 @@ export interface NativeBinding {
   openConnections(): number;
   /** Transport counters per (direction, peer, target), one call per scrape. */
   transportStats(): TransportStatsRow[];
+  /** [direction, protocol, count] per decided protocol since start. */
+  detectResults(): Array<[direction: number, protocol: number, count: number]>;
   /** Drains the ring of finished spliced connections. */
   closedConnections(): { dropped: number; records: ClosedConnectionRecord[] };
   /** "ECONNREFUSED" for 111, "" for 0. */
@@ -92,8 +95,8 @@ export interface NativeBinding {
   histogramSnapshot(id: number): HistogramSnapshot;
 }
 
-/** The sniffer's verdicts (native/sniff/sniff.h), plus opaque for connections never sniffed. */
-export const Protocol = { Http1: 1, Http2: 2, Tls: 3, NotHttp: 4, Opaque: 255 } as const;
+/** The sniffer's verdicts (native/sniff/sniff.h), plus the outcomes of connections never sniffed. */
+export const Protocol = { Http1: 1, Http2: 2, Tls: 3, NotHttp: 4, DetectTimeout: 254, Opaque: 255 } as const;
 
 const ADDON_PATH = join(import.meta.dir, "..", "..", "build", "Release", "meshlet.node");
 

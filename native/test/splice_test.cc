@@ -1,0 +1,175 @@
+// Tests for native/splice/splice.h on real loopback TCP pairs: exact byte movement with a small
+// poll-driven pump, half-close (FIN only after the pipe is flushed), reset and closed-sink failures.
+#include "splice/splice.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "test/check.h"
+
+namespace {
+
+using meshlet::splice::Flow;
+using meshlet::splice::Pump;
+using meshlet::splice::Status;
+
+// A connected TCP pair on 127.0.0.1: `a` is the client end, `b` the accepted end. Both non-blocking.
+struct TcpPair {
+  int a = -1;
+  int b = -1;
+  TcpPair() {
+    int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::listen(listener, 1);
+    ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+    a = ::socket(AF_INET, SOCK_STREAM, 0);
+    ::connect(a, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    b = ::accept(listener, nullptr, nullptr);
+    ::close(listener);
+    SetNonBlocking(a);
+    SetNonBlocking(b);
+  }
+  ~TcpPair() {
+    if (a >= 0) ::close(a);
+    if (b >= 0) ::close(b);
+  }
+  static void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+};
+
+std::vector<uint8_t> Pattern(size_t n, uint32_t seed) {
+  std::vector<uint8_t> out(n);
+  for (size_t i = 0; i < n; i++) out[i] = static_cast<uint8_t>((i * 2654435761u + seed) >> 13);
+  return out;
+}
+
+// Client writes `payload` into `in.a` and half-closes; the flow moves in.b -> out.a; the reader drains
+// out.b until EOF. Returns what arrived and the flow's final status.
+Status Relay(const std::vector<uint8_t>& payload, std::vector<uint8_t>* received) {
+  TcpPair in, out;
+  Flow flow;
+  flow.source_fd = in.b;
+  flow.sink_fd = out.a;
+  CHECK_EQ(flow.pipe.Open(meshlet::splice::kDefaultPipeBytes), 0);
+  size_t written = 0;
+  bool client_shut = false;
+  Status status = Status::kBlocked;
+  uint8_t buf[65536];
+  for (int rounds = 0; rounds < 200000; rounds++) {
+    if (written < payload.size()) {
+      ssize_t n = ::write(in.a, payload.data() + written, payload.size() - written);
+      if (n > 0) written += static_cast<size_t>(n);
+    } else if (!client_shut) {
+      ::shutdown(in.a, SHUT_WR);
+      client_shut = true;
+    }
+    if (status != Status::kFinished) status = Pump(flow);
+    if (status == Status::kFailed) break;
+    ssize_t n = ::read(out.b, buf, sizeof buf);
+    if (n > 0) received->insert(received->end(), buf, buf + n);
+    if (n == 0) break;  // EOF: everything arrived and FIN followed
+    if (n < 0) {
+      pollfd fds[2] = {{in.b, POLLIN, 0}, {out.b, POLLIN, 0}};
+      ::poll(fds, 2, 10);
+    }
+  }
+  CHECK_EQ(flow.bytes_read, flow.bytes_written);
+  flow.pipe.Close();
+  return status;
+}
+
+TEST(moves_bytes_exactly_and_forwards_fin_after_flushing) {
+  auto payload = Pattern(8 * 1024 * 1024, 7);
+  std::vector<uint8_t> received;
+  Status status = Relay(payload, &received);
+  CHECK(status == Status::kFinished);
+  CHECK_EQ(received.size(), payload.size());
+  CHECK(received == payload);
+}
+
+TEST(empty_stream_finishes_with_fin) {
+  std::vector<uint8_t> received;
+  CHECK(Relay({}, &received) == Status::kFinished);
+  CHECK_EQ(received.size(), 0u);
+}
+
+TEST(blocked_when_nothing_to_do) {
+  TcpPair in, out;
+  Flow flow;
+  flow.source_fd = in.b;
+  flow.sink_fd = out.a;
+  CHECK_EQ(flow.pipe.Open(4096), 0);
+  CHECK(Pump(flow) == Status::kBlocked);
+  CHECK_EQ(flow.bytes_read, 0u);
+  flow.pipe.Close();
+}
+
+TEST(reset_from_source_fails_with_econnreset) {
+  TcpPair in, out;
+  Flow flow;
+  flow.source_fd = in.b;
+  flow.sink_fd = out.a;
+  CHECK_EQ(flow.pipe.Open(4096), 0);
+  linger hard{1, 0};
+  ::setsockopt(in.a, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  ::close(in.a);
+  in.a = -1;
+  ::usleep(20000);
+  Status status = Pump(flow);
+  CHECK(status == Status::kFailed);
+  CHECK_EQ(flow.error_errno, ECONNRESET);
+  CHECK_EQ(flow.failed_fd, in.b);
+  flow.pipe.Close();
+}
+
+TEST(writing_into_a_closed_sink_fails_instead_of_hanging) {
+  TcpPair in, out;
+  Flow flow;
+  flow.source_fd = in.b;
+  flow.sink_fd = out.a;
+  CHECK_EQ(flow.pipe.Open(65536), 0);
+  linger hard{1, 0};
+  ::setsockopt(out.b, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
+  ::close(out.b);  // the sink's peer is gone (RST)
+  out.b = -1;
+  ::usleep(20000);
+  auto payload = Pattern(4096, 1);
+  Status status = Status::kBlocked;
+  for (int i = 0; i < 100 && status != Status::kFailed; i++) {
+    ssize_t n = ::write(in.a, payload.data(), payload.size());
+    (void)n;
+    status = Pump(flow);
+    ::usleep(1000);
+  }
+  CHECK(status == Status::kFailed);
+  CHECK(flow.error_errno == EPIPE || flow.error_errno == ECONNRESET);
+  CHECK_EQ(flow.failed_fd, out.a);
+  flow.pipe.Close();
+}
+
+TEST(pipe_open_reports_capacity) {
+  meshlet::splice::Pipe pipe;
+  CHECK_EQ(pipe.Open(meshlet::splice::kDefaultPipeBytes), 0);
+  CHECK(pipe.capacity_bytes >= 4096);
+  CHECK(pipe.read_fd >= 0 && pipe.write_fd >= 0);
+  pipe.Close();
+  CHECK_EQ(pipe.read_fd, -1);
+}
+
+// splice(2) into a socket whose peer is gone must report EPIPE, not kill the test with SIGPIPE
+// (the front door blocks SIGPIPE on its thread for the same reason).
+const bool kIgnoreSigpipe = [] {
+  ::signal(SIGPIPE, SIG_IGN);
+  return true;
+}();
+
+}  // namespace
