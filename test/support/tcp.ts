@@ -59,7 +59,7 @@ export function exchange(port: number, payload: Uint8Array | string, options: { 
       socket.write(payload);
       if (options.halfClose ?? true) socket.end();
     });
-    socket.on("data", (d) => chunks.push(d));
+    socket.on("data", (d) => chunks.push(d as Buffer));
     socket.on("end", () => {
       clearTimeout(timer);
       socket.destroy();

@@ -33,7 +33,7 @@ function describeWithUpstream() {
     // Records what each connection sends first, answers "ok", and closes.
     upstream = await listen((socket) => {
       socket.once("data", (d) => {
-        firstBytes.push(d);
+        firstBytes.push(d as Buffer);
         socket.end("ok");
       });
     });

@@ -38,7 +38,7 @@ function resp(port: number, commands: Buffer[], done: (reply: Buffer) => boolean
     });
     const timer = setTimeout(() => (socket.destroy(), reject(new Error("redis reply timed out"))), 20_000);
     socket.on("data", (d) => {
-      chunks.push(d);
+      chunks.push(d as Buffer);
       const all = Buffer.concat(chunks);
       if (done(all)) {
         clearTimeout(timer);
