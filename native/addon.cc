@@ -253,15 +253,26 @@ Napi::Value ErrnoName(const Napi::CallbackInfo& info) {
 
 // === Histograms ===
 
-// histogramCreate(bounds: Float64Array of ascending upper bounds): id. Lives for the process.
+// histogramCreate(bounds: Float64Array of strictly ascending whole non-negative upper bounds, at most
+// 64): id | -EINVAL. Lives for the process.
 Napi::Value HistogramCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsTypedArray()) return ErrnoResult(env, EINVAL);
   Napi::Float64Array bounds_js = info[0].As<Napi::Float64Array>();
   std::vector<uint64_t> bounds(bounds_js.ElementLength());
-  for (size_t i = 0; i < bounds.size(); i++) bounds[i] = static_cast<uint64_t>(bounds_js[i]);
+  for (size_t i = 0; i < bounds.size(); i++) {
+    double bound = bounds_js[i];
+    // Checked before the cast: converting NaN, infinities or values >= 2^64 to uint64_t is undefined.
+    if (!(bound >= 0 && bound < 9007199254740992.0) || bound != static_cast<double>(static_cast<uint64_t>(bound))) {
+      return ErrnoResult(env, EINVAL);
+    }
+    bounds[i] = static_cast<uint64_t>(bound);
+  }
+  if (!meshlet::histogram::ValidBounds(bounds.data(), bounds.size())) return ErrnoResult(env, EINVAL);
   AddonState& state = State();
   std::lock_guard<std::mutex> lock(state.histogram_mutex);
   state.histograms.push_back(std::make_unique<meshlet::histogram::Histogram>(bounds.data(), bounds.size()));
-  return Napi::Number::New(info.Env(), static_cast<double>(state.histograms.size() - 1));
+  return Napi::Number::New(env, static_cast<double>(state.histograms.size() - 1));
 }
 
 meshlet::histogram::Histogram* HistogramAt(const Napi::Value& id) {
@@ -277,7 +288,11 @@ Napi::Value HistogramRecordMany(const Napi::CallbackInfo& info) {
   Napi::Float64Array values = info[1].As<Napi::Float64Array>();
   size_t count = std::min<size_t>(info[2].As<Napi::Number>().Uint32Value(), values.ElementLength());
   if (histogram) {
-    for (size_t i = 0; i < count; i++) histogram->Record(values[i] < 0 ? 0 : static_cast<uint64_t>(values[i]));
+    for (size_t i = 0; i < count; i++) {
+      double v = values[i];
+      // NaN and negatives count as 0, huge values saturate: the cast below is defined for all of them.
+      histogram->Record(!(v >= 0) ? 0 : v >= 1.8e19 ? UINT64_MAX : static_cast<uint64_t>(v));
+    }
   }
   return info.Env().Undefined();
 }

@@ -2,6 +2,9 @@
 // prints the settings table. Exit codes: 0 ok, 64 usage or invalid configuration.
 import { ConfigError, SETTINGS, parseConfig, settingsMarkdown } from "./config/env.ts";
 import { EXIT_USAGE, runProxy } from "./main.ts";
+import { checkConfigDir } from "./resources/config-dir.ts";
+import { formatProblem, hasErrors } from "./resources/problem.ts";
+import { profileEnvOf } from "./resources/startup.ts";
 
 const HELP = `meshlet — a service-mesh sidecar proxy
 
@@ -9,7 +12,9 @@ Usage: meshlet <command> [options]
 
 Commands:
   proxy            run the sidecar (inbound, outbound and admin listeners) with MESHLET_* settings
-  check            validate the MESHLET_* environment; exits 64 listing every problem
+  check [--config-dir DIR]
+                   validate the MESHLET_* environment and the resource directory (default
+                   MESHLET_CONFIG_DIR); lists every problem, exits 64 if any is an error
   env [--markdown] list the MESHLET_* settings with their defaults
   help             show this text
 
@@ -23,15 +28,7 @@ async function main(argv: readonly string[]): Promise<number> {
       await runProxy(process.env);
       return -1; // keeps running until drained
     case "check":
-      try {
-        parseConfig(process.env);
-        process.stdout.write("environment: ok\n");
-        return 0;
-      } catch (err) {
-        if (!(err instanceof ConfigError)) throw err;
-        process.stderr.write(`meshlet: ${err.message}\n`);
-        return EXIT_USAGE;
-      }
+      return check(args);
     case "env":
       if (args.includes("--markdown")) {
         process.stdout.write(settingsMarkdown() + "\n");
@@ -49,6 +46,31 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`meshlet: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
       return EXIT_USAGE;
   }
+}
+
+function check(args: readonly string[]): number {
+  let config;
+  try {
+    config = parseConfig(process.env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`meshlet: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
+  const flag = args.indexOf("--config-dir");
+  if (flag >= 0 && args[flag + 1] === undefined) {
+    process.stderr.write("meshlet check: --config-dir needs a directory\n");
+    return EXIT_USAGE;
+  }
+  const dir = flag >= 0 ? args[flag + 1]! : config.configDir;
+  const problems = checkConfigDir(dir, profileEnvOf(config));
+  for (const problem of problems) process.stderr.write(formatProblem(problem) + "\n");
+  if (hasErrors(problems)) {
+    process.stderr.write(`meshlet check: ${dir}: ${problems.filter((p) => p.severity === "error").length} error(s)\n`);
+    return EXIT_USAGE;
+  }
+  process.stdout.write(`environment: ok\n${dir}: ok${problems.length ? ` (${problems.length} warning(s))` : ""}\n`);
+  return 0;
 }
 
 const code = await main(process.argv.slice(2));

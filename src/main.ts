@@ -9,6 +9,7 @@ import { registerTransportMetrics } from "./l4/transport-metrics.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { startInbound } from "./inbound/index.ts";
 import { startOutbound } from "./outbound/index.ts";
+import { loadInitialResources, watchResources } from "./resources/startup.ts";
 
 export const EXIT_USAGE = 64; // EX_USAGE, as linkerd2-proxy exits on a bad environment
 const EXIT_CANNOT_LISTEN = 71; // EX_OSERR
@@ -27,6 +28,9 @@ export function loadConfigOrExit(env: Strings): Config {
 export async function runProxy(env: Strings): Promise<void> {
   const config = loadConfigOrExit(env);
   const logger = createLogger(config.logLevel, config.logFormat);
+  const resources = loadInitialResources(config, logger);
+  if (!resources) process.exit(EXIT_USAGE);
+  const resourceWatch = watchResources(config, resources, logger);
   const frontDoor = FrontDoor.start(logger);
   frontDoor.setOpaquePorts(config.opaquePorts);
   registerTransportMetrics();
@@ -41,6 +45,7 @@ export async function runProxy(env: Strings): Promise<void> {
     if (draining) return;
     draining = true;
     ready = false;
+    resourceWatch.close();
     void drainAndExit(config, frontDoor, logger, reason, stopConnectionLog);
   };
 

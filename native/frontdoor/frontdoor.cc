@@ -68,6 +68,7 @@ struct FrontDoor::Impl {
     int upstream_fd = -1;
     bool client_registered = false;
     bool client_rdhup = false;
+    bool upstream_rdhup = false;
     Endpoint client;
     Endpoint target;
     bool target_is_original = false;
@@ -104,6 +105,7 @@ struct FrontDoor::Impl {
   std::bitset<65536> opaque_ports;
   uint64_t next_conn_id = 1;
   uint8_t peek_buffer[sniff::kMaxPeekBytes];
+  uint8_t copy_buffer[16 * 1024];  // small messages are copied through here (see splice::Pump)
 
   explicit Impl(FrontDoor& o) : owner(o) {}
 
@@ -160,7 +162,7 @@ struct FrontDoor::Impl {
     auto it = conns.find(id);
     if (it == conns.end()) return;  // closed earlier in this batch
     Conn& conn = *it->second;
-    if (tag == Tag::kClient && (events & (EPOLLRDHUP | EPOLLHUP))) conn.client_rdhup = true;
+    if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) (tag == Tag::kClient ? conn.client_rdhup : conn.upstream_rdhup) = true;
     switch (conn.state) {
       case State::kDetecting:
         if (tag == Tag::kClient) Detect(conn);
@@ -168,9 +170,18 @@ struct FrontDoor::Impl {
       case State::kConnecting:
         if (tag == Tag::kUpstream) FinishConnect(conn);
         break;
-      case State::kSplicing:
-        Pump(conn);
+      case State::kSplicing: {
+        // Pump only the flows this event can move: a readable client feeds the target, a writable
+        // client drains the target's flow, and the mirror image for the upstream socket.
+        bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+        bool writable = events & (EPOLLOUT | EPOLLHUP | EPOLLERR);
+        if (tag == Tag::kClient) {
+          Pump(conn, readable, writable);
+        } else {
+          Pump(conn, writable, readable);
+        }
         break;
+      }
     }
   }
 
@@ -345,11 +356,18 @@ struct FrontDoor::Impl {
 
   // === Splice ===
 
-  void Pump(Conn& c) {
+  static splice::Status Settled(const splice::Flow& flow) {
+    return flow.sink_shut ? splice::Status::kFinished : splice::Status::kBlocked;
+  }
+
+  void Pump(Conn& c, bool pump_to_target = true, bool pump_to_client = true) {
     uint64_t read_to_target = c.to_target.bytes_read, wrote_to_target = c.to_target.bytes_written;
     uint64_t read_to_client = c.to_client.bytes_read, wrote_to_client = c.to_client.bytes_written;
-    splice::Status up = splice::Pump(c.to_target);
-    splice::Status down = up == splice::Status::kFailed ? up : splice::Pump(c.to_client);
+    splice::Scratch scratch{copy_buffer, sizeof copy_buffer};
+    splice::Status up = pump_to_target ? splice::Pump(c.to_target, scratch, c.client_rdhup) : Settled(c.to_target);
+    splice::Status down = up == splice::Status::kFailed ? up
+                          : pump_to_client ? splice::Pump(c.to_client, scratch, c.upstream_rdhup)
+                                           : Settled(c.to_client);
 
     uint64_t d_read_client = c.to_target.bytes_read - read_to_target;
     uint64_t d_write_target = c.to_target.bytes_written - wrote_to_target;

@@ -1,6 +1,6 @@
-// Protocol sniffing of a connection's first bytes (peeked by the caller with MSG_PEEK):
-// HTTP/1 request line, HTTP/2 prior-knowledge preface, TLS ClientHello + SNI.
-// Pure: no I/O, no allocation, O(len). Follows linkerd2-proxy, but asks for more bytes instead of guessing.
+// Protocol sniffing of a connection's first bytes (peeked by the caller with MSG_PEEK): HTTP/1
+// request line, HTTP/2 prior-knowledge preface, TLS ClientHello + SNI. Pure: no I/O, no allocation,
+// O(len). Follows linkerd2-proxy's detection, but asks for more bytes where Linkerd would guess.
 #pragma once
 
 #include <cstddef>
@@ -354,7 +354,8 @@ inline Result Sniff(const uint8_t* data, size_t len) noexcept {
         result.verdict = Verdict::NotHttp;
         break;
       case detail::TlsParse::Incomplete:
-        // Linkerd gives up at BUFFER_CAPACITY; the record header already said "TLS".
+        // At the peek budget (Linkerd's BUFFER_CAPACITY) stop waiting: what we saw is a well-formed
+        // ClientHello so far, so it is TLS, just without a name we could read.
         result.verdict = len < kMaxPeekBytes ? Verdict::NeedMore : Verdict::Tls;
         break;
     }

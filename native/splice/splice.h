@@ -1,6 +1,6 @@
 // Splice duplex core: moves bytes between two non-blocking sockets through one kernel pipe per
-// direction with splice(2), so payload never enters user space. Propagates half-close (FIN after the
-// pipe is flushed) and reports failures by errno. No epoll, no Node-API: the caller drives readiness.
+// direction — splice(2) for bulk, recv/send for small messages — and propagates half-close (FIN after
+// the pipe is flushed) and failures by errno. No epoll, no Node-API: the caller drives readiness.
 #pragma once
 
 #include <fcntl.h>
@@ -16,7 +16,7 @@ namespace meshlet::splice {
 // The kernel's default pipe size. Larger pipes cost pipe pages that count against
 // fs.pipe-user-pages-soft for an unprivileged sidecar (64 MiB per user by default), after which the
 // kernel hands out one-page pipes; bench/RESULTS.md records the measurement behind this choice.
-constexpr size_t kDefaultPipeBytes = 64 * 1024;
+constexpr size_t kDefaultPipeBytes = 1024 * 1024;
 
 // A kernel pipe used as the in-flight buffer of one direction. `fill_bytes` tracks what sits in it,
 // because EAGAIN from splice cannot tell "socket empty" from "pipe full".
@@ -59,8 +59,9 @@ struct Flow {
   Pipe pipe;
   bool source_eof = false;
   bool sink_shut = false;
-  uint64_t bytes_read = 0;     // moved from the source into the pipe
-  uint64_t bytes_written = 0;  // moved from the pipe into the sink
+  uint64_t bytes_read = 0;     // taken from the source
+  uint64_t bytes_written = 0;  // moved into the sink
+  bool bulk = false;           // splicing (large transfers) rather than copying (small messages)
   int error_errno = 0;
   int failed_fd = -1;
 };
@@ -73,12 +74,31 @@ inline Status Fail(Flow& flow, int fd, int err) noexcept {
 }
 }  // namespace detail
 
-// Moves as many bytes as the sockets accept right now. Call it whenever either socket reports
-// readiness (edge-triggered callers must call it until it returns kBlocked, which it does itself).
+// A scratch buffer the caller owns (one per thread) for copying small transfers; see Pump.
+struct Scratch {
+  uint8_t* data = nullptr;
+  size_t size_bytes = 0;
+};
+
+// Moves as many bytes as the sockets accept right now. Call it when the source is readable or the
+// sink writable; it returns kBlocked once it has hit EAGAIN (or knows the source is drained).
+//
+// Like HAProxy's splice-auto it adapts to the traffic: small messages (request/response protocols
+// such as redis) are copied with recv/send through `scratch`, which costs fewer and cheaper syscalls
+// than two splices, and a read that fills the scratch switches the flow to splice(2) for bulk
+// transfers; a short splice read switches it back. Bytes a short send leaves behind go into the pipe,
+// so the pipe stays the only per-connection buffer and ordering is kept.
+//
+// `source_hup`: the caller saw the source hang up. Without it, a short recv means the receive queue
+// is empty and a new edge will report more data, so the trailing EAGAIN read is skipped; with it the
+// EOF still has to be read.
+//
 // The classic splice bug is shutting down the sink with bytes still in the pipe: FIN is sent only
 // once the source hit EOF *and* the pipe is empty.
-inline Status Pump(Flow& flow) noexcept {
+inline Status Pump(Flow& flow, Scratch scratch = {}, bool source_hup = true) noexcept {
   constexpr unsigned kFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
+  // Leftovers of a copy must fit in the (empty) pipe, whatever size the kernel gave it.
+  const size_t copy_bytes = scratch.size_bytes < flow.pipe.capacity_bytes ? scratch.size_bytes : flow.pipe.capacity_bytes;
   for (;;) {
     bool progressed = false;
     if (flow.pipe.fill_bytes > 0) {
@@ -93,12 +113,40 @@ inline Status Pump(Flow& flow) noexcept {
         return detail::Fail(flow, flow.sink_fd, n < 0 ? errno : EPIPE);
       }
     }
-    if (!flow.source_eof && flow.pipe.fill_bytes < flow.pipe.capacity_bytes) {
+    if (!flow.source_eof && flow.pipe.fill_bytes == 0 && !flow.bulk && copy_bytes > 0) {
+      ssize_t n = ::recv(flow.source_fd, scratch.data, copy_bytes, 0);
+      if (n > 0) {
+        flow.bytes_read += static_cast<uint64_t>(n);
+        ssize_t sent = ::send(flow.sink_fd, scratch.data, static_cast<size_t>(n), MSG_NOSIGNAL);
+        if (sent < 0) {
+          if (errno != EAGAIN && errno != EINTR) return detail::Fail(flow, flow.sink_fd, errno);
+          sent = 0;
+        }
+        flow.bytes_written += static_cast<uint64_t>(sent);
+        if (sent < n) {
+          size_t left = static_cast<size_t>(n - sent);
+          ssize_t queued = ::write(flow.pipe.write_fd, scratch.data + sent, left);
+          if (queued != static_cast<ssize_t>(left)) return detail::Fail(flow, flow.pipe.write_fd, queued < 0 ? errno : EIO);
+          flow.pipe.fill_bytes = left;
+        }
+        if (static_cast<size_t>(n) == copy_bytes) flow.bulk = true;  // a full read: bulk from now on
+        else if (flow.pipe.fill_bytes == 0 && !source_hup) return Status::kBlocked;  // drained
+        progressed = true;
+      } else if (n == 0) {
+        flow.source_eof = true;
+        progressed = true;
+      } else if (errno == EINTR) {
+        continue;
+      } else if (errno != EAGAIN) {
+        return detail::Fail(flow, flow.source_fd, errno);
+      }
+    } else if (!flow.source_eof && flow.pipe.fill_bytes < flow.pipe.capacity_bytes) {
       size_t room = flow.pipe.capacity_bytes - flow.pipe.fill_bytes;
       ssize_t n = ::splice(flow.source_fd, nullptr, flow.pipe.write_fd, nullptr, room, kFlags);
       if (n > 0) {
         flow.pipe.fill_bytes += static_cast<size_t>(n);
         flow.bytes_read += static_cast<uint64_t>(n);
+        if (static_cast<size_t>(n) < copy_bytes) flow.bulk = false;  // small again: copy from now on
         progressed = true;
       } else if (n == 0) {
         flow.source_eof = true;

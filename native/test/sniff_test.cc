@@ -3,6 +3,7 @@
 // buffers so ASan catches any read past `len`.
 #include "sniff/sniff.h"
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>

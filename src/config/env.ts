@@ -9,8 +9,11 @@ import {
   parseDurationMs,
   parseEnum,
   parseListenAddress,
+  parseBoolean,
+  parseDnsName,
   parseOptionalDurationMs,
   parsePortSet,
+  parseString,
 } from "./values.ts";
 
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace" | "off";
@@ -34,6 +37,10 @@ export interface Config {
   readonly shutdownGracePeriodMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  readonly configDir: string;
+  readonly inboundProfile: string; // "" = choose by the request's authority
+  readonly externalProfiles: boolean;
+  readonly clusterDomain: string;
 }
 
 interface Setting<K extends keyof Config> {
@@ -73,6 +80,10 @@ export const SETTINGS = [
   setting({ name: "MESHLET_SHUTDOWN_GRACE_PERIOD", field: "shutdownGracePeriodMs", defaultText: "30s", meaning: "After SIGTERM: how long open connections may finish before they are closed", parse: parseDurationMs }),
   setting({ name: "MESHLET_LOG_LEVEL", field: "logLevel", defaultText: "info", meaning: "error, warn, info, debug, trace or off", parse: parseEnum<LogLevel>(["error", "warn", "info", "debug", "trace", "off"]) }),
   setting({ name: "MESHLET_LOG_FORMAT", field: "logFormat", defaultText: "plain", meaning: "plain or json (one object per line)", parse: parseEnum<LogFormat>(["plain", "json"]) }),
+  setting({ name: "MESHLET_CONFIG_DIR", field: "configDir", defaultText: "./meshlet.d", meaning: "Directory of Linkerd YAML resources (ServiceProfile, ...), several documents per file; may be absent; hot-reloaded", parse: parseString }),
+  setting({ name: "MESHLET_INBOUND_PROFILE", field: "inboundProfile", defaultText: "", meaning: "ServiceProfile (metadata.name) that inbound requests use whatever their authority; empty: chosen by authority", parse: parseString }),
+  setting({ name: "MESHLET_EXTERNAL_PROFILES", field: "externalProfiles", defaultText: "false", meaning: "Let profiles apply to destinations outside the cluster domain (Linkerd's enable-external-profiles)", parse: parseBoolean }),
+  setting({ name: "MESHLET_CLUSTER_DOMAIN", field: "clusterDomain", defaultText: "cluster.local", meaning: "Cluster domain: profiles apply to `*.svc.<domain>` names unless external profiles are on", parse: parseDnsName }),
 ] as const;
 
 export interface ConfigProblem {

@@ -123,6 +123,12 @@ export function parseBoolean(text: string): boolean {
   throw new ValueError("true or false");
 }
 
+export function parseDnsName(text: string): string {
+  const name = text.trim().toLowerCase().replace(/\.$/, "");
+  if (!HOSTNAME.test(name)) throw new ValueError("a DNS name, e.g. cluster.local");
+  return name;
+}
+
 export function parseString(text: string): string {
   return text.trim();
 }

@@ -88,7 +88,7 @@ export interface NativeBinding {
   closedConnections(): { dropped: number; records: ClosedConnectionRecord[] };
   /** "ECONNREFUSED" for 111, "" for 0. */
   errnoName(errno: number): string;
-  /** A lock-free histogram with the given ascending upper bounds; returns its id. */
+  /** A lock-free histogram with strictly ascending whole upper bounds (≤ 64); id | -EINVAL. */
   histogramCreate(bounds: Float64Array): number;
   /** Records values[0..count) in one crossing. */
   histogramRecordMany(id: number, values: Float64Array, count: number): void;
