@@ -22,10 +22,12 @@ export interface RunningProxy {
   readonly process: Subprocess;
 }
 
-export async function startProxy(env: Record<string, string> = {}): Promise<RunningProxy> {
-  const proc = spawn([BUN, CLI, "proxy"], {
+/** `wrap` prefixes the command, e.g. ["ip", "netns", "exec", "ns1"] to run it elsewhere. */
+export async function startProxy(env: Record<string, string> = {}, wrap: readonly string[] = []): Promise<RunningProxy> {
+  const proc = spawn([...wrap, BUN, CLI, "proxy"], {
     env: {
       PATH: process.env.PATH ?? "",
+      HOME: process.env.HOME ?? "/tmp",
       MESHLET_INBOUND_LISTEN: "127.0.0.1:0",
       MESHLET_OUTBOUND_LISTEN: "127.0.0.1:0",
       MESHLET_ADMIN_LISTEN: "127.0.0.1:0",
