@@ -171,14 +171,15 @@ struct FrontDoor::Impl {
         if (tag == Tag::kUpstream) FinishConnect(conn);
         break;
       case State::kSplicing: {
-        // Pump only the flows this event can move: a readable client feeds the target, a writable
-        // client drains the target's flow, and the mirror image for the upstream socket.
+        // Pump only the flows this event can move: a readable socket feeds the flow it is the source
+        // of; a writable one matters only to a flow with bytes waiting in its pipe. (epoll reports
+        // EPOLLOUT with nearly every EPOLLIN, so pumping on it blindly costs an EAGAIN read.)
         bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
         bool writable = events & (EPOLLOUT | EPOLLHUP | EPOLLERR);
         if (tag == Tag::kClient) {
-          Pump(conn, readable, writable);
+          Pump(conn, readable, writable && conn.to_client.pipe.fill_bytes > 0);
         } else {
-          Pump(conn, writable, readable);
+          Pump(conn, writable && conn.to_target.pipe.fill_bytes > 0, readable);
         }
         break;
       }

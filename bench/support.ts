@@ -1,0 +1,82 @@
+// Shared pieces of the benchmark drivers: spawning and stopping background servers, waiting for a
+// port, a meshlet instance with extra outbound listeners, and appending results to RESULTS.md.
+import { type Subprocess, spawn } from "bun";
+import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import net from "node:net";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "..");
+const running: Subprocess[] = [];
+
+export const workDir = mkdtempSync(join(tmpdir(), "meshlet-bench-"));
+
+let logIndex = 0;
+
+/** Starts a server in the background; its output goes to a log file in workDir (named on failure). */
+export function background(cmd: string[], env: Record<string, string> = {}): Subprocess {
+  const log = join(workDir, `${++logIndex}-${cmd[0]!.split("/").pop()}.log`);
+  const proc = spawn(cmd, { stdout: Bun.file(log), stderr: Bun.file(log), env: { ...process.env, ...env } });
+  proc.exited.then((code) => {
+    if (code !== 0 && running.includes(proc)) console.error(`${cmd.join(" ")} exited with ${code}; see ${log}`);
+  });
+  running.push(proc);
+  return proc;
+}
+
+export function stopAll(): void {
+  for (const proc of running.splice(0)) proc.kill("SIGKILL");
+}
+process.on("exit", stopAll);
+process.on("SIGINT", () => process.exit(130));
+
+export async function waitForPort(port: number, timeoutMs = 10_000): Promise<void> {
+  for (let waited = 0; waited < timeoutMs; waited += 50) {
+    const open = await new Promise<boolean>((resolve) => {
+      const s = net.connect(port, "127.0.0.1", () => (s.destroy(), resolve(true)));
+      s.on("error", () => resolve(false));
+    });
+    if (open) return;
+    await Bun.sleep(50);
+  }
+  throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
+}
+
+let nextPort = 20000 + Math.floor(Math.random() * 20000);
+export function port(): number {
+  return nextPort++;
+}
+
+export function writeConfig(name: string, text: string): string {
+  const path = join(workDir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** Starts meshlet with `MESHLET_OUTBOUND_UPSTREAMS` pairs listen=dest and the given opaque ports. */
+export async function startMeshlet(upstreams: Array<[listen: number, dest: number]>, env: Record<string, string> = {}): Promise<void> {
+  background([join(ROOT, "node_modules", ".bin", "bun"), join(ROOT, "src", "cli.ts"), "proxy"], {
+    MESHLET_INBOUND_LISTEN: `127.0.0.1:${port()}`,
+    MESHLET_OUTBOUND_LISTEN: `127.0.0.1:${port()}`,
+    MESHLET_ADMIN_LISTEN: `127.0.0.1:${port()}`,
+    MESHLET_OUTBOUND_UPSTREAMS: upstreams.map(([l, d]) => `127.0.0.1:${l}=127.0.0.1:${d}`).join(","),
+    MESHLET_LOG_LEVEL: "warn",
+    ...env,
+  });
+  for (const [listen] of upstreams) await waitForPort(listen);
+}
+
+export function machine(): string {
+  const cpu = cpus()[0]?.model ?? "unknown cpu";
+  return `${cpus().length} × ${cpu}, ${process.platform} ${require("node:os").release()}, Bun ${Bun.version}`;
+}
+
+export function appendResults(title: string, command: string, table: string, notes = ""): void {
+  const date = new Date().toISOString().slice(0, 16).replace("T", " ");
+  const section = `\n## ${title} — ${date} UTC\n\nMachine: ${machine()}\n\nCommand: \`${command}\`\n\n${table}\n${notes ? `\n${notes}\n` : ""}`;
+  appendFileSync(join(ROOT, "bench", "RESULTS.md"), section);
+}
+
+export function ratio(a: number, b: number): string {
+  return b > 0 ? `${(a / b).toFixed(2)}×` : "n/a";
+}
