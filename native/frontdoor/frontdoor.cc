@@ -33,6 +33,8 @@ uint64_t Key(Tag tag, uint64_t id) noexcept { return (id << 2) | static_cast<uin
 
 constexpr uint32_t kDuplexEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 constexpr int kAcceptPauseMs = 100;  // after EMFILE/ENFILE: let fds free up instead of spinning
+// Bytes one flow may move per turn before the others get theirs (fairness between connections).
+constexpr uint64_t kPumpBudgetBytes = 1024 * 1024;
 
 void SetNoDelay(int fd) noexcept {
   int one = 1;
@@ -102,6 +104,9 @@ struct FrontDoor::Impl {
   std::unordered_map<uint32_t, Listener> listeners;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers;
+  // Connections that used their byte budget and still have bytes to move: pumped again after the
+  // current batch of events, before the loop sleeps (with edge-triggered epoll no event would come).
+  std::vector<uint64_t> yielded;
   std::bitset<65536> opaque_ports;
   uint64_t next_conn_id = 1;
   uint8_t peek_buffer[sniff::kMaxPeekBytes];
@@ -143,8 +148,9 @@ struct FrontDoor::Impl {
 
     epoll_event events[256];
     while (running.load(std::memory_order_relaxed)) {
-      int n = ::epoll_wait(epoll_fd, events, 256, NextTimeoutMs());
+      int n = ::epoll_wait(epoll_fd, events, 256, yielded.empty() ? NextTimeoutMs() : 0);
       for (int i = 0; i < n; i++) Dispatch(events[i].data.u64, events[i].events);
+      ResumeYielded();
       RunTimers(NowMs());
     }
     for (auto& [id, conn] : conns) CloseFds(*conn, false);
@@ -357,6 +363,15 @@ struct FrontDoor::Impl {
 
   // === Splice ===
 
+  void ResumeYielded() {
+    std::vector<uint64_t> batch;
+    batch.swap(yielded);
+    for (uint64_t id : batch) {
+      auto it = conns.find(id);
+      if (it != conns.end() && it->second->state == State::kSplicing) Pump(*it->second);
+    }
+  }
+
   static splice::Status Settled(const splice::Flow& flow) {
     return flow.sink_shut ? splice::Status::kFinished : splice::Status::kBlocked;
   }
@@ -365,9 +380,10 @@ struct FrontDoor::Impl {
     uint64_t read_to_target = c.to_target.bytes_read, wrote_to_target = c.to_target.bytes_written;
     uint64_t read_to_client = c.to_client.bytes_read, wrote_to_client = c.to_client.bytes_written;
     splice::Scratch scratch{copy_buffer, sizeof copy_buffer};
-    splice::Status up = pump_to_target ? splice::Pump(c.to_target, scratch, c.client_rdhup) : Settled(c.to_target);
+    splice::Status up = pump_to_target ? splice::Pump(c.to_target, scratch, c.client_rdhup, kPumpBudgetBytes)
+                                       : Settled(c.to_target);
     splice::Status down = up == splice::Status::kFailed ? up
-                          : pump_to_client ? splice::Pump(c.to_client, scratch, c.upstream_rdhup)
+                          : pump_to_client ? splice::Pump(c.to_client, scratch, c.upstream_rdhup, kPumpBudgetBytes)
                                            : Settled(c.to_client);
 
     uint64_t d_read_client = c.to_target.bytes_read - read_to_target;
@@ -387,7 +403,8 @@ struct FrontDoor::Impl {
       // A reset (or a write into a reset peer) on one side is passed on as a reset to the other.
       return Close(c, failed.error_errno, true);
     }
-    if (up == splice::Status::kFinished && down == splice::Status::kFinished) Close(c, 0, false);
+    if (up == splice::Status::kFinished && down == splice::Status::kFinished) return Close(c, 0, false);
+    if (up == splice::Status::kYielded || down == splice::Status::kYielded) yielded.push_back(c.id);
   }
 
   // === Timers ===

@@ -50,6 +50,7 @@ enum class Status : uint8_t {
   kBlocked,   // waiting for the source to be readable or the sink to be writable
   kFinished,  // source reached EOF, pipe flushed, sink shut down for writing
   kFailed,    // a syscall failed; Flow::error_errno and Flow::failed_fd say which and why
+  kYielded,   // moved its byte budget and could move more: call again after serving others
 };
 
 // One direction of a duplex: source socket -> pipe -> sink socket.
@@ -95,7 +96,11 @@ struct Scratch {
 //
 // The classic splice bug is shutting down the sink with bytes still in the pipe: FIN is sent only
 // once the source hit EOF *and* the pipe is empty.
-inline Status Pump(Flow& flow, Scratch scratch = {}, bool source_hup = true) noexcept {
+// `budget_bytes` bounds one call, so that one fast flow cannot starve the others on the thread: when
+// it is used up while bytes still move, Pump returns kYielded (edge-triggered callers must then call
+// again later without waiting for an event, since no new edge may come).
+inline Status Pump(Flow& flow, Scratch scratch = {}, bool source_hup = true, uint64_t budget_bytes = UINT64_MAX) noexcept {
+  const uint64_t read_before = flow.bytes_read;
   constexpr unsigned kFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
   // Leftovers of a copy must fit in the (empty) pipe, whatever size the kernel gave it.
   const size_t copy_bytes = scratch.size_bytes < flow.pipe.capacity_bytes ? scratch.size_bytes : flow.pipe.capacity_bytes;
@@ -166,6 +171,7 @@ inline Status Pump(Flow& flow, Scratch scratch = {}, bool source_hup = true) noe
       return Status::kFinished;
     }
     if (!progressed) return Status::kBlocked;
+    if (flow.bytes_read - read_before >= budget_bytes) return Status::kYielded;
   }
 }
 

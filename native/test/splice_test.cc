@@ -173,3 +173,30 @@ const bool kIgnoreSigpipe = [] {
 }();
 
 }  // namespace
+
+namespace {
+
+TEST(a_flow_yields_after_its_byte_budget) {
+  TcpPair in, out;
+  Flow flow;
+  flow.source_fd = in.b;
+  flow.sink_fd = out.a;
+  CHECK_EQ(flow.pipe.Open(meshlet::splice::kDefaultPipeBytes), 0);
+  auto payload = Pattern(512 * 1024, 3);
+  size_t written = 0;
+  while (written < payload.size()) {
+    ssize_t n = ::write(in.a, payload.data() + written, payload.size() - written);
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  ::usleep(20000);
+  uint8_t scratch_bytes[4096];
+  meshlet::splice::Scratch scratch{scratch_bytes, sizeof scratch_bytes};
+  Status status = Pump(flow, scratch, false, 8192);
+  CHECK(status == Status::kYielded);
+  CHECK(flow.bytes_read >= 8192u);
+  CHECK(flow.bytes_read < written);
+  flow.pipe.Close();
+}
+
+}  // namespace
