@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# `bash bench/http.sh [--record]`: HTTP/1.1 keep-alive proxying compared in one run — direct to nginx,
+# meshlet, HAProxy 2.6 (mode http, nbthread 1, http-reuse always) and nginx as a proxy (upstream
+# keepalive) — with wrk -t1 for DURATION_S at -c50 and -c200, plus -c1 added latency and meshlet's RSS
+# at 1,000 open connections. Configs go to a temp dir; every process started here is stopped on exit.
+# --record appends the table to bench/RESULTS.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+DURATION_S=${DURATION_S:-10}
+C1_DURATION_S=${C1_DURATION_S:-5}
+RECORD=0
+[ "${1:-}" = "--record" ] && RECORD=1
+
+for tool in wrk nginx haproxy; do
+  command -v "$tool" >/dev/null || { echo "bench/http.sh: $tool is not installed (apt-get install wrk nginx haproxy)" >&2; exit 69; }
+done
+BUN=$ROOT/node_modules/.bin/bun
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/meshlet-bench-http-XXXXXX")
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+BASE=$((20000 + RANDOM % 20000))
+ORIGIN=$BASE MESHLET=$((BASE + 1)) HAPROXY=$((BASE + 2)) NGINX_PROXY=$((BASE + 3))
+
+nginx_conf() { # name, server block
+  mkdir -p "$WORK/$1"
+  cat >"$WORK/$1/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/$1/nginx.pid;
+error_log $WORK/$1/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  client_body_temp_path $WORK/$1/body;
+  proxy_temp_path $WORK/$1/proxy;
+  fastcgi_temp_path $WORK/$1/fcgi;
+  uwsgi_temp_path $WORK/$1/uwsgi;
+  scgi_temp_path $WORK/$1/scgi;
+  $2
+}
+CONF
+}
+
+nginx_conf origin "server { listen 127.0.0.1:$ORIGIN; location / { default_type text/plain; return 200 \"hello from nginx\\n\"; } }"
+nginx_conf proxy "upstream origin { server 127.0.0.1:$ORIGIN; keepalive 256; }
+  server { listen 127.0.0.1:$NGINX_PROXY; location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"
+cat >"$WORK/haproxy.cfg" <<CONF
+global
+  nbthread 1
+  maxconn 4000
+defaults
+  mode http
+  timeout connect 5s
+  timeout client 30s
+  timeout server 30s
+  http-reuse always
+frontend fe
+  bind 127.0.0.1:$HAPROXY
+  default_backend be
+backend be
+  server origin 127.0.0.1:$ORIGIN
+CONF
+
+start() { # log name, command...
+  local log=$WORK/$1.log
+  shift
+  "$@" >"$log" 2>&1 &
+  PIDS+=($!)
+}
+wait_port() {
+  for _ in $(seq 1 200); do
+    curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
+    sleep 0.05
+  done
+  echo "bench/http.sh: nothing answers on port $1" >&2
+  exit 1
+}
+
+start origin nginx -c "$WORK/origin/nginx.conf" -p "$WORK/origin"
+start nginx-proxy nginx -c "$WORK/proxy/nginx.conf" -p "$WORK/proxy"
+start haproxy haproxy -f "$WORK/haproxy.cfg" -db
+start meshlet "$BUN" bench/http-meshlet.ts "$MESHLET" "$ORIGIN"
+MESHLET_PID=${PIDS[-1]}
+for p in $ORIGIN $NGINX_PROXY $HAPROXY $MESHLET; do wait_port "$p"; done
+
+# to_ms "384.00us" → 0.384
+to_ms() {
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+
+declare -A RPS P50 P99 ERRS
+run() { # key, port, connections, duration
+  local out
+  out=$(wrk -t1 -c"$3" -d"$4"s --latency "http://127.0.0.1:$2/" 2>&1)
+  RPS[$1]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
+  P50[$1]=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
+  P99[$1]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+  ERRS[$1]=$(awk '/Non-2xx|Socket errors/ { $1 = $1; printf "%s; ", $0 }' <<<"$out")
+}
+
+TARGETS=(direct meshlet haproxy nginx)
+declare -A PORT=([direct]=$ORIGIN [meshlet]=$MESHLET [haproxy]=$HAPROXY [nginx]=$NGINX_PROXY)
+
+# Warm up every path (pools, JIT), then measure.
+for t in "${TARGETS[@]}"; do wrk -t1 -c50 -d2s "http://127.0.0.1:${PORT[$t]}/" >/dev/null 2>&1; done
+for c in 50 200; do
+  for t in "${TARGETS[@]}"; do run "$t/$c" "${PORT[$t]}" "$c" "$DURATION_S"; done
+done
+for t in "${TARGETS[@]}"; do run "$t/1" "${PORT[$t]}" 1 "$C1_DURATION_S"; done
+
+# meshlet RSS with 1,000 open keep-alive connections (sampled in the middle of a -c1000 run).
+wrk -t1 -c1000 -d4s "http://127.0.0.1:$MESHLET/" >/dev/null 2>&1 &
+WRK_PID=$!
+sleep 2
+RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$MESHLET_PID/status")
+wait "$WRK_PID" || true
+
+# Upstream keep-alive reuse over the whole run (meshlet logs its pool counters on SIGTERM).
+kill -TERM "$MESHLET_PID" 2>/dev/null || true
+for _ in $(seq 1 50); do grep -q "upstream connections" "$WORK/meshlet.log" && break; sleep 0.1; done
+REUSE=$(awk -F'[= ]' '/upstream connections/ { printf "%d upstream connections for %d requests (reuse %.4f%%)", $4, $6, 100 * (1 - $4 / $6) }' "$WORK/meshlet.log")
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+{
+  echo "### HTTP/1.1 keep-alive proxying — $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo
+  echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(uname -r); Bun $("$BUN" --version), $(haproxy -v | head -1 | awk '{ print $1, $3 }'), $(nginx -v 2>&1 | sed 's/.*: //')."
+  echo "Command: \`DURATION_S=$DURATION_S bash bench/http.sh\` — wrk -t1 -d${DURATION_S}s --latency against nginx (1 worker, 17-byte body); meshlet = src/http on Bun.listen (bench/http-meshlet.ts)."
+  echo
+  echo "| conns | target | req/s | p50 ms | p99 ms | req/s ÷ HAProxy | req/s ÷ nginx proxy | p99 ÷ HAProxy | errors |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---|"
+  for c in 50 200; do
+    for t in "${TARGETS[@]}"; do
+      k=$t/$c
+      echo "| $c | $t | ${RPS[$k]} | ${P50[$k]} | ${P99[$k]} | $(ratio "${RPS[$k]}" "${RPS[haproxy/$c]}") | $(ratio "${RPS[$k]}" "${RPS[nginx/$c]}") | $(ratio "${P99[$k]}" "${P99[haproxy/$c]}") | ${ERRS[$k]} |"
+    done
+  done
+  echo
+  echo "Added latency at -c1 (${C1_DURATION_S}s), ms over direct:"
+  echo
+  echo "| target | p50 ms | p99 ms | added p50 | added p99 |"
+  echo "|---|---:|---:|---:|---:|"
+  for t in "${TARGETS[@]}"; do
+    echo "| $t | ${P50[$t/1]} | ${P99[$t/1]} | $(awk -v a="${P50[$t/1]}" -v b="${P50[direct/1]}" 'BEGIN { printf "%.3f", a - b }') | $(awk -v a="${P99[$t/1]}" -v b="${P99[direct/1]}" 'BEGIN { printf "%.3f", a - b }') |"
+  done
+  echo
+  echo "meshlet RSS with 1,000 open connections: $((RSS_KB / 1024)) MB; ${REUSE:-reuse not reported}"
+  echo
+} | tee "$WORK/result.md"
+
+[ "$RECORD" = 1 ] && cat "$WORK/result.md" >>bench/RESULTS.md
+exit 0

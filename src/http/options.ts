@@ -1,0 +1,99 @@
+// Options of the HTTP/1 server engine with their defaults and units; src/config maps MESHLET_* env
+// variables onto these. Defaults follow Linkerd where it has one (pool idle 3 s, connect 1 s).
+import type { ProxyError } from "../errors/proxy-error.ts";
+import type { HttpMetrics } from "../metrics/http.ts";
+import type { ConnInfo, HttpHooks, RequestCtx, UpstreamTarget } from "./request-ctx.ts";
+
+export const DEFAULT_HEAD_READ_TIMEOUT_MS = 10_000;
+export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 60_000;
+export const DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS = 3_000;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 1_000;
+export const DEFAULT_MAX_HEAD_BYTES = 64 * 1024;
+export const DEFAULT_MAX_HEADERS = 100;
+export const DEFAULT_MAX_CONNECTIONS_PER_UPSTREAM = 10_000;
+export const DEFAULT_MAX_QUEUED_REQUESTS_PER_UPSTREAM = 10_000;
+export const DEFAULT_POOL_QUEUE_TIMEOUT_MS = 3_000;
+export const DEFAULT_MAX_PIPELINED_BYTES = 64 * 1024;
+export const DEFAULT_DNS_TTL_MS = 5_000;
+export const DEFAULT_DNS_NEGATIVE_TTL_MS = 1_000;
+export const DEFAULT_CLOSE_LINGER_MS = 5_000;
+
+export interface Http1ServerOptions {
+  /** Direction of connections accepted through socketHandlers without adoptFd (Bun.listen). Default inbound. */
+  readonly direction?: "inbound" | "outbound";
+  /** Fixed upstream for Bun.listen-accepted connections; absent/null = route each request by authority. */
+  readonly forwardTo?: { readonly host: string; readonly port: number } | null;
+  /** Per client connection: max time from the first byte of a request head to its end (slowloris). */
+  readonly headReadTimeoutMs?: number;
+  /** Per client connection: keep-alive idle time between requests before the proxy closes it. */
+  readonly clientIdleTimeoutMs?: number;
+  /** Per upstream connection: idle time in the pool before eviction. */
+  readonly upstreamIdleTimeoutMs?: number;
+  /** Per dial. Expiry → 504. */
+  readonly connectTimeoutMs?: number;
+  /** Per request head (request line + fields). Beyond → 431. */
+  readonly maxHeadBytes?: number;
+  /** Per request head. Beyond → 431. */
+  readonly maxHeaders?: number;
+  /** Per upstream endpoint (host:port): open + connecting connections. Requests beyond it queue. */
+  readonly maxConnectionsPerUpstream?: number;
+  /** Per upstream endpoint: requests waiting for a connection at the cap. Beyond → 503 (load shed). */
+  readonly maxQueuedRequestsPerUpstream?: number;
+  /** Per queued request: wait for a pooled connection before 504 (failfast). */
+  readonly poolQueueTimeoutMs?: number;
+  /** Per client connection: bytes of pipelined requests buffered while a response is pending before reads pause. */
+  readonly maxPipelinedBytes?: number;
+  /** Hostname answers are reused this long (authority-routed outbound). */
+  readonly dnsTtlMs?: number;
+  readonly dnsNegativeTtlMs?: number;
+  /** Add `l5d-proxy-error` to synthetic responses (Linkerd: outbound always, inbound only for meshed clients). */
+  readonly emitProxyErrorHeaders?: boolean;
+  /** Picks the upstream per request. Default: conn.dst, else the request authority (CONNECT terminated). */
+  readonly resolveUpstream?: (ctx: RequestCtx, conn: ConnInfo) => UpstreamTarget | ProxyError;
+  readonly hooks?: HttpHooks;
+  /** Default: the process-wide families in the shared registry. */
+  readonly metrics?: HttpMetrics;
+  /**
+   * Monotonic clock in ms.
+   * TODO(http): take this from src/rt/clock.ts once it exists (house style bans performance.now elsewhere).
+   */
+  readonly nowMs?: () => number;
+}
+
+export interface ResolvedHttp1Options {
+  readonly direction: "inbound" | "outbound";
+  readonly forwardTo: { readonly host: string; readonly port: number } | null;
+  readonly headReadTimeoutMs: number;
+  readonly clientIdleTimeoutMs: number;
+  readonly upstreamIdleTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly maxHeadBytes: number;
+  readonly maxHeaders: number;
+  readonly maxConnectionsPerUpstream: number;
+  readonly maxQueuedRequestsPerUpstream: number;
+  readonly poolQueueTimeoutMs: number;
+  readonly maxPipelinedBytes: number;
+  readonly dnsTtlMs: number;
+  readonly dnsNegativeTtlMs: number;
+  readonly emitProxyErrorHeaders: boolean;
+}
+
+export function resolveOptions(o: Http1ServerOptions): ResolvedHttp1Options {
+  return {
+    direction: o.direction ?? "inbound",
+    forwardTo: o.forwardTo ?? null,
+    headReadTimeoutMs: o.headReadTimeoutMs ?? DEFAULT_HEAD_READ_TIMEOUT_MS,
+    clientIdleTimeoutMs: o.clientIdleTimeoutMs ?? DEFAULT_CLIENT_IDLE_TIMEOUT_MS,
+    upstreamIdleTimeoutMs: o.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
+    connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    maxHeadBytes: o.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES,
+    maxHeaders: o.maxHeaders ?? DEFAULT_MAX_HEADERS,
+    maxConnectionsPerUpstream: o.maxConnectionsPerUpstream ?? DEFAULT_MAX_CONNECTIONS_PER_UPSTREAM,
+    maxQueuedRequestsPerUpstream: o.maxQueuedRequestsPerUpstream ?? DEFAULT_MAX_QUEUED_REQUESTS_PER_UPSTREAM,
+    poolQueueTimeoutMs: o.poolQueueTimeoutMs ?? DEFAULT_POOL_QUEUE_TIMEOUT_MS,
+    maxPipelinedBytes: o.maxPipelinedBytes ?? DEFAULT_MAX_PIPELINED_BYTES,
+    dnsTtlMs: o.dnsTtlMs ?? DEFAULT_DNS_TTL_MS,
+    dnsNegativeTtlMs: o.dnsNegativeTtlMs ?? DEFAULT_DNS_NEGATIVE_TTL_MS,
+    emitProxyErrorHeaders: o.emitProxyErrorHeaders ?? true,
+  };
+}

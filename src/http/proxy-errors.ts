@@ -1,0 +1,231 @@
+// HTTP proxy errors and the ONE rescue table that maps them to synthetic responses
+// (status, `l5d-proxy-error`, whether the client connection closes), per linkerd-behavior §4.2.
+import * as codes from "../errors/codes.ts";
+import { ProxyError, causeOf, type ErrorSide, type Retryable } from "../errors/proxy-error.ts";
+
+// === Downstream: the client sent something we refuse ===
+
+/** The request head is not valid HTTP/1.x (RFC 9112 §2–§5). */
+export class MalformedRequestError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_MALFORMED_REQUEST;
+  readonly side: ErrorSide = "downstream";
+}
+
+/** The request's body framing is ambiguous or unsupported (RFC 9112 §6): a smuggling attempt or a broken client. */
+export class RequestFramingError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_REQUEST_FRAMING;
+  readonly side: ErrorSide = "downstream";
+}
+
+export class HeadTooLargeError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_HEAD_TOO_LARGE;
+  readonly side: ErrorSide = "downstream";
+  constructor(maxHeadBytes: number) {
+    super(`request head exceeds ${maxHeadBytes} bytes`);
+  }
+}
+
+export class TooManyHeadersError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_TOO_MANY_HEADERS;
+  readonly side: ErrorSide = "downstream";
+  constructor(maxHeaders: number) {
+    super(`request has more than ${maxHeaders} header fields`);
+  }
+}
+
+/** The client did not send a complete head in time (slowloris defence). */
+export class HeadReadTimeoutError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_HEAD_READ_TIMEOUT;
+  readonly side: ErrorSide = "downstream";
+  constructor(timeoutMs: number) {
+    super(`request head not received within ${timeoutMs}ms`);
+  }
+}
+
+/** The client went away before the exchange finished; nothing can be sent back. */
+export class ClientClosedError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_CLIENT_CLOSED;
+  readonly side: ErrorSide = "downstream";
+}
+
+// === Upstream: the endpoint failed or misbehaved ===
+
+export class ConnectRefusedError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_CONNECT_REFUSED;
+  readonly side: ErrorSide = "upstream";
+  override readonly retryable: Retryable = true; // nothing was sent
+  constructor(addr: string, options?: { cause?: unknown }) {
+    super(`connect to ${addr} failed`, options);
+  }
+}
+
+export class ConnectTimeoutError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_CONNECT_TIMEOUT;
+  readonly side: ErrorSide = "upstream";
+  override readonly retryable: Retryable = true;
+  constructor(addr: string, timeoutMs: number) {
+    super(`connect to ${addr} timed out after ${timeoutMs}ms`);
+  }
+}
+
+/** The upstream connection failed with an I/O error (reset) while the exchange used it. */
+export class UpstreamResetError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_UPSTREAM_RESET;
+  readonly side: ErrorSide = "upstream";
+  override readonly retryable: Retryable = "if-reused";
+  constructor(addr: string, options?: { cause?: unknown }) {
+    super(`connection to ${addr} reset`, options);
+  }
+}
+
+/** The upstream closed the connection before the response was complete. */
+export class UpstreamClosedError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_UPSTREAM_CLOSED;
+  readonly side: ErrorSide = "upstream";
+  override readonly retryable: Retryable = "if-reused";
+  constructor(addr: string) {
+    super(`connection to ${addr} closed before the response completed`);
+  }
+}
+
+/** The upstream sent something that is not a valid HTTP/1.x response. */
+export class UpstreamProtocolError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_UPSTREAM_PROTOCOL;
+  readonly side: ErrorSide = "upstream";
+}
+
+/** A ServiceProfile route timeout expired before the response head (Linkerd closes the connection). */
+export class RouteTimeoutError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_RESPONSE_TIMEOUT;
+  readonly side: ErrorSide = "upstream";
+  constructor(timeoutMs: number) {
+    super(`response timed out after ${timeoutMs}ms`);
+  }
+}
+
+/** A policy (HTTPRoute) response timeout expired before the response head: 504, connection kept. */
+export class ResponseHeadersTimeoutError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_RESPONSE_TIMEOUT;
+  readonly side: ErrorSide = "upstream";
+  constructor(timeoutMs: number) {
+    super(`response headers timed out after ${timeoutMs}ms`);
+  }
+}
+
+/** A bug or an unexpected exception inside the proxy; answered by the table's default row (500). */
+export class InternalError extends ProxyError {
+  readonly code = codes.PXY_ERR_UNEXPECTED;
+  readonly side: ErrorSide = "internal";
+}
+
+// === Availability ===
+
+/** The destination could not be resolved to an endpoint. */
+export class NoEndpointError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_NO_ENDPOINT;
+  readonly side: ErrorSide = "internal";
+  constructor(authority: string, options?: { cause?: unknown }) {
+    super(`no endpoint for ${authority}`, options);
+  }
+}
+
+/** The endpoint's pool is at its connection cap and its wait queue is full. */
+export class LoadShedError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_LOAD_SHED;
+  readonly side: ErrorSide = "internal";
+  constructor(addr: string) {
+    super(`service unavailable: ${addr} is overloaded`);
+  }
+}
+
+/** A request waited in the pool queue longer than the failfast timeout. */
+export class FailFastError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_FAIL_FAST;
+  readonly side: ErrorSide = "internal";
+  constructor(addr: string, timeoutMs: number) {
+    super(`no connection to ${addr} became available within ${timeoutMs}ms`);
+  }
+}
+
+/** The request would be sent back to the proxy's own listener (an authority naming the proxy). */
+export class GatewayLoopError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_GATEWAY_LOOP;
+  readonly side: ErrorSide = "internal";
+  constructor(addr: string) {
+    super(`gateway loop detected: ${addr} is this proxy`);
+  }
+}
+
+// === The rescue table ===
+
+/** What the client receives for a failure. */
+export interface SyntheticResponse {
+  readonly status: number;
+  readonly reason: string;
+  /** Close the client connection after this response (`connection: close`). */
+  readonly closeConnection: boolean;
+  /** Lowercase message for `l5d-proxy-error` and the body. */
+  readonly message: string;
+  /** The code for metrics (`error` label) and logs. */
+  readonly code: string;
+}
+
+type ErrorCtor = abstract new (...args: never[]) => ProxyError;
+
+/** The one mapping from error class to status; the first matching row in the cause chain wins. */
+const RESCUE_TABLE: ReadonlyArray<readonly [ErrorCtor, number, string, boolean]> = [
+  // class                       status  reason                            close
+  [MalformedRequestError,        400, "Bad Request",                     true],
+  [RequestFramingError,          400, "Bad Request",                     true],
+  [HeadTooLargeError,            431, "Request Header Fields Too Large", true],
+  [TooManyHeadersError,          431, "Request Header Fields Too Large", true],
+  [HeadReadTimeoutError,         408, "Request Timeout",                 true],
+  [ConnectRefusedError,          502, "Bad Gateway",                     true],
+  [UpstreamResetError,           502, "Bad Gateway",                     true],
+  [UpstreamClosedError,          502, "Bad Gateway",                     true],
+  [UpstreamProtocolError,        502, "Bad Gateway",                     true],
+  [ConnectTimeoutError,          504, "Gateway Timeout",                 true],
+  [RouteTimeoutError,            504, "Gateway Timeout",                 true],
+  [ResponseHeadersTimeoutError,  504, "Gateway Timeout",                 false],
+  [FailFastError,                504, "Gateway Timeout",                 true],
+  [NoEndpointError,              503, "Service Unavailable",             true],
+  [LoadShedError,                503, "Service Unavailable",             true],
+  [GatewayLoopError,             508, "Loop Detected",                   true],
+];
+
+/** Decides the synthetic response for any failure; unknown errors become 500 "unexpected error". */
+export function rescue(err: unknown): SyntheticResponse {
+  for (const [ctor, status, reason, closeConnection] of RESCUE_TABLE) {
+    const match = causeOf(err, ctor);
+    if (match !== undefined) return { status, reason, closeConnection, message: match.message, code: match.code };
+  }
+  return { status: 500, reason: "Internal Server Error", closeConnection: true, message: "unexpected error", code: codes.PXY_ERR_UNEXPECTED };
+}
+
+/** Header values must not carry CR/LF/NUL (response splitting); anything odd becomes a space. */
+function sanitizeHeaderValue(value: string): string {
+  return value.replace(/[^\x20-\x7e]/g, " ");
+}
+
+/**
+ * Serializes a synthetic response. `keepAliveHeader` adds `connection: keep-alive` for HTTP/1.0
+ * clients whose connection stays open; `emitProxyErrorHeader` is false for unmeshed inbound clients.
+ */
+export function renderSyntheticResponse(
+  resp: SyntheticResponse,
+  opts: { readonly closeConnection: boolean; readonly keepAliveHeader: boolean; readonly emitProxyErrorHeader: boolean },
+): Buffer {
+  const body = `${resp.message}\n`;
+  let head =
+    `HTTP/1.1 ${resp.status} ${resp.reason}\r\n` +
+    `content-type: text/plain; charset=utf-8\r\n` +
+    `content-length: ${Buffer.byteLength(body)}\r\n`;
+  if (opts.emitProxyErrorHeader) head += `l5d-proxy-error: ${sanitizeHeaderValue(resp.message)}\r\n`;
+  if (opts.closeConnection) {
+    head += "connection: close\r\n";
+    if (opts.emitProxyErrorHeader) head += "l5d-proxy-connection: close\r\n";
+  } else if (opts.keepAliveHeader) {
+    head += "connection: keep-alive\r\n";
+  }
+  return Buffer.from(`${head}\r\n${body}`, "utf8");
+}

@@ -1,0 +1,74 @@
+// Per-server state shared by all its connections: resolved options, the upstream pool, hooks, metrics
+// (with per-endpoint/authority stats cached so recording is a field update) and a scratch buffer.
+import { isIP } from "node:net";
+import type { ProxyError } from "../errors/proxy-error.ts";
+import type { HttpMetrics, HttpTargetStats } from "../metrics/http.ts";
+import type { HeadLimits } from "./head-parser.ts";
+import type { ResolvedHttp1Options } from "./options.ts";
+import type { ConnInfo, HttpHooks, RequestCtx, UpstreamTarget } from "./request-ctx.ts";
+import type { ServerConnection } from "./server-connection.ts";
+import type { EndpointPool, UpstreamPool } from "./upstream-pool.ts";
+
+export class ServerEnv {
+  draining = false;
+  /** nowMs() as of the last sweep tick: for timeouts that tolerate one tick of slack, not for latency. */
+  coarseNowMs: number;
+  readonly connections = new Set<ServerConnection>();
+  /** Called when the last connection closes while draining. */
+  onDrained: (() => void) | null = null;
+  readonly limits: HeadLimits;
+  /** Scratch for serializing heads; used synchronously only (a partial write copies what it keeps). */
+  private scratchBuf = Buffer.allocUnsafe(128 * 1024);
+  /** Field offsets of response heads, which are consumed synchronously: one array for all. */
+  readonly responseFields: number[] = [];
+  private readonly statsCache = { inbound: new Map<string, Map<string, HttpTargetStats>>(), outbound: new Map<string, Map<string, HttpTargetStats>>() };
+
+  constructor(
+    readonly opts: ResolvedHttp1Options,
+    readonly pool: UpstreamPool,
+    readonly hooks: HttpHooks,
+    readonly metrics: HttpMetrics,
+    readonly nowMs: () => number,
+    readonly resolveUpstream: (ctx: RequestCtx, conn: ConnInfo) => UpstreamTarget | ProxyError,
+  ) {
+    this.limits = { maxHeadBytes: opts.maxHeadBytes, maxHeaders: opts.maxHeaders };
+    this.coarseNowMs = nowMs();
+  }
+
+  connectionClosed(conn: ServerConnection): void {
+    this.connections.delete(conn);
+    if (this.draining && this.connections.size === 0) this.onDrained?.();
+  }
+
+  get emitProxyErrorHeaders(): boolean {
+    return this.opts.emitProxyErrorHeaders;
+  }
+
+  /** A buffer of at least `bytes`; the shared scratch when it fits. */
+  scratch(bytes: number): Buffer {
+    return bytes <= this.scratchBuf.length ? this.scratchBuf : Buffer.allocUnsafe(bytes);
+  }
+
+  /** The metrics target for (endpoint, authority); inbound ignores the authority, as Linkerd does. */
+  statsFor(endpoint: EndpointPool, direction: "inbound" | "outbound", authority: string | undefined): HttpTargetStats {
+    const authKey = direction === "inbound" ? "" : (authority ?? "");
+    const cache = this.statsCache[direction];
+    let byAuthority = cache.get(endpoint.key);
+    if (byAuthority === undefined) {
+      byAuthority = new Map();
+      cache.set(endpoint.key, byAuthority);
+    }
+    let stats = byAuthority.get(authKey);
+    if (stats === undefined) {
+      stats = this.metrics.target({
+        direction,
+        authority: authKey,
+        targetAddr: endpoint.key,
+        targetIp: isIP(endpoint.host) !== 0 ? endpoint.host : "",
+        targetPort: endpoint.port,
+      });
+      byAuthority.set(authKey, stats);
+    }
+    return stats;
+  }
+}

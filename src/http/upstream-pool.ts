@@ -1,0 +1,258 @@
+// Keep-alive connection pools, one per upstream endpoint (host:port): LIFO reuse of idle connections,
+// a connection cap with a bounded FIFO wait queue (full → 503 load shed, waited too long → 504
+// failfast), connect timeouts, and idle eviction (3 s by default, like Linkerd's HTTP/1 pool).
+import {
+  UPSTREAM_HANDLERS,
+  UPSTREAM_OPEN,
+  UpstreamConnection,
+  type ConnectionHome,
+} from "./upstream-connection.ts";
+import { ConnectRefusedError, ConnectTimeoutError, FailFastError, LoadShedError, NoEndpointError } from "./proxy-errors.ts";
+import type { ProxyError } from "../errors/proxy-error.ts";
+import type { Resolver } from "./resolver.ts";
+
+/** Someone waiting for a connection. Exactly one of the two callbacks is called, possibly synchronously. */
+export interface PoolWaiter {
+  onPoolConnection(conn: UpstreamConnection): void;
+  onPoolError(err: ProxyError): void;
+}
+
+export interface PoolOptions {
+  readonly connectTimeoutMs: number;
+  /** Idle connections older than this are closed. */
+  readonly upstreamIdleTimeoutMs: number;
+  /** Open + connecting connections per endpoint; requests beyond it wait in the queue. */
+  readonly maxConnectionsPerUpstream: number;
+  /** Requests allowed to wait per endpoint when at the cap; beyond it → 503. */
+  readonly maxQueuedRequestsPerUpstream: number;
+  /** How long a queued request waits for a connection before 504 (failfast). */
+  readonly poolQueueTimeoutMs: number;
+  readonly nowMs: () => number;
+  readonly resolver: Resolver;
+}
+
+interface QueuedWaiter {
+  readonly waiter: PoolWaiter;
+  readonly sinceMs: number;
+}
+
+export class EndpointPool implements ConnectionHome {
+  /** LIFO stack: the most recently used connection is the warmest and least likely to be closed. */
+  private readonly idle: UpstreamConnection[] = [];
+  private readonly queue: QueuedWaiter[] = [];
+  /** Dialing connection → the waiter it is for (null once that waiter went away). */
+  private readonly dialing = new Map<UpstreamConnection, PoolWaiter | null>();
+  /** Connections counted against the cap: connecting, idle and busy. */
+  total = 0;
+  /** Dropped from the pool map (idle and empty): holders must look the endpoint up again. */
+  retired = false;
+  /** Connections ever opened, and requests dispatched on connections: reuse = 1 - opened / dispatched. */
+  opened = 0;
+  dispatched = 0;
+  readonly addr: string;
+
+  constructor(private readonly pool: UpstreamPool, readonly host: string, readonly port: number, readonly key: string) {
+    this.addr = key;
+  }
+
+  /**
+   * Hands `waiter` a connection: a live idle one synchronously, a new one once connected, or a queued
+   * turn. `fresh` skips idle connections (CONNECT tunnels must never run over a used HTTP connection).
+   */
+  acquire(waiter: PoolWaiter, fresh = false): void {
+    if (!fresh) {
+      const idle = this.idle;
+      while (idle.length > 0) {
+        const conn = idle.pop()!;
+        if (conn.state !== UPSTREAM_OPEN) continue;
+        conn.requests++;
+        this.dispatched++;
+        this.pool.dispatched++;
+        waiter.onPoolConnection(conn);
+        return;
+      }
+    }
+    const opts = this.pool.opts;
+    if (this.total < opts.maxConnectionsPerUpstream) {
+      this.dial(waiter);
+      return;
+    }
+    if (this.queue.length >= opts.maxQueuedRequestsPerUpstream) {
+      waiter.onPoolError(new LoadShedError(this.addr));
+      return;
+    }
+    this.queue.push({ waiter, sinceMs: opts.nowMs() });
+  }
+
+  /** The waiter no longer wants a connection (its client went away). */
+  cancel(waiter: PoolWaiter): void {
+    for (const [conn, w] of this.dialing) if (w === waiter) this.dialing.set(conn, null);
+    const i = this.queue.findIndex((q) => q.waiter === waiter);
+    if (i >= 0) this.queue.splice(i, 1);
+  }
+
+  /** Returns a healthy connection after a complete exchange: to a queued waiter, else to the idle stack. */
+  release(conn: UpstreamConnection): void {
+    conn.owner = null;
+    if (conn.state !== UPSTREAM_OPEN) return;
+    conn.resume();
+    const next = this.queue.shift();
+    if (next !== undefined) {
+      conn.requests++;
+      this.dispatched++;
+      this.pool.dispatched++;
+      next.waiter.onPoolConnection(conn);
+      return;
+    }
+    conn.idleSinceMs = this.pool.opts.nowMs();
+    this.idle.push(conn);
+  }
+
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  private dial(waiter: PoolWaiter): void {
+    const opts = this.pool.opts;
+    this.total++;
+    const conn = new UpstreamConnection(this, this.addr);
+    this.dialing.set(conn, waiter);
+    conn.connectTimer = setTimeout(() => {
+      if (!this.dialing.has(conn)) return;
+      conn.handleConnectError(new ConnectTimeoutError(this.addr, opts.connectTimeoutMs));
+    }, opts.connectTimeoutMs);
+    const address = opts.resolver.resolve(this.host);
+    if (typeof address === "string") this.connect(conn, address);
+    else {
+      address.then(
+        (ip) => {
+          if (this.dialing.has(conn)) this.connect(conn, ip);
+        },
+        (err: unknown) => conn.handleConnectError(new NoEndpointError(this.addr, { cause: err })),
+      );
+    }
+  }
+
+  private connect(conn: UpstreamConnection, ip: string): void {
+    Bun.connect({ hostname: ip, port: this.port, allowHalfOpen: true, socket: UPSTREAM_HANDLERS, data: conn }).catch((err: unknown) => {
+      conn.handleConnectError(err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+
+  private settleDial(conn: UpstreamConnection): PoolWaiter | null | undefined {
+    const waiter = this.dialing.get(conn);
+    this.dialing.delete(conn);
+    clearTimeout(conn.connectTimer);
+    return waiter;
+  }
+
+  // === ConnectionHome ===
+
+  onConnected(conn: UpstreamConnection): void {
+    const waiter = this.settleDial(conn);
+    this.opened++;
+    this.pool.opened++;
+    conn.socket?.setNoDelay(true);
+    if (waiter === undefined || waiter === null) {
+      this.release(conn);
+      return;
+    }
+    conn.requests++;
+    this.dispatched++;
+    this.pool.dispatched++;
+    waiter.onPoolConnection(conn);
+  }
+
+  onConnectFailed(conn: UpstreamConnection, err: Error): void {
+    const waiter = this.settleDial(conn);
+    this.total--;
+    const proxyErr = toConnectError(err, this.addr);
+    if (waiter !== undefined && waiter !== null) waiter.onPoolError(proxyErr);
+    // Queued requests get a turn at dialing; they time out through the sweep if dials keep failing.
+    this.dialForQueue();
+  }
+
+  onClosed(conn: UpstreamConnection): void {
+    this.total--;
+    const i = this.idle.lastIndexOf(conn);
+    if (i >= 0) this.idle.splice(i, 1);
+    this.dialForQueue();
+  }
+
+  private dialForQueue(): void {
+    while (this.queue.length > 0 && this.total < this.pool.opts.maxConnectionsPerUpstream) {
+      this.dial(this.queue.shift()!.waiter);
+    }
+  }
+
+  // === housekeeping ===
+
+  /** Closes idle connections past the idle timeout and fails queued requests past the queue timeout. */
+  sweep(nowMs: number): void {
+    const opts = this.pool.opts;
+    const idle = this.idle;
+    // Oldest idle connections sit at the bottom of the stack.
+    while (idle.length > 0 && nowMs - idle[0]!.idleSinceMs >= opts.upstreamIdleTimeoutMs) idle[0]!.destroy();
+    const queue = this.queue;
+    while (queue.length > 0 && nowMs - queue[0]!.sinceMs >= opts.poolQueueTimeoutMs) {
+      queue.shift()!.waiter.onPoolError(new FailFastError(this.addr, opts.poolQueueTimeoutMs));
+    }
+  }
+
+  closeIdle(): void {
+    while (this.idle.length > 0) this.idle[this.idle.length - 1]!.destroy();
+  }
+
+  get isEmpty(): boolean {
+    return this.total === 0 && this.queue.length === 0;
+  }
+}
+
+function toConnectError(err: Error, addr: string): ProxyError {
+  if (err instanceof ConnectTimeoutError || err instanceof NoEndpointError) return err;
+  return new ConnectRefusedError(addr, { cause: err });
+}
+
+/** Formats host:port, bracketing IPv6 literals. */
+export function endpointKey(host: string, port: number): string {
+  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export class UpstreamPool {
+  private readonly endpoints = new Map<string, EndpointPool>();
+  /** Totals over every endpoint ever pooled (endpoints are dropped when idle): reuse = 1 - opened / dispatched. */
+  opened = 0;
+  dispatched = 0;
+
+  constructor(readonly opts: PoolOptions) {}
+
+  /** The pool for host:port (created on first use; dropped by sweep once empty and idle). */
+  endpoint(host: string, port: number): EndpointPool {
+    const key = endpointKey(host, port);
+    let ep = this.endpoints.get(key);
+    if (ep === undefined) {
+      ep = new EndpointPool(this, host, port, key);
+      this.endpoints.set(key, ep);
+    }
+    return ep;
+  }
+
+  /** Looks up an existing endpoint pool (tests, admin). */
+  get(key: string): EndpointPool | undefined {
+    return this.endpoints.get(key);
+  }
+
+  sweep(nowMs: number): void {
+    for (const [key, ep] of this.endpoints) {
+      ep.sweep(nowMs);
+      if (ep.isEmpty) {
+        ep.retired = true;
+        this.endpoints.delete(key);
+      }
+    }
+  }
+
+  closeIdle(): void {
+    for (const ep of this.endpoints.values()) ep.closeIdle();
+  }
+}

@@ -1,0 +1,208 @@
+// Linkerd's endpoint-level HTTP families (request_total, response_total, response_latency_ms; see
+// linkerd-behavior §5.1), counted in plain numbers on the hot path and rendered only at scrape time.
+// Latency goes through LatencyRecorder so the native lock-free histogram can replace the JS one.
+import type { Registry } from "prom-client";
+import { registry as sharedRegistry } from "./registry.ts";
+
+/** Linkerd's latency buckets (`le`, milliseconds), [P] linkerd/metrics/src/latency.rs. */
+export const RESPONSE_LATENCY_BUCKETS_MS: readonly number[] = [
+  1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100, 200, 300, 400, 500, 1000, 2000, 3000, 4000, 5000, 10000, 20000, 30000,
+  40000, 50000,
+];
+
+export interface LatencySnapshot {
+  /** Non-cumulative counts per bucket of RESPONSE_LATENCY_BUCKETS_MS, plus a final +Inf bucket. */
+  readonly counts: ArrayLike<number>;
+  readonly sumMs: number;
+  readonly count: number;
+}
+
+/** Records latencies; one record per request, snapshot at scrape. The native histogram implements the same. */
+export interface LatencyRecorder {
+  record(ms: number): void;
+  snapshot(): LatencySnapshot;
+}
+
+/** Fixed-bucket histogram in JS. */
+export class JsLatencyHistogram implements LatencyRecorder {
+  private readonly counts = new Float64Array(RESPONSE_LATENCY_BUCKETS_MS.length + 1);
+  private sumMs = 0;
+  private count = 0;
+
+  record(ms: number): void {
+    const b = RESPONSE_LATENCY_BUCKETS_MS;
+    let i = 0;
+    while (i < b.length && ms > b[i]!) i++;
+    this.counts[i]!++;
+    this.sumMs += ms;
+    this.count++;
+  }
+
+  snapshot(): LatencySnapshot {
+    return { counts: this.counts.slice(), sumMs: this.sumMs, count: this.count };
+  }
+}
+
+/** The label set of one endpoint target (inbound omits authority, as Linkerd does by default). */
+export interface HttpTargetLabels {
+  readonly direction: "inbound" | "outbound";
+  readonly authority?: string;
+  /** "ip:port" of the endpoint (host:port when it was addressed by name). */
+  readonly targetAddr: string;
+  readonly targetIp: string;
+  readonly targetPort: number;
+}
+
+interface ResponseCount {
+  readonly statusCode: string;
+  readonly classification: "success" | "failure";
+  readonly error: string;
+  count: number;
+}
+
+/** Counters for one target; the engine holds a reference, so recording is a field update. */
+export class HttpTargetStats {
+  requestTotal = 0;
+  /** key: status * 2 + failure bit, or a string for errors without a status. */
+  readonly responses = new Map<number | string, ResponseCount>();
+  readonly latency = new Map<number, LatencyRecorder>();
+
+  constructor(readonly labels: Record<string, string>, private readonly newRecorder: () => LatencyRecorder) {}
+
+  recordRequest(): void {
+    this.requestTotal++;
+  }
+
+  /** A response ended with `status` (Linkerd's default classification: 5xx is a failure). `error` names a proxy error. */
+  recordResponse(status: number, error = ""): void {
+    const failure = status >= 500 || error !== "";
+    const key = error === "" ? status * 2 + (failure ? 1 : 0) : `${status}:${error}`;
+    let r = this.responses.get(key);
+    if (r === undefined) {
+      r = { statusCode: status === 0 ? "" : String(status), classification: failure ? "failure" : "success", error, count: 0 };
+      this.responses.set(key, r);
+    }
+    r.count++;
+  }
+
+  /** Time to first response byte for a response with `status`. */
+  recordLatency(status: number, ms: number): void {
+    let h = this.latency.get(status);
+    if (h === undefined) {
+      h = this.newRecorder();
+      this.latency.set(status, h);
+    }
+    h.record(ms);
+  }
+}
+
+interface MetricValue {
+  value: number;
+  labels: Record<string, string | number>;
+  metricName?: string;
+}
+
+/** A prom-client-compatible metric object whose values are computed at scrape time. */
+interface ScrapedMetric {
+  readonly name: string;
+  readonly help: string;
+  readonly type: "counter" | "histogram";
+  readonly aggregator: "sum";
+  get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] };
+}
+
+export class HttpMetrics {
+  private readonly targets = new Map<string, Map<string, HttpTargetStats>>();
+
+  constructor(registry: Registry = sharedRegistry, private readonly newRecorder: () => LatencyRecorder = () => new JsLatencyHistogram()) {
+    const self = this;
+    const metric = (name: string, help: string, type: "counter" | "histogram", values: () => MetricValue[]): ScrapedMetric => ({
+      name,
+      help,
+      type,
+      aggregator: "sum",
+      get: () => ({ name, help, type, aggregator: "sum", values: values() }),
+    });
+    registry.registerMetric(
+      metric("request_total", "Total count of HTTP requests.", "counter", () => self.requestValues()) as never,
+    );
+    registry.registerMetric(
+      metric("response_total", "Total count of HTTP responses.", "counter", () => self.responseValues()) as never,
+    );
+    registry.registerMetric(
+      metric("response_latency_ms", "Elapsed times between a request's headers being received and its response stream completing.", "histogram", () => self.latencyValues()) as never,
+    );
+  }
+
+  /** The stats for a target, created on first use. Cache the result per endpoint/authority. */
+  target(labels: HttpTargetLabels): HttpTargetStats {
+    const outer = `${labels.direction}|${labels.targetAddr}`;
+    let byAuthority = this.targets.get(outer);
+    if (byAuthority === undefined) {
+      byAuthority = new Map();
+      this.targets.set(outer, byAuthority);
+    }
+    const authority = labels.direction === "inbound" ? "" : (labels.authority ?? "");
+    let stats = byAuthority.get(authority);
+    if (stats === undefined) {
+      const l: Record<string, string> = { direction: labels.direction };
+      if (labels.direction === "outbound") l.authority = authority;
+      l.target_addr = labels.targetAddr;
+      l.target_ip = labels.targetIp;
+      l.target_port = String(labels.targetPort);
+      stats = new HttpTargetStats(l, this.newRecorder);
+      byAuthority.set(authority, stats);
+    }
+    return stats;
+  }
+
+  private *allStats(): Generator<HttpTargetStats> {
+    for (const m of this.targets.values()) yield* m.values();
+  }
+
+  private requestValues(): MetricValue[] {
+    const out: MetricValue[] = [];
+    for (const s of this.allStats()) out.push({ value: s.requestTotal, labels: s.labels });
+    return out;
+  }
+
+  private responseValues(): MetricValue[] {
+    const out: MetricValue[] = [];
+    for (const s of this.allStats()) {
+      for (const r of s.responses.values()) {
+        out.push({
+          value: r.count,
+          labels: { ...s.labels, status_code: r.statusCode, classification: r.classification, grpc_status: "", error: r.error },
+        });
+      }
+    }
+    return out;
+  }
+
+  private latencyValues(): MetricValue[] {
+    const out: MetricValue[] = [];
+    const bounds = RESPONSE_LATENCY_BUCKETS_MS;
+    for (const s of this.allStats()) {
+      for (const [status, rec] of s.latency) {
+        const snap = rec.snapshot();
+        const labels = { ...s.labels, status_code: String(status) };
+        let cumulative = 0;
+        for (let i = 0; i <= bounds.length; i++) {
+          cumulative += snap.counts[i] ?? 0;
+          out.push({ metricName: "response_latency_ms_bucket", value: cumulative, labels: { ...labels, le: i < bounds.length ? bounds[i]! : "+Inf" } });
+        }
+        out.push({ metricName: "response_latency_ms_sum", value: snap.sumMs, labels });
+        out.push({ metricName: "response_latency_ms_count", value: snap.count, labels });
+      }
+    }
+    return out;
+  }
+}
+
+let defaultMetrics: HttpMetrics | undefined;
+
+/** The process-wide HTTP metrics, registered once in the shared registry. */
+export function defaultHttpMetrics(): HttpMetrics {
+  defaultMetrics ??= new HttpMetrics();
+  return defaultMetrics;
+}

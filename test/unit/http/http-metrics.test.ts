@@ -1,0 +1,44 @@
+// Linkerd's HTTP families rendered through prom-client: names, labels (inbound omits authority),
+// classification, and cumulative latency buckets.
+import { expect, test } from "bun:test";
+import { Registry } from "prom-client";
+import { HttpMetrics, JsLatencyHistogram, RESPONSE_LATENCY_BUCKETS_MS } from "../../../src/metrics/http.ts";
+
+test("families, labels and buckets", async () => {
+  const registry = new Registry();
+  const m = new HttpMetrics(registry);
+  const inbound = m.target({ direction: "inbound", authority: "ignored", targetAddr: "127.0.0.1:80", targetIp: "127.0.0.1", targetPort: 80 });
+  const outbound = m.target({ direction: "outbound", authority: "svc:80", targetAddr: "10.0.0.1:80", targetIp: "10.0.0.1", targetPort: 80 });
+  inbound.recordRequest();
+  inbound.recordRequest();
+  inbound.recordResponse(200);
+  inbound.recordResponse(503);
+  inbound.recordLatency(200, 0.5);
+  inbound.recordLatency(200, 7);
+  outbound.recordRequest();
+  outbound.recordResponse(502, "PXY_ERR_HTTP_CONNECT_REFUSED");
+  const text = await registry.metrics();
+  expect(text).toContain('request_total{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80"} 2');
+  expect(text).toContain('request_total{direction="outbound",authority="svc:80",target_addr="10.0.0.1:80"');
+  expect(text).toContain('response_total{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80",status_code="200",classification="success",grpc_status="",error=""} 1');
+  expect(text).toContain('status_code="503",classification="failure"');
+  expect(text).toContain('status_code="502",classification="failure",grpc_status="",error="PXY_ERR_HTTP_CONNECT_REFUSED"} 1');
+  expect(text).toContain('response_latency_ms_bucket{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80",status_code="200",le="1"} 1');
+  expect(text).toContain('status_code="200",le="10"} 2');
+  expect(text).toContain('status_code="200",le="+Inf"} 2');
+  expect(text).toContain('response_latency_ms_count{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80",status_code="200"} 2');
+  expect(text).not.toContain('authority="ignored"');
+});
+
+test("JsLatencyHistogram buckets are Linkerd's and upper-inclusive", () => {
+  expect(RESPONSE_LATENCY_BUCKETS_MS.length).toBe(25);
+  const h = new JsLatencyHistogram();
+  h.record(1);
+  h.record(1.5);
+  h.record(60_000);
+  const s = h.snapshot();
+  expect(s.counts[0]).toBe(1);
+  expect(s.counts[1]).toBe(1);
+  expect(s.counts[25]).toBe(1);
+  expect(s.count).toBe(3);
+});
