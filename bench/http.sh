@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
-# `bash bench/http.sh [--record]`: HTTP/1.1 keep-alive proxying compared in one run — direct to nginx,
-# meshlet, HAProxy 2.6 (mode http, nbthread 1, http-reuse always) and nginx as a proxy (upstream
+# `npm run bench:http [-- --record]`: HTTP/1.1 keep-alive proxying compared in one run — direct to nginx,
+# meshlet (the real sidecar process), HAProxy 2.6 (mode http, nbthread 1, http-reuse always) and nginx as a proxy (upstream
 # keepalive) — with wrk -t1 for DURATION_S at -c50 and -c200, plus -c1 added latency and meshlet's RSS
 # at 1,000 open connections. Configs go to a temp dir; every process started here is stopped on exit.
-# --record appends the table to bench/RESULTS.md.
+# The table is appended to bench/RESULTS.md unless --no-record is given.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DURATION_S=${DURATION_S:-10}
 C1_DURATION_S=${C1_DURATION_S:-5}
-RECORD=0
-[ "${1:-}" = "--record" ] && RECORD=1
+RECORD=1
+[ "${1:-}" = "--no-record" ] && RECORD=0
 
-for tool in wrk nginx haproxy; do
-  command -v "$tool" >/dev/null || { echo "bench/http.sh: $tool is not installed (apt-get install wrk nginx haproxy)" >&2; exit 69; }
+need=()
+for tool in wrk:wrk nginx:nginx-light haproxy:haproxy curl:curl; do
+  command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
 done
+if [ "${#need[@]}" -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+[ -f build/Release/meshlet.node ] || npx --no-install node-gyp rebuild -j 2
 BUN=$ROOT/node_modules/.bin/bun
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/meshlet-bench-http-XXXXXX")
@@ -28,7 +33,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 BASE=$((20000 + RANDOM % 20000))
-ORIGIN=$BASE MESHLET=$((BASE + 1)) HAPROXY=$((BASE + 2)) NGINX_PROXY=$((BASE + 3))
+ORIGIN=$BASE MESHLET=$((BASE + 1)) HAPROXY=$((BASE + 2)) NGINX_PROXY=$((BASE + 3)) MESHLET_ADMIN=$((BASE + 4))
 
 nginx_conf() { # name, server block
   mkdir -p "$WORK/$1"
@@ -90,7 +95,10 @@ wait_port() {
 start origin nginx -c "$WORK/origin/nginx.conf" -p "$WORK/origin"
 start nginx-proxy nginx -c "$WORK/proxy/nginx.conf" -p "$WORK/proxy"
 start haproxy haproxy -f "$WORK/haproxy.cfg" -db
-start meshlet "$BUN" bench/http-meshlet.ts "$MESHLET" "$ORIGIN"
+# The real sidecar: native front door (accept, sniff) hands each HTTP/1 connection to the engine.
+start meshlet env MESHLET_INBOUND_LISTEN="127.0.0.1:$MESHLET" MESHLET_INBOUND_FORWARD="127.0.0.1:$ORIGIN" \
+  MESHLET_OUTBOUND_LISTEN="127.0.0.1:$((BASE + 5))" MESHLET_ADMIN_LISTEN="127.0.0.1:$MESHLET_ADMIN" \
+  MESHLET_LOG_LEVEL=warn "$BUN" src/cli.ts proxy
 MESHLET_PID=${PIDS[-1]}
 for p in $ORIGIN $NGINX_PROXY $HAPROXY $MESHLET; do wait_port "$p"; done
 
@@ -126,10 +134,11 @@ sleep 2
 RSS_KB=$(awk '/^VmRSS:/ { print $2 }' "/proc/$MESHLET_PID/status")
 wait "$WRK_PID" || true
 
-# Upstream keep-alive reuse over the whole run (meshlet logs its pool counters on SIGTERM).
-kill -TERM "$MESHLET_PID" 2>/dev/null || true
-for _ in $(seq 1 50); do grep -q "upstream connections" "$WORK/meshlet.log" && break; sleep 0.1; done
-REUSE=$(awk -F'[= ]' '/upstream connections/ { printf "%d upstream connections for %d requests (reuse %.4f%%)", $4, $6, 100 * (1 - $4 / $6) }' "$WORK/meshlet.log")
+# Upstream keep-alive reuse over the whole run, from meshlet's pool counters in /metrics.
+METRICS=$(curl -s "http://127.0.0.1:$MESHLET_ADMIN/metrics")
+OPENED=$(awk '/^meshlet_http_upstream_connections_opened_total\{direction="inbound"\}/ { print $2 }' <<<"$METRICS")
+DISPATCHED=$(awk '/^meshlet_http_upstream_requests_dispatched_total\{direction="inbound"\}/ { print $2 }' <<<"$METRICS")
+REUSE=$(awk -v o="${OPENED:-0}" -v d="${DISPATCHED:-0}" 'BEGIN { if (d > 0) printf "%d upstream connections for %d requests (reuse %.4f%%)", o, d, 100 * (1 - o / d) }')
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
@@ -137,7 +146,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
   echo "### HTTP/1.1 keep-alive proxying — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(uname -r); Bun $("$BUN" --version), $(haproxy -v | head -1 | awk '{ print $1, $3 }'), $(nginx -v 2>&1 | sed 's/.*: //')."
-  echo "Command: \`DURATION_S=$DURATION_S bash bench/http.sh\` — wrk -t1 -d${DURATION_S}s --latency against nginx (1 worker, 17-byte body); meshlet = src/http on Bun.listen (bench/http-meshlet.ts)."
+  echo "Command: \`DURATION_S=$DURATION_S bash bench/http.sh\` — wrk -t1 -d${DURATION_S}s --latency against nginx (1 worker, 17-byte body); meshlet = \`meshlet proxy\` inbound (native front door → HTTP engine)."
   echo
   echo "| conns | target | req/s | p50 ms | p99 ms | req/s ÷ HAProxy | req/s ÷ nginx proxy | p99 ÷ HAProxy | errors |"
   echo "|---:|---|---:|---:|---:|---:|---:|---:|---|"

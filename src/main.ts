@@ -2,7 +2,8 @@
 // front door, listeners and admin server, then drain on SIGTERM/SIGINT within the grace period.
 import { type Config, ConfigError, parseConfig, type Strings } from "./config/env.ts";
 import { startAdminServer } from "./admin/server.ts";
-import { type AcceptedConnection, FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
+import { registerPoolMetrics } from "./http/pool-metrics.ts";
+import { FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
 import { registerTransportMetrics } from "./l4/transport-metrics.ts";
@@ -10,6 +11,7 @@ import { createLogger, type Logger } from "./log/logger.ts";
 import { startInbound } from "./inbound/index.ts";
 import { startOutbound } from "./outbound/index.ts";
 import { loadInitialResources, watchResources } from "./resources/startup.ts";
+import { type Http1Stage, http1Stage } from "./stack/http1.ts";
 
 export const EXIT_USAGE = 64; // EX_USAGE, as linkerd2-proxy exits on a bad environment
 const EXIT_CANNOT_LISTEN = 71; // EX_OSERR
@@ -37,8 +39,8 @@ export async function runProxy(env: Strings): Promise<void> {
   registerDetectMetrics();
   const stopConnectionLog = startConnectionLog(logger);
 
-  // Until the HTTP engine handles them, HTTP connections are handed over and forwarded as TCP.
-  const http1 = (conn: AcceptedConnection) => frontDoor.forwardAsTcp(conn);
+  const http = { inbound: http1Stage(config, "inbound"), outbound: http1Stage(config, "outbound") };
+  registerPoolMetrics({ inbound: http.inbound.server, outbound: http.outbound.server });
   let ready = false;
   let draining = false;
   const drain = (reason: string) => {
@@ -46,12 +48,12 @@ export async function runProxy(env: Strings): Promise<void> {
     draining = true;
     ready = false;
     resourceWatch.close();
-    void drainAndExit(config, frontDoor, logger, reason, stopConnectionLog);
+    void drainAndExit(config, frontDoor, Object.values(http), logger, reason, stopConnectionLog);
   };
 
   try {
-    const inbound = await startInbound(config, frontDoor, { http1 });
-    const outbound = await startOutbound(config, frontDoor, { http1 });
+    const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle });
+    const outbound = await startOutbound(config, frontDoor, { http1: http.outbound.handle });
     const admin = startAdminServer({ listen: config.adminListen, isReady: () => ready, shutdown: () => drain("admin /shutdown") });
     ready = true;
     logger.info("meshlet ready", {
@@ -70,13 +72,25 @@ export async function runProxy(env: Strings): Promise<void> {
   process.on("SIGINT", () => drain("SIGINT"));
 }
 
-async function drainAndExit(config: Config, frontDoor: FrontDoor, logger: Logger, reason: string, flushLogs: () => void): Promise<never> {
-  logger.info("draining", { reason, open: frontDoor.openConnections(), gracePeriodMs: config.shutdownGracePeriodMs });
+async function drainAndExit(
+  config: Config,
+  frontDoor: FrontDoor,
+  http: readonly Http1Stage[],
+  logger: Logger,
+  reason: string,
+  flushLogs: () => void,
+): Promise<never> {
+  const open = () => frontDoor.openConnections() + http.reduce((n, stage) => n + stage.server.openConnections, 0);
+  logger.info("draining", { reason, open: open(), gracePeriodMs: config.shutdownGracePeriodMs });
   frontDoor.closeListeners();
   const deadline = Date.now() + config.shutdownGracePeriodMs;
+  // HTTP connections close when idle, or after their current response (sent with connection: close).
+  const httpDrained = Promise.all(http.map((stage) => stage.server.drain(config.shutdownGracePeriodMs)));
   while (frontDoor.openConnections() > 0 && Date.now() < deadline) await Bun.sleep(DRAIN_POLL_MS);
-  const left = frontDoor.openConnections();
+  await httpDrained;
+  const left = open();
   if (left > 0) logger.warn("grace period over; closing connections", { open: left });
+  for (const stage of http) stage.server.close();
   flushLogs();
   frontDoor.stop();
   logger.info("stopped");

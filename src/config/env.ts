@@ -13,6 +13,7 @@ import {
   parseDnsName,
   parseOptionalDurationMs,
   parsePortSet,
+  parsePositiveInteger,
   parseString,
 } from "./values.ts";
 
@@ -37,6 +38,12 @@ export interface Config {
   readonly shutdownGracePeriodMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
+  readonly httpHeadReadTimeoutMs: number;
+  readonly httpClientIdleTimeoutMs: number;
+  readonly httpPoolIdleTimeoutMs: number;
+  readonly httpMaxConnectionsPerEndpoint: number;
+  readonly httpQueueCapacity: number;
+  readonly httpFailfastTimeoutMs: number;
   readonly configDir: string;
   readonly inboundProfile: string; // "" = choose by the request's authority
   readonly externalProfiles: boolean;
@@ -80,6 +87,12 @@ export const SETTINGS = [
   setting({ name: "MESHLET_SHUTDOWN_GRACE_PERIOD", field: "shutdownGracePeriodMs", defaultText: "30s", meaning: "After SIGTERM: how long open connections may finish before they are closed", parse: parseDurationMs }),
   setting({ name: "MESHLET_LOG_LEVEL", field: "logLevel", defaultText: "info", meaning: "error, warn, info, debug, trace or off", parse: parseEnum<LogLevel>(["error", "warn", "info", "debug", "trace", "off"]) }),
   setting({ name: "MESHLET_LOG_FORMAT", field: "logFormat", defaultText: "plain", meaning: "plain or json (one object per line)", parse: parseEnum<LogFormat>(["plain", "json"]) }),
+  setting({ name: "MESHLET_HTTP_HEAD_READ_TIMEOUT", field: "httpHeadReadTimeoutMs", defaultText: "10s", meaning: "Time a client has to send a whole request head (slowloris defence); expiry answers 408 and closes", parse: parseDurationMs }),
+  setting({ name: "MESHLET_HTTP_CLIENT_IDLE_TIMEOUT", field: "httpClientIdleTimeoutMs", defaultText: "60s", meaning: "Keep-alive client connections idle this long between requests are closed", parse: parseDurationMs }),
+  setting({ name: "MESHLET_HTTP_POOL_IDLE_TIMEOUT", field: "httpPoolIdleTimeoutMs", defaultText: "3s", meaning: "Pooled upstream HTTP/1 connections idle this long are closed (Linkerd's HTTP1_CONNECTION_POOL_IDLE_TIMEOUT)", parse: parseDurationMs }),
+  setting({ name: "MESHLET_HTTP_MAX_CONNECTIONS_PER_ENDPOINT", field: "httpMaxConnectionsPerEndpoint", defaultText: "10000", meaning: "Upstream HTTP/1 connections per endpoint; requests beyond it queue", parse: parsePositiveInteger(1_000_000) }),
+  setting({ name: "MESHLET_HTTP_QUEUE_CAPACITY", field: "httpQueueCapacity", defaultText: "10000", meaning: "Requests that may queue per endpoint at the connection cap; beyond it they are shed with 503", parse: parsePositiveInteger(1_000_000) }),
+  setting({ name: "MESHLET_HTTP_FAILFAST_TIMEOUT", field: "httpFailfastTimeoutMs", defaultText: "3s", meaning: "A request queued this long for an upstream connection fails with 504", parse: parseDurationMs }),
   setting({ name: "MESHLET_CONFIG_DIR", field: "configDir", defaultText: "./meshlet.d", meaning: "Directory of Linkerd YAML resources (ServiceProfile, ...), several documents per file; may be absent; hot-reloaded", parse: parseString }),
   setting({ name: "MESHLET_INBOUND_PROFILE", field: "inboundProfile", defaultText: "", meaning: "ServiceProfile (metadata.name) that inbound requests use whatever their authority; empty: chosen by authority", parse: parseString }),
   setting({ name: "MESHLET_EXTERNAL_PROFILES", field: "externalProfiles", defaultText: "false", meaning: "Let profiles apply to destinations outside the cluster domain (Linkerd's enable-external-profiles)", parse: parseBoolean }),

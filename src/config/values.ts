@@ -123,6 +123,15 @@ export function parseBoolean(text: string): boolean {
   throw new ValueError("true or false");
 }
 
+/** A whole number from 1 to `max`. */
+export function parsePositiveInteger(max: number): (text: string) => number {
+  return (text) => {
+    const t = text.trim();
+    if (!/^\d+$/.test(t) || Number(t) < 1 || Number(t) > max) throw new ValueError(`a whole number from 1 to ${max}`);
+    return Number(t);
+  };
+}
+
 export function parseDnsName(text: string): string {
   const name = text.trim().toLowerCase().replace(/\.$/, "");
   if (!HOSTNAME.test(name)) throw new ValueError("a DNS name, e.g. cluster.local");

@@ -33,8 +33,10 @@ afterAll(async () => {
 
 for (const [name, proxy] of [["opaque port", () => opaque], ["detected (not HTTP) port", () => detected]] as const) {
   test(`${name}: the server's full response arrives after the client half-closes`, async () => {
+    // A leading NUL cannot start a request line, so the detected port forwards it as TCP.
+    // (A long run of token characters would be a still-valid method and count as HTTP/1, as in Linkerd.)
     const request = Buffer.alloc(512 * 1024, 0x62);
-    request.write("BINARY", 0); // not an HTTP request line
+    request[0] = 0x00;
     const { received, closedBy } = await exchange(proxy().inboundPort, request, { halfClose: true });
     expect(closedBy).toBe("end");
     expect(received.length).toBe(RESPONSE_BYTES + `|received=${request.length}`.length);

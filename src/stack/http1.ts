@@ -1,0 +1,37 @@
+// The HTTP/1 stage shared by inbound and outbound: an HTTP/1 engine configured from MESHLET_* settings,
+// and the handler that gives it the connections the front door hands over (the fd becomes Bun's).
+import type { Config } from "../config/env.ts";
+import type { HttpHooks, Http1Server } from "../http/server.ts";
+import { createHttp1Server } from "../http/server.ts";
+import type { AcceptedConnection } from "../l4/front-door.ts";
+import { monotonicClock } from "../rt/clock.ts";
+
+export interface Http1Stage {
+  readonly server: Http1Server;
+  readonly handle: (conn: AcceptedConnection) => void;
+}
+
+export function http1Stage(config: Config, direction: "inbound" | "outbound", hooks: HttpHooks = {}): Http1Stage {
+  const server = createHttp1Server({
+    direction,
+    headReadTimeoutMs: config.httpHeadReadTimeoutMs,
+    clientIdleTimeoutMs: config.httpClientIdleTimeoutMs,
+    upstreamIdleTimeoutMs: config.httpPoolIdleTimeoutMs,
+    connectTimeoutMs: config.connectTimeoutMs,
+    maxConnectionsPerUpstream: config.httpMaxConnectionsPerEndpoint,
+    maxQueuedRequestsPerUpstream: config.httpQueueCapacity,
+    poolQueueTimeoutMs: config.httpFailfastTimeoutMs,
+    hooks,
+    nowMs: monotonicClock.nowMs,
+  });
+  const handle = (conn: AcceptedConnection) => {
+    server.adoptFd(conn.fd, {
+      clientAddr: conn.client.host,
+      clientPort: conn.client.port,
+      // No target (outbound without an original destination): each request names its authority.
+      dst: conn.target.port === 0 ? null : conn.target,
+      direction,
+    });
+  };
+  return { server, handle };
+}
