@@ -5,20 +5,10 @@ import { expect, test } from "bun:test";
 import net from "node:net";
 
 import { startProxy } from "../../support/proxy.ts";
+import { prng } from "../../support/prng.ts";
 
 const HOSTILE_CONNECTIONS = 300;
 
-function prng(seed: number): () => number {
-  let x = seed;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 function hostilePayload(i: number, next: () => number): Buffer {
   const garbage = Buffer.alloc(1 + (next() % 2048));

@@ -5,22 +5,11 @@ import { expect, test } from "bun:test";
 import { ProxyError } from "../../../src/errors/proxy-error.ts";
 import { CHUNKED_ERROR, CHUNKED_NEED_MORE, ChunkedDecoder } from "../../../src/http/chunked-decoder.ts";
 import { parseRequestHead, parseResponseHead } from "../../../src/http/head-parser.ts";
+import { prng } from "../../support/prng.ts";
 
 const LIMITS = { maxHeadBytes: 65536, maxHeaders: 100 };
 const ITERATIONS = 20_000;
 
-/** xorshift32: deterministic, so a failing input can be regenerated from its iteration number. */
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x;
-  };
-}
 
 const INTERESTING = [0x00, 0x09, 0x0a, 0x0d, 0x20, 0x3a, 0x2c, 0x7f, 0x80, 0xff, 0x30, 0x66];
 
