@@ -10,7 +10,9 @@ import { registerTransportMetrics } from "./l4/transport-metrics.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { startInbound } from "./inbound/index.ts";
 import { startOutbound } from "./outbound/index.ts";
+import { createProfileHooks } from "./profiles/http-hooks.ts";
 import { loadInitialResources, watchResources } from "./resources/startup.ts";
+import { monotonicClock } from "./rt/clock.ts";
 import { type Http1Stage, http1Stage } from "./stack/http1.ts";
 
 export const EXIT_USAGE = 64; // EX_USAGE, as linkerd2-proxy exits on a bad environment
@@ -39,7 +41,20 @@ export async function runProxy(env: Strings): Promise<void> {
   registerDetectMetrics();
   const stopConnectionLog = startConnectionLog(logger);
 
-  const http = { inbound: http1Stage(config, "inbound"), outbound: http1Stage(config, "outbound") };
+  // Service profiles route, time out and retry HTTP requests; a reload applies to the next request.
+  const profileHooks = (direction: "inbound" | "outbound") =>
+    createProfileHooks({
+      direction,
+      config: resourceWatch.config,
+      inboundProfileName: config.inboundProfile,
+      externalProfiles: config.externalProfiles,
+      clusterDomain: config.clusterDomain,
+      clock: monotonicClock,
+    });
+  const http = {
+    inbound: http1Stage(config, "inbound", profileHooks("inbound")),
+    outbound: http1Stage(config, "outbound", profileHooks("outbound")),
+  };
   registerPoolMetrics({ inbound: http.inbound.server, outbound: http.outbound.server });
   let ready = false;
   let draining = false;

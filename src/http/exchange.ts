@@ -202,7 +202,12 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     }
     this.segStart = bodyStart;
     this.segEnd = consumedTo;
+    // The head's chunk is kept by reference for re-sends, but counts against a hook's retention cap:
+    // without this, a chunked body above the cap that arrived with its head stayed replayable.
+    this.retainedBytes = consumedTo - bodyStart;
+    if (this.retainBodyBytes > 0 && this.retainedBytes > this.retainBodyBytes) this.retainLost = true;
     this.waiting = true;
+    this.armResponseTimer();
     endpoint.acquire(this, target.terminateConnect === true);
     if (this.waiting && !this.reqComplete) this.server.pauseReading(PAUSE_WAIT_UPSTREAM);
     return consumedTo;
@@ -293,9 +298,18 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     this.sentAny = true;
     this.server.resumeReading(PAUSE_WAIT_UPSTREAM);
     if (!ok) this.server.pauseReading(PAUSE_UPSTREAM_FULL);
+  }
+
+  /**
+   * Starts the attempt's response timer. Armed when the attempt asks for a connection, not once it has
+   * one: a route deadline must also cover a slow connect or a wait in the pool queue (Linkerd's timeout
+   * wraps the whole dispatch). A stale-connection re-dial is the same attempt and keeps its timer.
+   */
+  private armResponseTimer(): void {
+    clearTimeout(this.responseTimer);
+    this.responseTimer = undefined;
     if (this.responseTimeoutMs > 0) {
       const ms = this.responseTimeoutMs;
-      clearTimeout(this.responseTimer);
       this.responseTimer = setTimeout(() => this.onResponseTimeout(ms), ms);
     }
   }
@@ -304,6 +318,11 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     this.responseTimer = undefined;
     if (this.finished || this.res !== null) return;
     const err = this.timeoutError !== undefined ? this.timeoutError(ms) : new RouteTimeoutError(ms);
+    if (this.waiting) {
+      // Still dialing or queued: withdraw from the pool so a retry cannot hold two places in it.
+      this.waiting = false;
+      this.endpoint?.cancel(this);
+    }
     this.dropUpstream();
     this.attemptFailed(err);
   }
@@ -535,6 +554,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     this.status = 0;
     this.sentAny = false;
     this.waiting = true;
+    this.armResponseTimer();
     this.endpoint!.acquire(this);
   }
 

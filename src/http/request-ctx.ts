@@ -39,7 +39,9 @@ export interface RequestCtx {
   /** Route name chosen by a profile; free for hooks to set (metrics/logs). */
   route: string | undefined;
   /**
-   * Per-attempt timeout from dispatch until the response head, in ms; 0 = none. On expiry the in-flight
+   * Per-attempt timeout in ms from the attempt's start (asking the pool for a connection, so a slow
+   * connect or queue wait counts) until the response head; 0 = none. Read when the attempt starts: set
+   * it in onRequest, or before returning true from onResponseHead/onError for the retry. On expiry the
    * upstream request is cancelled and onError decides between a retry and `timeoutError` (504).
    */
   responseTimeoutMs: number;

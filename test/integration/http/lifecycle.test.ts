@@ -2,7 +2,7 @@
 // keep-alive clients are closed, graceful drain, and the request hooks (retry, per-route timeout).
 import { expect, test } from "bun:test";
 import type { RequestCtx } from "../../../src/http/request-ctx.ts";
-import { countHeads, eventually, hasResponses, okUpstream, rawRequest, rawUpstream, splitResponses, startProxy } from "../../support/http-harness.ts";
+import { blackholePort, countHeads, eventually, hasResponses, okUpstream, rawRequest, rawUpstream, splitResponses, startProxy } from "../../support/http-harness.ts";
 
 test("a trickled head is cut with 408 while another client is served", async () => {
   const up = okUpstream();
@@ -95,6 +95,40 @@ test("hooks: a buffered POST is retried after a 503 and the client sees the 200"
   }
 });
 
+test("hooks: a chunked body above retainBodyBytes that arrives with its head is not replayable", async () => {
+  let attempts = 0;
+  const up = rawUpstream((conn) => {
+    if (!conn.received.includes("0\r\n\r\n")) return;
+    conn.received = Buffer.alloc(0);
+    attempts++;
+    conn.socket.write(attempts === 1 ? "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n" : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok");
+  });
+  const replayable: boolean[] = [];
+  const proxy = startProxy({
+    forwardTo: { host: "127.0.0.1", port: up.port },
+    hooks: {
+      onRequest(ctx) {
+        ctx.retainBodyBytes = 1024;
+      },
+      onResponseHead(ctx, status) {
+        replayable.push(ctx.replayable);
+        return status === 503;
+      },
+    },
+  });
+  try {
+    const body = "x".repeat(4096);
+    const req = `POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n${(4096).toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+    const r = await rawRequest(proxy.port, req, { until: hasResponses(1) });
+    expect(splitResponses(r.data)[0]!.status).toBe(503);
+    expect(attempts).toBe(1);
+    expect(replayable).toEqual([false]);
+  } finally {
+    proxy.stop();
+    up.stop();
+  }
+});
+
 test("hooks: responseTimeoutMs cancels the in-flight upstream request → 504", async () => {
   const up = rawUpstream(() => {});
   let timing: RequestCtx["timing"] | undefined;
@@ -118,6 +152,37 @@ test("hooks: responseTimeoutMs cancels the in-flight upstream request → 504", 
   } finally {
     proxy.stop();
     up.stop();
+  }
+});
+
+test("hooks: responseTimeoutMs also covers a connect that hangs, and a retry after it re-dials cleanly", async () => {
+  const hole = await blackholePort();
+  const errors: Array<[number, string]> = [];
+  const proxy = startProxy({
+    forwardTo: { host: "127.0.0.1", port: hole.port },
+    connectTimeoutMs: 5000,
+    hooks: {
+      onRequest(ctx) {
+        ctx.responseTimeoutMs = 50;
+      },
+      onError(ctx, err) {
+        errors.push([ctx.attempt, err.code]);
+        return ctx.attempt < 2;
+      },
+    },
+  });
+  try {
+    const r = await rawRequest(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 4000 });
+    const responses = splitResponses(r.data);
+    expect(responses.map((x) => x.status)).toEqual([504]);
+    expect(responses[0]!.headers.get("l5d-proxy-error")).toBe("response timed out after 50ms");
+    expect(errors).toEqual([
+      [1, "PXY_ERR_HTTP_RESPONSE_TIMEOUT"],
+      [2, "PXY_ERR_HTTP_RESPONSE_TIMEOUT"],
+    ]);
+  } finally {
+    proxy.stop();
+    hole.stop();
   }
 });
 
