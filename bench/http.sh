@@ -32,7 +32,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-BASE=$((20000 + RANDOM % 20000))
+BASE=$((20000 + RANDOM % 10000)) # below the ephemeral range (32768+)
 ORIGIN=$BASE MESHLET=$((BASE + 1)) HAPROXY=$((BASE + 2)) NGINX_PROXY=$((BASE + 3)) MESHLET_ADMIN=$((BASE + 4))
 
 nginx_conf() { # name, server block
@@ -143,7 +143,7 @@ REUSE=$(awk -v o="${OPENED:-0}" -v d="${DISPATCHED:-0}" 'BEGIN { if (d > 0) prin
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 {
-  echo "### HTTP/1.1 keep-alive proxying — $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "## HTTP/1.1 keep-alive proxying — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(uname -r); Bun $("$BUN" --version), $(haproxy -v | head -1 | awk '{ print $1, $3 }'), $(nginx -v 2>&1 | sed 's/.*: //')."
   echo "Command: \`DURATION_S=$DURATION_S bash bench/http.sh\` — wrk -t1 -d${DURATION_S}s --latency against nginx (1 worker, 17-byte body); meshlet = \`meshlet proxy\` inbound (native front door → HTTP engine)."

@@ -42,7 +42,8 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
   throw new Error(`nothing listens on ${port} after ${timeoutMs} ms`);
 }
 
-let nextPort = 20000 + Math.floor(Math.random() * 20000);
+// Below the ephemeral range (32768+), so a client connection cannot already hold the port.
+let nextPort = 20000 + Math.floor(Math.random() * 10000);
 export function port(): number {
   return nextPort++;
 }
