@@ -13,6 +13,7 @@ import { Tunnel } from "./tunnel.ts";
 import type { UpstreamConnection } from "./upstream-connection.ts";
 import type { EndpointPool } from "./upstream-pool.ts";
 import { WriteQueue } from "./write-queue.ts";
+import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 
 /** What an adopted fd carries until `open` turns it into a ServerConnection. */
 export interface PendingConn {
@@ -50,13 +51,20 @@ export class ServerConnection {
   private cachedEndpoint: EndpointPool | null = null;
   private readonly requestFields: number[] = [];
 
-  constructor(readonly socket: Socket<ConnState>, readonly info: ConnInfo, readonly env: ServerEnv) {
+  constructor(
+    readonly socket: Socket<ConnState>,
+    readonly info: ConnInfo,
+    readonly env: ServerEnv,
+    private readonly transport: TransportRow,
+  ) {
     this.lastActiveMs = env.nowMs();
+    this.writer.counter = transport;
   }
 
   // === socket events ===
 
   onData(data: Buffer): void {
+    this.transport.readBytes += data.length;
     try {
       this.handleData(data);
     } catch (err) {
@@ -106,9 +114,10 @@ export class ServerConnection {
     }
   }
 
-  onClose(): void {
+  onClose(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    httpTransport.close(this.transport, errnoNameOf(err));
     this.writer.clear();
     this.current?.onClientClosed();
     this.current = null;

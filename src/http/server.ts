@@ -8,6 +8,7 @@ import { Resolver } from "./resolver.ts";
 import { ServerConnection, type ConnState, type PendingConn } from "./server-connection.ts";
 import { ServerEnv } from "./server-env.ts";
 import { UpstreamPool } from "./upstream-pool.ts";
+import { httpTransport } from "../metrics/transport.ts";
 import { defaultResolveUpstream } from "./upstream-router.ts";
 
 export type { ConnInfo, HttpHooks, RequestCtx, UpstreamTarget } from "./request-ctx.ts";
@@ -52,6 +53,7 @@ export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server
     poolQueueTimeoutMs: opts.poolQueueTimeoutMs,
     nowMs,
     resolver,
+    direction: opts.direction,
   });
   const env = new ServerEnv(
     opts,
@@ -88,8 +90,11 @@ export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server
   const socketHandlers: SocketHandler<ConnState> = {
     open(socket) {
       const data = socket.data as PendingConn | undefined;
-      const info = data !== undefined && data.pending === true ? data.info : acceptedInfo(socket);
-      const conn = new ServerConnection(socket, info, env);
+      const adopted = data !== undefined && data.pending === true;
+      const info = adopted ? data.info : acceptedInfo(socket);
+      // A handed-off client was counted in tcp_open_total by the front door when it was accepted.
+      const transport = httpTransport.open(info.direction, "src", info.dst?.host ?? "", info.dst?.port ?? 0, !adopted);
+      const conn = new ServerConnection(socket, info, env, transport);
       socket.data = conn;
       env.connections.add(conn);
       if (env.draining) conn.drainIfIdle();
@@ -103,9 +108,9 @@ export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server
     end(socket) {
       (socket.data as ServerConnection).onEnd();
     },
-    close(socket) {
+    close(socket, err) {
       const conn = socket.data;
-      if (conn instanceof ServerConnection) conn.onClose();
+      if (conn instanceof ServerConnection) conn.onClose(err);
     },
     error(socket, err) {
       // A handler threw (a bug) or the socket failed: only this connection pays for it.

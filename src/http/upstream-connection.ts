@@ -2,6 +2,7 @@
 // current owner (an exchange or a tunnel) or, while idle, back to its pool.
 import type { Socket, SocketHandler } from "bun";
 import { WriteQueue } from "./write-queue.ts";
+import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 
 /** Whoever currently uses the connection. */
 export interface UpstreamOwner {
@@ -36,7 +37,22 @@ export class UpstreamConnection {
   private shutdownWhenFlushed = false;
   private paused = false;
 
-  constructor(readonly home: ConnectionHome, readonly addr: string) {}
+  /** tcp_* counters of this connection; null until it opened. */
+  private transport: TransportRow | null = null;
+
+  constructor(
+    readonly home: ConnectionHome,
+    readonly addr: string,
+    private readonly direction: "inbound" | "outbound",
+  ) {}
+
+  /** Counts the close once, whichever way the connection ends. */
+  private countClose(err: Error | undefined): void {
+    if (this.transport === null) return;
+    httpTransport.close(this.transport, errnoNameOf(err));
+    this.transport = null;
+    this.writer.counter = null;
+  }
 
   /** Writes or queues bytes (see WriteQueue.write); false means wait for onUpstreamDrain. */
   write(data: Uint8Array, start: number, end: number, owned: boolean): boolean {
@@ -71,6 +87,7 @@ export class UpstreamConnection {
 
   /** Closes now without telling the owner; used when the connection cannot be reused. */
   destroy(): void {
+    this.countClose(undefined);
     this.owner = null;
     if (this.state === UPSTREAM_CLOSED) return;
     this.state = UPSTREAM_CLOSED;
@@ -89,6 +106,8 @@ export class UpstreamConnection {
       return;
     }
     this.state = UPSTREAM_OPEN;
+    this.transport = httpTransport.open(this.direction, "dst", socket.remoteAddress, socket.remotePort, true);
+    this.writer.counter = this.transport;
     this.home.onConnected(this);
   }
 
@@ -99,6 +118,7 @@ export class UpstreamConnection {
   }
 
   handleData(data: Buffer): void {
+    if (this.transport !== null) this.transport.readBytes += data.length;
     const owner = this.owner;
     if (owner !== null) owner.onUpstreamData(this, data);
     else this.destroy(); // bytes on an idle connection: it cannot be trusted for the next request
@@ -117,6 +137,7 @@ export class UpstreamConnection {
   }
 
   handleClose(err: Error | undefined): void {
+    this.countClose(err);
     if (this.state === UPSTREAM_CLOSED) return;
     const wasConnecting = this.state === UPSTREAM_CONNECTING;
     this.state = UPSTREAM_CLOSED;

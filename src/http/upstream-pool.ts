@@ -29,6 +29,8 @@ export interface PoolOptions {
   readonly poolQueueTimeoutMs: number;
   readonly nowMs: () => number;
   readonly resolver: Resolver;
+  /** For the transport metrics of upstream connections. */
+  readonly direction: "inbound" | "outbound";
 }
 
 interface QueuedWaiter {
@@ -115,7 +117,7 @@ export class EndpointPool implements ConnectionHome {
   private dial(waiter: PoolWaiter): void {
     const opts = this.pool.opts;
     this.total++;
-    const conn = new UpstreamConnection(this, this.addr);
+    const conn = new UpstreamConnection(this, this.addr, this.pool.opts.direction);
     this.dialing.set(conn, waiter);
     conn.connectTimer = setTimeout(() => {
       if (!this.dialing.has(conn)) return;

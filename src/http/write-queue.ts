@@ -2,10 +2,14 @@
 // bytes the kernel took), so whatever is left waits here until the socket's `drain` event.
 import type { Socket } from "bun";
 
+import type { TransportRow } from "../metrics/transport.ts";
+
 export class WriteQueue {
   private chunks: Uint8Array[] = [];
   /** Bytes waiting for `drain`. */
   pendingBytes = 0;
+  /** Where bytes the kernel took are counted (tcp_write_bytes_total); set once the socket is open. */
+  counter: TransportRow | null = null;
 
   get pending(): boolean {
     return this.pendingBytes > 0;
@@ -20,6 +24,7 @@ export class WriteQueue {
     if (end <= start) return this.pendingBytes === 0;
     if (this.pendingBytes === 0) {
       const n = socket.write(data, start, end - start);
+      if (n > 0 && this.counter !== null) this.counter.writeBytes += n;
       if (n < 0 || n === end - start) return true;
       start += n;
     }
@@ -42,6 +47,7 @@ export class WriteQueue {
         break;
       }
       this.pendingBytes -= n;
+      if (this.counter !== null) this.counter.writeBytes += n;
       if (n < chunk.length) {
         chunks[i] = chunk.subarray(n);
         break;

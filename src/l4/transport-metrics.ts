@@ -1,42 +1,80 @@
 // Linkerd's transport families (tcp_open_total, tcp_close_total{errno}, tcp_open_connections,
-// tcp_read_bytes_total, tcp_write_bytes_total) filled from the front door's counters at each scrape.
+// tcp_read_bytes_total, tcp_write_bytes_total) for every connection: the front door's native counters
+// (spliced connections and accepts) plus the HTTP engine's (handed-off clients, pooled upstreams).
 import { Counter, Gauge } from "prom-client";
 
 import { native } from "../native/binding.ts";
 import { onBeforeScrape, registry } from "../metrics/registry.ts";
+import { type TransportCounters, httpTransport } from "../metrics/transport.ts";
 import { DIRECTIONS } from "./front-door.ts";
 
 const LABELS = ["direction", "peer", "target_addr", "target_ip", "target_port", "tls"] as const;
 type Labels = Record<(typeof LABELS)[number], string>;
 
-/** Registers the families; values are read from one native snapshot per scrape. */
-export function registerTransportMetrics(): void {
-  // Every family's collect() runs during one scrape; the snapshot is taken once, just before it.
-  let snapshot = native.transportStats();
-  onBeforeScrape(() => {
-    snapshot = native.transportStats();
-  });
-  const rows = () => snapshot;
-  const labelsOf = (row: (typeof snapshot)[number]): Labels => ({
-    direction: DIRECTIONS[row.direction] ?? "unknown",
-    peer: row.peer,
-    target_addr: row.targetIp.includes(":") ? `[${row.targetIp}]:${row.targetPort}` : `${row.targetIp}:${row.targetPort}`,
-    target_ip: row.targetIp,
-    target_port: String(row.targetPort),
+interface Row {
+  readonly labels: Labels;
+  readonly openTotal: number;
+  readonly openNow: number;
+  readonly readBytes: number;
+  readonly writeBytes: number;
+  readonly closes: ReadonlyArray<readonly [errnoName: string, count: number]>;
+}
+
+function labelsOf(direction: string, peer: string, ip: string, port: number): Labels {
+  return {
+    direction,
+    peer,
+    target_addr: ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`,
+    target_ip: ip,
+    target_port: String(port),
     // Until meshlet speaks mTLS no connection carries an identity.
     tls: "disabled",
-  });
+  };
+}
 
-  new Counter({
-    name: "tcp_open_total",
-    help: "Total count of opened connections",
-    labelNames: LABELS,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const row of rows()) this.inc(labelsOf(row), row.openTotal);
-    },
+function snapshot(http: TransportCounters): Row[] {
+  const rows: Row[] = native.transportStats().map((r) => ({
+    labels: labelsOf(DIRECTIONS[r.direction] ?? "unknown", r.peer, r.targetIp, r.targetPort),
+    openTotal: r.openTotal,
+    openNow: r.openNow,
+    readBytes: r.readBytes,
+    writeBytes: r.writeBytes,
+    closes: r.closes.map(([errno, count]) => [native.errnoName(errno), count] as const),
+  }));
+  for (const r of http.rows()) {
+    rows.push({
+      labels: labelsOf(r.direction, r.peer, r.targetIp, r.targetPort),
+      openTotal: r.openTotal,
+      openNow: r.openNow,
+      readBytes: r.readBytes,
+      writeBytes: r.writeBytes,
+      closes: [...r.closes],
+    });
+  }
+  return rows;
+}
+
+/** Registers the families; values are read from one snapshot per scrape (prom-client sums equal labels). */
+export function registerTransportMetrics(http: TransportCounters = httpTransport): void {
+  // Every family's collect() runs during one scrape; the snapshot is taken once, just before it.
+  let rows = snapshot(http);
+  onBeforeScrape(() => {
+    rows = snapshot(http);
   });
+  const counter = (name: string, help: string, value: (row: Row) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: LABELS,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const row of rows) if (value(row) > 0) this.inc(row.labels, value(row));
+      },
+    });
+  counter("tcp_open_total", "Total count of opened connections", (r) => r.openTotal);
+  counter("tcp_read_bytes_total", "Total count of bytes read from peers", (r) => r.readBytes);
+  counter("tcp_write_bytes_total", "Total count of bytes written to peers", (r) => r.writeBytes);
   new Gauge({
     name: "tcp_open_connections",
     help: "Number of currently-open connections",
@@ -44,27 +82,14 @@ export function registerTransportMetrics(): void {
     registers: [registry],
     collect() {
       this.reset();
-      for (const row of rows()) this.set(labelsOf(row), row.openNow);
-    },
-  });
-  new Counter({
-    name: "tcp_read_bytes_total",
-    help: "Total count of bytes read from peers",
-    labelNames: LABELS,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const row of rows()) this.inc(labelsOf(row), row.readBytes);
-    },
-  });
-  new Counter({
-    name: "tcp_write_bytes_total",
-    help: "Total count of bytes written to peers",
-    labelNames: LABELS,
-    registers: [registry],
-    collect() {
-      this.reset();
-      for (const row of rows()) this.inc(labelsOf(row), row.writeBytes);
+      const open = new Map<string, { labels: Labels; value: number }>();
+      for (const row of rows) {
+        const key = JSON.stringify(row.labels);
+        const entry = open.get(key) ?? { labels: row.labels, value: 0 };
+        entry.value += row.openNow;
+        open.set(key, entry);
+      }
+      for (const { labels, value } of open.values()) this.set(labels, value);
     },
   });
   new Counter({
@@ -74,9 +99,7 @@ export function registerTransportMetrics(): void {
     registers: [registry],
     collect() {
       this.reset();
-      for (const row of rows()) {
-        for (const [errno, count] of row.closes) this.inc({ ...labelsOf(row), errno: native.errnoName(errno) }, count);
-      }
+      for (const row of rows) for (const [errno, count] of row.closes) this.inc({ ...row.labels, errno }, count);
     },
   });
 }

@@ -50,6 +50,27 @@ test("inbound: keep-alive requests on one client connection reach the app and ar
   expect(metricValue(metrics, "meshlet_http_upstream_connections_opened_total", { direction: "inbound" })).toBe(1);
 });
 
+test("HTTP connections count in the transport families like spliced ones", async () => {
+  const before = await proxy.metrics();
+  const { code } = await curl([`http://127.0.0.1:${proxy.inboundPort}/t1`, `http://127.0.0.1:${proxy.inboundPort}/t2`]);
+  expect(code).toBe(0);
+  const src = { direction: "inbound", peer: "src", target_port: String(app.port) };
+  const dst = { direction: "inbound", peer: "dst", target_port: String(app.port) };
+  // Poll (bounded) until the client's close has been processed.
+  let after = await proxy.metrics();
+  for (let i = 0; i < 50 && metricValue(after, "tcp_close_total", src) === metricValue(before, "tcp_close_total", src); i++) {
+    await Bun.sleep(20);
+    after = await proxy.metrics();
+  }
+  expect(metricValue(after, "tcp_open_total", src) - metricValue(before, "tcp_open_total", src)).toBe(1);
+  expect(metricValue(after, "tcp_close_total", { ...src, errno: "" }) - metricValue(before, "tcp_close_total", { ...src, errno: "" })).toBe(1);
+  expect(metricValue(after, "tcp_read_bytes_total", src)).toBeGreaterThan(metricValue(before, "tcp_read_bytes_total", src));
+  expect(metricValue(after, "tcp_write_bytes_total", src)).toBeGreaterThan(metricValue(before, "tcp_write_bytes_total", src));
+  expect(metricValue(after, "tcp_read_bytes_total", dst)).toBeGreaterThan(metricValue(before, "tcp_read_bytes_total", dst));
+  expect(metricValue(after, "tcp_open_total", dst)).toBeGreaterThanOrEqual(1); // the pooled upstream connection
+  expect(metricValue(after, "tcp_open_connections", src)).toBe(0);
+});
+
 test("outbound as http_proxy: the request goes to its authority", async () => {
   const { code, out } = await curl(["-x", `http://127.0.0.1:${proxy.outboundPorts[0]}`, `http://127.0.0.1:${app.port}/via-proxy`]);
   expect(code).toBe(0);
