@@ -410,13 +410,16 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     const status = res.status;
     const hooks = env.hooks;
     if (hooks.onResponseHead !== undefined && hooks.onResponseHead(this, status) && this.replayable) {
+      // Linkerd's endpoint metrics sit below the retry layer: a discarded attempt is a response too.
+      this.stats!.recordLatency(status, this.responseHeadMs - this.attemptStartMs());
+      this.stats!.recordResponse(status);
       this.retry();
       return;
     }
     this.res = res;
     this.status = status;
     const stats = this.stats!;
-    stats.recordLatency(status, this.responseHeadMs - this.startMs);
+    stats.recordLatency(status, this.responseHeadMs - this.attemptStartMs());
 
     if (this.isUpgrade && (status === 101 || (req.isConnect && status < 300))) {
       this.upgradeToTunnel(conn, res, buf);
@@ -544,8 +547,14 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
 
   // === endings ===
 
+  /** When the current attempt began: the request head for the first, the dispatch for retries. */
+  private attemptStartMs(): number {
+    return this.attempt === 1 ? this.startMs : this.dispatchMs;
+  }
+
   private retry(): void {
     this.attempt++;
+    this.stats!.recordRequest(); // each attempt is a request at the endpoint level
     this.dropUpstream();
     this.resPartial = null;
     this.gotResponseBytes = false;
@@ -562,6 +571,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
   private attemptFailed(err: ProxyError): void {
     const hooks = this.env.hooks;
     if (hooks.onError !== undefined && this.replayable && this.endpoint !== null && hooks.onError(this, err)) {
+      this.stats!.recordResponse(0, err.code);
       this.retry();
       return;
     }

@@ -65,6 +65,10 @@ test("a retryable route hides every other failure: effective success 100%, actua
   expect(metricValue(m, "route_actual_response_total", { ...route, classification: "success" })).toBe(20);
   expect(metricValue(m, "route_actual_response_total", { ...route, classification: "failure" })).toBe(20);
   expect(flakyCalls).toBe(40);
+  // Endpoint metrics sit below retries, as in Linkerd: every attempt is a request and a response.
+  expect(metricValue(m, "request_total", { direction: "outbound" })).toBe(40);
+  expect(metricValue(m, "response_total", { direction: "outbound", status_code: "503", classification: "failure" })).toBe(20);
+  expect(metricValue(m, "response_total", { direction: "outbound", status_code: "200", classification: "success" })).toBe(20);
 });
 
 test("a route timeout answers 504 with l5d-proxy-error", async () => {
