@@ -73,6 +73,46 @@ inline Status Fail(Flow& flow, int fd, int err) noexcept {
   flow.failed_fd = fd;
   return Status::kFailed;
 }
+
+// Copy mode: recv into scratch, send what the sink takes, queue the rest in the (empty) pipe.
+// Returns recv's result; a failure of the sink or the pipe is recorded in flow.error_errno.
+inline ssize_t CopyThrough(Flow& flow, uint8_t* scratch, size_t copy_bytes) noexcept {
+  ssize_t n = ::recv(flow.source_fd, scratch, copy_bytes, 0);
+  if (n <= 0) return n;
+  flow.bytes_read += static_cast<uint64_t>(n);
+  ssize_t sent = ::send(flow.sink_fd, scratch, static_cast<size_t>(n), MSG_NOSIGNAL);
+  if (sent < 0) {
+    if (errno != EAGAIN && errno != EINTR) {
+      Fail(flow, flow.sink_fd, errno);
+      return n;
+    }
+    sent = 0;
+  }
+  flow.bytes_written += static_cast<uint64_t>(sent);
+  if (sent < n) {
+    size_t left = static_cast<size_t>(n - sent);
+    ssize_t queued = ::write(flow.pipe.write_fd, scratch + sent, left);
+    if (queued != static_cast<ssize_t>(left)) {
+      Fail(flow, flow.pipe.write_fd, queued < 0 ? errno : EIO);
+      return n;
+    }
+    flow.pipe.fill_bytes = left;
+  }
+  if (static_cast<size_t>(n) == copy_bytes) flow.bulk = true;  // a full read: bulk from now on
+  return n;
+}
+
+// Splice mode: moves what the source has into the pipe's free room. Returns splice's result.
+inline ssize_t SpliceIn(Flow& flow, size_t copy_bytes) noexcept {
+  size_t room = flow.pipe.capacity_bytes - flow.pipe.fill_bytes;
+  ssize_t n = ::splice(flow.source_fd, nullptr, flow.pipe.write_fd, nullptr, room, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+  if (n <= 0) return n;
+  flow.pipe.fill_bytes += static_cast<size_t>(n);
+  flow.bytes_read += static_cast<uint64_t>(n);
+  if (static_cast<size_t>(n) < copy_bytes) flow.bulk = false;  // small again: copy from now on
+  return n;
+}
+
 }  // namespace detail
 
 // A scratch buffer the caller owns (one per thread) for copying small transfers; see Pump.
@@ -118,41 +158,15 @@ inline Status Pump(Flow& flow, Scratch scratch = {}, bool source_hup = true, uin
         return detail::Fail(flow, flow.sink_fd, n < 0 ? errno : EPIPE);
       }
     }
-    if (!flow.source_eof && flow.pipe.fill_bytes == 0 && !flow.bulk && copy_bytes > 0) {
-      ssize_t n = ::recv(flow.source_fd, scratch.data, copy_bytes, 0);
+    if (!flow.source_eof && flow.pipe.fill_bytes < flow.pipe.capacity_bytes) {
+      const bool copying = flow.pipe.fill_bytes == 0 && !flow.bulk && copy_bytes > 0;
+      ssize_t n = copying ? detail::CopyThrough(flow, scratch.data, copy_bytes) : detail::SpliceIn(flow, copy_bytes);
       if (n > 0) {
-        flow.bytes_read += static_cast<uint64_t>(n);
-        ssize_t sent = ::send(flow.sink_fd, scratch.data, static_cast<size_t>(n), MSG_NOSIGNAL);
-        if (sent < 0) {
-          if (errno != EAGAIN && errno != EINTR) return detail::Fail(flow, flow.sink_fd, errno);
-          sent = 0;
+        if (flow.error_errno != 0) return Status::kFailed;  // the sink or the pipe failed
+        progressed = true;
+        if (copying && static_cast<size_t>(n) < copy_bytes && flow.pipe.fill_bytes == 0 && !source_hup) {
+          return Status::kBlocked;  // a short recv emptied the receive queue
         }
-        flow.bytes_written += static_cast<uint64_t>(sent);
-        if (sent < n) {
-          size_t left = static_cast<size_t>(n - sent);
-          ssize_t queued = ::write(flow.pipe.write_fd, scratch.data + sent, left);
-          if (queued != static_cast<ssize_t>(left)) return detail::Fail(flow, flow.pipe.write_fd, queued < 0 ? errno : EIO);
-          flow.pipe.fill_bytes = left;
-        }
-        if (static_cast<size_t>(n) == copy_bytes) flow.bulk = true;  // a full read: bulk from now on
-        else if (flow.pipe.fill_bytes == 0 && !source_hup) return Status::kBlocked;  // drained
-        progressed = true;
-      } else if (n == 0) {
-        flow.source_eof = true;
-        progressed = true;
-      } else if (errno == EINTR) {
-        continue;
-      } else if (errno != EAGAIN) {
-        return detail::Fail(flow, flow.source_fd, errno);
-      }
-    } else if (!flow.source_eof && flow.pipe.fill_bytes < flow.pipe.capacity_bytes) {
-      size_t room = flow.pipe.capacity_bytes - flow.pipe.fill_bytes;
-      ssize_t n = ::splice(flow.source_fd, nullptr, flow.pipe.write_fd, nullptr, room, kFlags);
-      if (n > 0) {
-        flow.pipe.fill_bytes += static_cast<size_t>(n);
-        flow.bytes_read += static_cast<uint64_t>(n);
-        if (static_cast<size_t>(n) < copy_bytes) flow.bulk = false;  // small again: copy from now on
-        progressed = true;
       } else if (n == 0) {
         flow.source_eof = true;
         progressed = true;
