@@ -14,6 +14,20 @@ count() { # count <passed> <failed> <suite>
   echo "--- $3: $1 passed, $2 failed"
 }
 
+# The integration suites drive real Debian tools; install the missing ones (as CI does) when we can.
+need=()
+for tool in redis-server:redis-server redis-cli:redis-tools curl:curl python3:python3 g++:g++ iptables:iptables ip:iproute2 setpriv:util-linux; do
+  command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
+done
+if [ "${#need[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "=== installing ${need[*]}"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  else
+    echo "missing tools: ${need[*]} (install them with apt-get; some integration tests will fail without them)"
+  fi
+fi
+
 if [ ! -f build/Release/meshlet.node ]; then
   npx --no-install node-gyp rebuild -j 2 >"$logs/gyp.log" 2>&1 || { cat "$logs/gyp.log"; count 0 1 "addon build"; }
 fi
