@@ -98,10 +98,10 @@ async function drainAndExit(
   const open = () => frontDoor.openConnections() + http.reduce((n, stage) => n + stage.server.openConnections, 0);
   logger.info("draining", { reason, open: open(), gracePeriodMs: config.shutdownGracePeriodMs });
   frontDoor.closeListeners();
-  const deadline = Date.now() + config.shutdownGracePeriodMs;
+  const deadline = monotonicClock.nowMs() + config.shutdownGracePeriodMs;
   // HTTP connections close when idle, or after their current response (sent with connection: close).
   const httpDrained = Promise.all(http.map((stage) => stage.server.drain(config.shutdownGracePeriodMs)));
-  while (frontDoor.openConnections() > 0 && Date.now() < deadline) await Bun.sleep(DRAIN_POLL_MS);
+  while (frontDoor.openConnections() > 0 && monotonicClock.nowMs() < deadline) await Bun.sleep(DRAIN_POLL_MS);
   await httpDrained;
   const left = open();
   if (left > 0) logger.warn("grace period over; closing connections", { open: left });

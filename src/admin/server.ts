@@ -3,6 +3,7 @@
 import type { Server } from "bun";
 
 import type { HostPort } from "../config/values.ts";
+import { ListenError } from "../l4/front-door.ts";
 import { renderMetrics } from "../metrics/registry.ts";
 
 export interface AdminOptions {
@@ -14,7 +15,17 @@ export interface AdminOptions {
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
+/** Starts serving; a port that cannot be bound is a ListenError, like the proxy listeners'. */
 export function startAdminServer(options: AdminOptions): Server<undefined> {
+  try {
+    return serve(options);
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? "EINVAL";
+    throw new ListenError("admin", options.listen, code);
+  }
+}
+
+function serve(options: AdminOptions): Server<undefined> {
   return Bun.serve({
     hostname: options.listen.host,
     port: options.listen.port,

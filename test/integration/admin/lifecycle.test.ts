@@ -72,6 +72,18 @@ test("a port already in use fails startup with a clear message", async () => {
   expect(stderr).toContain(`127.0.0.1:${taken.port}`);
 });
 
+test("an admin port already in use fails startup with a clear message", async () => {
+  const taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const proc = spawn([BUN, CLI, "proxy"], {
+    env: { PATH: process.env.PATH ?? "", MESHLET_INBOUND_LISTEN: "127.0.0.1:0", MESHLET_OUTBOUND_LISTEN: "127.0.0.1:0", MESHLET_ADMIN_LISTEN: `127.0.0.1:${taken.port}` },
+    stderr: "pipe",
+  });
+  const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+  taken.stop(true);
+  expect(code).toBe(71);
+  expect(stderr).toContain(`cannot listen for admin on 127.0.0.1:${taken.port}: EADDRINUSE`);
+});
+
 test("SIGTERM drains: an open connection keeps working, then the process exits 0", async () => {
   const echo = await echoServer();
   const proxy = await startProxy({ MESHLET_INBOUND_FORWARD: `127.0.0.1:${echo.port}`, MESHLET_OPAQUE_PORTS: String(echo.port) });
