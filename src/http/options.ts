@@ -53,10 +53,7 @@ export interface Http1ServerOptions {
   readonly hooks?: HttpHooks;
   /** Default: the process-wide families in the shared registry. */
   readonly metrics?: HttpMetrics;
-  /**
-   * Monotonic clock in ms.
-   * TODO(http): take this from src/rt/clock.ts once it exists (house style bans performance.now elsewhere).
-   */
+  /** Monotonic clock in ms; default src/rt/clock.ts's monotonicClock (tests pass a fake). */
   readonly nowMs?: () => number;
 }
 

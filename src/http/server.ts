@@ -9,6 +9,7 @@ import { ServerConnection, type ConnState, type PendingConn } from "./server-con
 import { ServerEnv } from "./server-env.ts";
 import { UpstreamPool } from "./upstream-pool.ts";
 import { httpTransport } from "../metrics/transport.ts";
+import { monotonicClock } from "../rt/clock.ts";
 import { defaultResolveUpstream } from "./upstream-router.ts";
 
 export type { ConnInfo, HttpHooks, RequestCtx, UpstreamTarget } from "./request-ctx.ts";
@@ -37,13 +38,9 @@ export interface Http1Server {
 
 const DEFAULT_DRAIN_GRACE_MS = 30_000;
 
-function defaultNowMs(): number {
-  return performance.now();
-}
-
 export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server {
   const opts = resolveOptions(options);
-  const nowMs = options.nowMs ?? defaultNowMs;
+  const nowMs = options.nowMs ?? monotonicClock.nowMs;
   const resolver = new Resolver({ ttlMs: opts.dnsTtlMs, negativeTtlMs: opts.dnsNegativeTtlMs, nowMs });
   const pool = new UpstreamPool({
     connectTimeoutMs: opts.connectTimeoutMs,

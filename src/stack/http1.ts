@@ -4,7 +4,6 @@ import type { Config } from "../config/env.ts";
 import type { HttpHooks, Http1Server } from "../http/server.ts";
 import { createHttp1Server } from "../http/server.ts";
 import type { AcceptedConnection } from "../l4/front-door.ts";
-import { monotonicClock } from "../rt/clock.ts";
 
 export interface Http1Stage {
   readonly server: Http1Server;
@@ -22,7 +21,6 @@ export function http1Stage(config: Config, direction: "inbound" | "outbound", ho
     maxQueuedRequestsPerUpstream: config.httpQueueCapacity,
     poolQueueTimeoutMs: config.httpFailfastTimeoutMs,
     hooks,
-    nowMs: monotonicClock.nowMs,
   });
   const handle = (conn: AcceptedConnection) => {
     server.adoptFd(conn.fd, {
