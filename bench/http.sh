@@ -143,6 +143,7 @@ REUSE=$(awk -v o="${OPENED:-0}" -v d="${DISPATCHED:-0}" 'BEGIN { if (d > 0) prin
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 {
+  echo
   echo "## HTTP/1.1 keep-alive proxying — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(uname -r); Bun $("$BUN" --version), $(haproxy -v | head -1 | awk '{ print $1, $3 }'), $(nginx -v 2>&1 | sed 's/.*: //')."
