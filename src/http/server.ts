@@ -1,7 +1,6 @@
 // Entry point of the HTTP/1 engine: socket handlers for Bun.listen and for fds adopted from the native
 // front door, the periodic sweep that enforces timeouts and pool eviction, and graceful drain.
 import type { SocketHandler } from "bun";
-import { closeSync } from "node:fs";
 import { defaultHttpMetrics } from "../metrics/http.ts";
 import { resolveOptions, type Http1ServerOptions } from "./options.ts";
 import type { ConnInfo } from "./request-ctx.ts";
@@ -128,13 +127,9 @@ export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server
       const data: PendingConn = { pending: true, info };
       // allowHalfOpen: a client may send FIN right after its request and still read the response.
       (Bun.connect as unknown as (o: object) => Promise<unknown>)({ fd, socket: socketHandlers, data, allowHalfOpen: true }).catch((err: unknown) => {
+        // Not closed here: whether Bun already closed it is unknown, and closing a number that was
+        // reused by then would cut an unrelated connection. A leak is the lesser harm; it is logged.
         console.error(`meshlet http: cannot adopt fd ${fd}`, err);
-        // The fd was handed to us: if Bun could not take it, close it here or it leaks.
-        try {
-          closeSync(fd);
-        } catch {
-          // already closed by the failed adoption
-        }
       });
     },
     drain(graceMs = DEFAULT_DRAIN_GRACE_MS) {
