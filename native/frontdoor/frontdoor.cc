@@ -335,9 +335,6 @@ struct FrontDoor::Impl {
     c.dst_cell = owner.stats_.Cell(c.direction, Peer::kDst, c.target);
     c.dst_cell->open_total.fetch_add(1, std::memory_order_relaxed);
     c.dst_cell->open_now.fetch_add(1, std::memory_order_relaxed);
-    int err = c.to_target.pipe.Open(splice::kDefaultPipeBytes);
-    if (err == 0) err = c.to_client.pipe.Open(splice::kDefaultPipeBytes);
-    if (err != 0) return Close(c, err, false);
     c.to_target.source_fd = c.client_fd;
     c.to_target.sink_fd = c.upstream_fd;
     c.to_client.source_fd = c.upstream_fd;

@@ -16,7 +16,7 @@ namespace meshlet::splice {
 // The kernel's default pipe size. Larger pipes cost pipe pages that count against
 // fs.pipe-user-pages-soft for an unprivileged sidecar (64 MiB per user by default), after which the
 // kernel hands out one-page pipes; bench/RESULTS.md records the measurement behind this choice.
-constexpr size_t kDefaultPipeBytes = 1024 * 1024;
+constexpr size_t kDefaultPipeBytes = 64 * 1024;
 
 // A kernel pipe used as the in-flight buffer of one direction. `fill_bytes` tracks what sits in it,
 // because EAGAIN from splice cannot tell "socket empty" from "pipe full".
@@ -63,15 +63,31 @@ struct Flow {
   uint64_t bytes_read = 0;     // taken from the source
   uint64_t bytes_written = 0;  // moved into the sink
   bool bulk = false;           // splicing (large transfers) rather than copying (small messages)
+  // The pipe is opened on first need (a leftover of a copy, or bulk): a connection that only ever
+  // carries small messages, or sits idle, costs no pipe fds and no pipe memory.
+  size_t pipe_wanted_bytes = kDefaultPipeBytes;
   int error_errno = 0;
   int failed_fd = -1;
 };
+
+// Copies are bounded by what the pipe is sure to hold when a send leaves bytes behind: its capacity
+// once open, else the smallest pipe the kernel hands out (one page, when pipe-user-pages-soft is hit).
+constexpr size_t kSmallestPipeBytes = 4096;
 
 namespace detail {
 inline Status Fail(Flow& flow, int fd, int err) noexcept {
   flow.error_errno = err;
   flow.failed_fd = fd;
   return Status::kFailed;
+}
+
+// Opens the flow's pipe if it is not open yet; false (with the flow failed) when that is impossible.
+inline bool EnsurePipe(Flow& flow) noexcept {
+  if (flow.pipe.read_fd >= 0) return true;
+  int err = flow.pipe.Open(flow.pipe_wanted_bytes);
+  if (err == 0) return true;
+  Fail(flow, -1, err);
+  return false;
 }
 
 // Copy mode: recv into scratch, send what the sink takes, queue the rest in the (empty) pipe.
@@ -91,6 +107,7 @@ inline ssize_t CopyThrough(Flow& flow, uint8_t* scratch, size_t copy_bytes) noex
   flow.bytes_written += static_cast<uint64_t>(sent);
   if (sent < n) {
     size_t left = static_cast<size_t>(n - sent);
+    if (!EnsurePipe(flow)) return n;
     ssize_t queued = ::write(flow.pipe.write_fd, scratch + sent, left);
     if (queued != static_cast<ssize_t>(left)) {
       Fail(flow, flow.pipe.write_fd, queued < 0 ? errno : EIO);
@@ -142,10 +159,11 @@ struct Scratch {
 inline Status Pump(Flow& flow, Scratch scratch = {}, bool source_hup = true, uint64_t budget_bytes = UINT64_MAX) noexcept {
   const uint64_t read_before = flow.bytes_read;
   constexpr unsigned kFlags = SPLICE_F_MOVE | SPLICE_F_NONBLOCK;
-  // Leftovers of a copy must fit in the (empty) pipe, whatever size the kernel gave it.
-  const size_t copy_bytes = scratch.size_bytes < flow.pipe.capacity_bytes ? scratch.size_bytes : flow.pipe.capacity_bytes;
   for (;;) {
     bool progressed = false;
+    // Leftovers of a copy must fit in the (empty) pipe, whatever size the kernel gave it.
+    const size_t pipe_bytes = flow.pipe.read_fd >= 0 ? flow.pipe.capacity_bytes : kSmallestPipeBytes;
+    const size_t copy_bytes = scratch.size_bytes < pipe_bytes ? scratch.size_bytes : pipe_bytes;
     if (flow.pipe.fill_bytes > 0) {
       ssize_t n = ::splice(flow.pipe.read_fd, nullptr, flow.sink_fd, nullptr, flow.pipe.fill_bytes, kFlags);
       if (n > 0) {
@@ -158,8 +176,9 @@ inline Status Pump(Flow& flow, Scratch scratch = {}, bool source_hup = true, uin
         return detail::Fail(flow, flow.sink_fd, n < 0 ? errno : EPIPE);
       }
     }
-    if (!flow.source_eof && flow.pipe.fill_bytes < flow.pipe.capacity_bytes) {
-      const bool copying = flow.pipe.fill_bytes == 0 && !flow.bulk && copy_bytes > 0;
+    const bool copying = flow.pipe.fill_bytes == 0 && !flow.bulk && copy_bytes > 0;
+    if (!flow.source_eof && !copying && !detail::EnsurePipe(flow)) return Status::kFailed;
+    if (!flow.source_eof && (copying || flow.pipe.fill_bytes < flow.pipe.capacity_bytes)) {
       ssize_t n = copying ? detail::CopyThrough(flow, scratch.data, copy_bytes) : detail::SpliceIn(flow, copy_bytes);
       if (n > 0) {
         if (flow.error_errno != 0) return Status::kFailed;  // the sink or the pipe failed

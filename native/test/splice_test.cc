@@ -200,3 +200,68 @@ TEST(a_flow_yields_after_its_byte_budget) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(small_messages_are_copied_without_ever_opening_a_pipe) {
+  TcpPair in, out;
+  Flow flow;
+  flow.source_fd = in.b;
+  flow.sink_fd = out.a;
+  uint8_t scratch_bytes[16384];
+  meshlet::splice::Scratch scratch{scratch_bytes, sizeof scratch_bytes};
+  uint8_t reply[64];
+  for (int i = 0; i < 50; i++) {
+    CHECK_EQ(::write(in.a, "PING\r\n", 6), 6);
+    Status status = Status::kBlocked;
+    for (int spins = 0; spins < 1000 && flow.bytes_written < static_cast<uint64_t>(6 * (i + 1)); spins++) {
+      status = Pump(flow, scratch, false);
+      if (flow.bytes_written < static_cast<uint64_t>(6 * (i + 1))) ::usleep(100);
+    }
+    CHECK(status == Status::kBlocked);
+    CHECK_EQ(::read(out.b, reply, sizeof reply), 6);
+  }
+  CHECK_EQ(flow.bytes_written, 300u);
+  CHECK_EQ(flow.pipe.read_fd, -1);  // no pipe fds, no pipe memory
+  CHECK(!flow.bulk);
+}
+
+TEST(bulk_transfer_opens_the_pipe_on_demand) {
+  auto payload = Pattern(2 * 1024 * 1024, 9);
+  std::vector<uint8_t> received;
+  // Relay() opens the pipe itself; here the flow starts without one.
+  TcpPair in, out;
+  Flow flow;
+  flow.source_fd = in.b;
+  flow.sink_fd = out.a;
+  uint8_t scratch_bytes[16384];
+  meshlet::splice::Scratch scratch{scratch_bytes, sizeof scratch_bytes};
+  size_t written = 0;
+  bool shut = false;
+  uint8_t buf[65536];
+  Status status = Status::kBlocked;
+  for (int rounds = 0; rounds < 200000; rounds++) {
+    if (written < payload.size()) {
+      ssize_t n = ::write(in.a, payload.data() + written, payload.size() - written);
+      if (n > 0) written += static_cast<size_t>(n);
+    } else if (!shut) {
+      ::shutdown(in.a, SHUT_WR);
+      shut = true;
+    }
+    if (status != Status::kFinished) status = Pump(flow, scratch, true);
+    if (status == Status::kFailed) break;
+    ssize_t n = ::read(out.b, buf, sizeof buf);
+    if (n > 0) received.insert(received.end(), buf, buf + n);
+    if (n == 0) break;
+    if (n < 0) {
+      pollfd fds[2] = {{in.b, POLLIN, 0}, {out.b, POLLIN, 0}};
+      ::poll(fds, 2, 10);
+    }
+  }
+  CHECK(status == Status::kFinished);
+  CHECK(received == payload);
+  CHECK(flow.pipe.read_fd >= 0);  // bulk switched to splice, which needed the pipe
+  flow.pipe.Close();
+}
+
+}  // namespace

@@ -40,3 +40,23 @@ test("1,000 concurrent spliced connections are byte-exact and leak no fd", async
     await echo.close();
   }
 }, 120_000);
+
+test("idle spliced connections hold two fds each: pipes are opened only when needed", async () => {
+  const echo = await echoServer();
+  const proxy = await startProxy({ MESHLET_INBOUND_FORWARD: `127.0.0.1:${echo.port}`, MESHLET_OPAQUE_PORTS: String(echo.port) });
+  const IDLE = 100;
+  const sockets: import("node:net").Socket[] = [];
+  try {
+    await proxy.metrics();
+    const fdsBefore = proxy.openFds();
+    const net = await import("node:net");
+    for (let i = 0; i < IDLE; i++) sockets.push(net.connect(proxy.inboundPort, "127.0.0.1"));
+    for (let i = 0; i < 100 && metricValue(await proxy.metrics(), "tcp_open_connections", { peer: "dst" }) < IDLE; i++) await Bun.sleep(20);
+    expect(metricValue(await proxy.metrics(), "tcp_open_connections", { peer: "dst" })).toBe(IDLE);
+    expect(proxy.openFds() - fdsBefore).toBe(2 * IDLE); // client + upstream socket, no pipes
+  } finally {
+    for (const s of sockets) s.destroy();
+    await proxy.stop();
+    await echo.close();
+  }
+});
