@@ -85,7 +85,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
 }
 
 // listen(spec): bound port | -errno. spec: { id, bindIp, bindPort, direction, targetIp?, targetPort?,
-// detectTimeoutMs, connectTimeoutMs, idleTimeoutMs, handoffMask }.
+// detectTimeoutMs, connectTimeoutMs, idleTimeoutMs, handoffMask, pipeBytes }.
 Napi::Value Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonState& state = State();
@@ -100,6 +100,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   spec.connect_timeout_ms = U32(spec_js, "connectTimeoutMs", spec.connect_timeout_ms);
   spec.idle_timeout_ms = U32(spec_js, "idleTimeoutMs", 0);
   spec.handoff_mask = U32(spec_js, "handoffMask", 0);
+  spec.pipe_bytes = U32(spec_js, "pipeBytes", spec.pipe_bytes);
   uint16_t port = 0;
   int err = state.front_door->Listen(spec, &port);
   return err != 0 ? ErrnoResult(env, err) : Napi::Number::New(env, port);

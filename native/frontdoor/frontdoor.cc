@@ -62,6 +62,7 @@ struct FrontDoor::Impl {
     uint8_t direction = 0;
     uint32_t idle_timeout_ms = 0;
     uint32_t connect_timeout_ms = 1000;
+    uint32_t pipe_bytes = splice::kDefaultPipeBytes;
     uint32_t handoff_mask = 0;
     State state = State::kDetecting;
     uint8_t protocol = kProtocolOpaque;
@@ -237,6 +238,7 @@ struct FrontDoor::Impl {
     conn->direction = spec.direction;
     conn->idle_timeout_ms = spec.idle_timeout_ms;
     conn->connect_timeout_ms = spec.connect_timeout_ms;
+    conn->pipe_bytes = spec.pipe_bytes;
     conn->handoff_mask = spec.handoff_mask;
     conn->client_fd = fd;
     conn->client = client;
@@ -335,6 +337,8 @@ struct FrontDoor::Impl {
     c.dst_cell = owner.stats_.Cell(c.direction, Peer::kDst, c.target);
     c.dst_cell->open_total.fetch_add(1, std::memory_order_relaxed);
     c.dst_cell->open_now.fetch_add(1, std::memory_order_relaxed);
+    c.to_target.pipe_wanted_bytes = c.pipe_bytes;
+    c.to_client.pipe_wanted_bytes = c.pipe_bytes;
     c.to_target.source_fd = c.client_fd;
     c.to_target.sink_fd = c.upstream_fd;
     c.to_client.source_fd = c.upstream_fd;
@@ -544,6 +548,7 @@ void FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, ui
       conn->direction = it->second.spec.direction;
       conn->idle_timeout_ms = it->second.spec.idle_timeout_ms;
       conn->connect_timeout_ms = it->second.spec.connect_timeout_ms;
+      conn->pipe_bytes = it->second.spec.pipe_bytes;
     }
     conn->protocol = protocol;
     conn->client_fd = fd;

@@ -30,6 +30,7 @@ struct ListenerSpec {
   uint32_t detect_timeout_ms = 10000;
   uint32_t connect_timeout_ms = 1000;
   uint32_t idle_timeout_ms = 0;     // 0: idle spliced connections are never closed
+  uint32_t pipe_bytes = 64 * 1024;  // splice pipe per direction, opened on first need
   uint32_t handoff_mask = 0;        // bit (1 << sniff::Verdict) set: hand that protocol to TypeScript
   uint32_t backlog = 1024;
 };

@@ -13,9 +13,10 @@
 
 namespace meshlet::splice {
 
-// The kernel's default pipe size. Larger pipes cost pipe pages that count against
-// fs.pipe-user-pages-soft for an unprivileged sidecar (64 MiB per user by default), after which the
-// kernel hands out one-page pipes; bench/RESULTS.md records the measurement behind this choice.
+// The kernel's default pipe size, used when the caller asks for nothing else (the proxy asks for
+// MESHLET_SPLICE_PIPE_SIZE). Larger pipes move more per wake-up but their pages count against
+// fs.pipe-user-pages-soft for an unprivileged sidecar (64 MiB per user by default), past which the
+// kernel hands out small pipes; bench/RESULTS.md records the measurements.
 constexpr size_t kDefaultPipeBytes = 64 * 1024;
 
 // A kernel pipe used as the in-flight buffer of one direction. `fill_bytes` tracks what sits in it,

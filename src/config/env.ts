@@ -10,6 +10,7 @@ import {
   parseEnum,
   parseListenAddress,
   parseBoolean,
+  parseByteSize,
   parseDnsName,
   parseOptionalDurationMs,
   parsePortSet,
@@ -35,6 +36,7 @@ export interface Config {
   readonly detectTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly tcpIdleTimeoutMs: number; // 0 = off
+  readonly splicePipeBytes: number;
   readonly shutdownGracePeriodMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
@@ -84,6 +86,7 @@ export const SETTINGS = [
   setting({ name: "MESHLET_DETECT_TIMEOUT", field: "detectTimeoutMs", defaultText: "10s", meaning: "How long a client may stay silent before its connection is forwarded as TCP (server-speaks-first protocols)", parse: parseDurationMs }),
   setting({ name: "MESHLET_CONNECT_TIMEOUT", field: "connectTimeoutMs", defaultText: "1s", meaning: "Upstream connect timeout", parse: parseDurationMs }),
   setting({ name: "MESHLET_TCP_IDLE_TIMEOUT", field: "tcpIdleTimeoutMs", defaultText: "off", meaning: "Close TCP/opaque connections idle for this long; `off` keeps them", parse: parseOptionalDurationMs }),
+  setting({ name: "MESHLET_SPLICE_PIPE_SIZE", field: "splicePipeBytes", defaultText: "256KiB", meaning: "Kernel pipe per direction of a spliced connection, opened only once it carries bulk data; larger moves more per wake-up, but counts against fs.pipe-user-pages-soft (see bench/RESULTS.md)", parse: parseByteSize(4096, 16 * 1024 * 1024) }),
   setting({ name: "MESHLET_SHUTDOWN_GRACE_PERIOD", field: "shutdownGracePeriodMs", defaultText: "30s", meaning: "After SIGTERM: how long open connections may finish before they are closed", parse: parseDurationMs }),
   setting({ name: "MESHLET_LOG_LEVEL", field: "logLevel", defaultText: "info", meaning: "error, warn, info, debug, trace or off", parse: parseEnum<LogLevel>(["error", "warn", "info", "debug", "trace", "off"]) }),
   setting({ name: "MESHLET_LOG_FORMAT", field: "logFormat", defaultText: "plain", meaning: "plain or json (one object per line)", parse: parseEnum<LogFormat>(["plain", "json"]) }),

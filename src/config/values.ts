@@ -132,6 +132,18 @@ export function parsePositiveInteger(max: number): (text: string) => number {
   };
 }
 
+const BYTE_UNITS: Record<string, number> = { "": 1, kib: 1024, mib: 1024 * 1024 };
+
+/** A size in bytes: "65536", "256KiB" or "1MiB", from `minBytes` to `maxBytes`. */
+export function parseByteSize(minBytes: number, maxBytes: number): (text: string) => number {
+  return (text) => {
+    const m = /^\s*(\d+)\s*(KiB|MiB)?\s*$/i.exec(text);
+    const bytes = m ? Number(m[1]) * BYTE_UNITS[(m[2] ?? "").toLowerCase()]! : NaN;
+    if (!(bytes >= minBytes && bytes <= maxBytes)) throw new ValueError(`a size from ${minBytes / 1024}KiB to ${maxBytes / 1024 / 1024}MiB, e.g. 256KiB`);
+    return bytes;
+  };
+}
+
 export function parseDnsName(text: string): string {
   const name = text.trim().toLowerCase().replace(/\.$/, "");
   if (!HOSTNAME.test(name)) throw new ValueError("a DNS name, e.g. cluster.local");

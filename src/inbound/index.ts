@@ -17,6 +17,7 @@ export function startInbound(config: Config, frontDoor: FrontDoor, handlers: Inb
     detectTimeoutMs: config.detectTimeoutMs,
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.tcpIdleTimeoutMs,
+    pipeBytes: config.splicePipeBytes,
     handlers: { [Protocol.Http1]: handlers.http1 },
   });
 }

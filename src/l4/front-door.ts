@@ -31,6 +31,8 @@ export interface ListenerConfig {
   readonly detectTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** Splice pipe size per direction (MESHLET_SPLICE_PIPE_SIZE). */
+  readonly pipeBytes: number;
   /** Handlers for sniffed protocols; protocols without one are spliced natively. */
   readonly handlers: Partial<Record<number, (conn: AcceptedConnection) => void>>;
 }
@@ -93,6 +95,7 @@ export class FrontDoor {
       connectTimeoutMs: config.connectTimeoutMs,
       idleTimeoutMs: config.idleTimeoutMs,
       handoffMask,
+      pipeBytes: config.pipeBytes,
     });
     if (rc < 0) throw new ListenError(config.name, config.bind, native.errnoName(-rc));
     const listener: Listener = { id, config, port: rc };

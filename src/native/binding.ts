@@ -27,6 +27,8 @@ export interface NativeListenerSpec {
   readonly connectTimeoutMs: number;
   readonly idleTimeoutMs: number;
   readonly handoffMask: number;
+  /** Splice pipe size per direction, opened on first need. */
+  readonly pipeBytes: number;
 }
 
 export interface TransportStatsRow {

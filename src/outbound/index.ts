@@ -14,6 +14,7 @@ export async function startOutbound(config: Config, frontDoor: FrontDoor, handle
     detectTimeoutMs: config.detectTimeoutMs,
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.tcpIdleTimeoutMs,
+    pipeBytes: config.splicePipeBytes,
     handlers: { [Protocol.Http1]: handlers.http1 },
   };
   const listeners = [await frontDoor.listen({ ...common, name: "outbound", bind: config.outboundListen })];

@@ -20,6 +20,7 @@ const INVALID: Record<string, string> = {
   MESHLET_SHUTDOWN_GRACE_PERIOD: "forever",
   MESHLET_LOG_LEVEL: "chatty",
   MESHLET_LOG_FORMAT: "yaml",
+  MESHLET_SPLICE_PIPE_SIZE: "huge",
 };
 
 test.each(Object.entries(INVALID))("meshlet proxy with %s=%s exits 64 naming it", async (name, value) => {

@@ -46,6 +46,9 @@ describe("valid values", () => {
     ["MESHLET_TCP_IDLE_TIMEOUT", "0", "tcpIdleTimeoutMs", 0],
     ["MESHLET_TCP_IDLE_TIMEOUT", "30s", "tcpIdleTimeoutMs", 30_000],
     ["MESHLET_LOG_FORMAT", "JSON", "logFormat", "json"],
+    ["MESHLET_SPLICE_PIPE_SIZE", "1MiB", "splicePipeBytes", 1048576],
+    ["MESHLET_SPLICE_PIPE_SIZE", "65536", "splicePipeBytes", 65536],
+    ["MESHLET_SPLICE_PIPE_SIZE", "64kib", "splicePipeBytes", 65536],
   ] as const)("%s=%s", (name, value, field, expected) => {
     expect(parseConfig({ [name]: value })[field]).toBe(expected);
   });
@@ -87,6 +90,9 @@ describe("invalid values are each reported with name, value and expectation", ()
     ["MESHLET_SHUTDOWN_GRACE_PERIOD", "99999d"],
     ["MESHLET_LOG_LEVEL", "verbose"],
     ["MESHLET_LOG_FORMAT", "xml"],
+    ["MESHLET_SPLICE_PIPE_SIZE", "1GiB"],
+    ["MESHLET_SPLICE_PIPE_SIZE", "100"],
+    ["MESHLET_SPLICE_PIPE_SIZE", "32MiB"],
   ])("%s=%s", (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
