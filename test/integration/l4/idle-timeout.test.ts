@@ -11,19 +11,19 @@ test("idle spliced connections are closed after the idle timeout; busy ones stay
   const proxy = await startProxy({
     MESHLET_INBOUND_FORWARD: `127.0.0.1:${echo.port}`,
     MESHLET_OPAQUE_PORTS: String(echo.port),
-    MESHLET_TCP_IDLE_TIMEOUT: "400ms",
+    MESHLET_TCP_IDLE_TIMEOUT: "1s",
   });
   try {
     const idle = net.connect(proxy.inboundPort, "127.0.0.1");
     const idleClosed = new Promise<void>((resolve) => idle.on("close", () => resolve()));
     idle.on("error", () => {});
 
-    // The busy connection echoes a message every 100 ms for ~1.5 s: longer than the timeout in total,
+    // The busy connection echoes a message every 100 ms for ~2 s: longer than the timeout in total,
     // never idle for as long as it.
     const busy = net.connect(proxy.inboundPort, "127.0.0.1");
     let echoes = 0;
     busy.on("data", () => echoes++);
-    for (let i = 0; i < 15; i++) {
+    for (let i = 0; i < 20; i++) {
       busy.write(`ping ${i}\n`);
       await Bun.sleep(100);
     }
