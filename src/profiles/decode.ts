@@ -157,6 +157,52 @@ const RESPONSE_MATCH_KEYS: ReadonlySet<string> = new Set(["status", "all", "any"
 const hasUnknownKey = (raw: Readonly<Record<string, unknown>>, known: ReadonlySet<string>): boolean =>
   Object.keys(raw).some((k) => !known.has(k));
 
+type Combinator<M> =
+  | { readonly kind: "all" | "any"; readonly matches: readonly M[] }
+  | { readonly kind: "not"; readonly match: M };
+
+/**
+ * The `all`, `any` and `not` fields of a request or response match, children decoded by `decodeChild`.
+ * `not` is an object (Go types) or a one-element list (CRD schema); any other length makes `ok` false
+ * without a message (the schema reported it). An empty all/any list is reported when `nonEmpty`.
+ */
+function decodeCombinators<M>(
+  raw: Record<string, unknown>,
+  path: FieldPath,
+  err: Report,
+  decodeChild: (child: unknown, at: FieldPath) => M | undefined,
+  nonEmpty: boolean,
+): { readonly parts: Combinator<M>[]; readonly ok: boolean } {
+  const out: Combinator<M>[] = [];
+  let ok = true;
+  for (const key of ["all", "any"] as const) {
+    const list = raw[key];
+    if (!Array.isArray(list)) continue;
+    if (nonEmpty && list.length === 0) {
+      err([...path, key], `${key} needs at least one condition`);
+      continue;
+    }
+    const children: M[] = [];
+    list.forEach((child, i) => {
+      const c = decodeChild(child, [...path, key, i]);
+      if (c !== undefined) children.push(c);
+    });
+    out.push({ kind: key, matches: children });
+  }
+  const not = raw["not"];
+  if (not !== undefined && not !== null) {
+    const inner = Array.isArray(not) ? (not.length === 1 ? not[0] : undefined) : not;
+    const innerPath = Array.isArray(not) ? [...path, "not", 0] : [...path, "not"];
+    if (inner === undefined) {
+      ok = false;
+    } else {
+      const c = decodeChild(inner, innerPath);
+      if (c !== undefined) out.push({ kind: "not", match: c });
+    }
+  }
+  return { parts: out, ok };
+}
+
 /**
  * Several fields in one match object are ANDed (Linkerd's controller wraps them in `all`);
  * empty strings count as unset, as in Go.
@@ -186,27 +232,9 @@ function decodeRequestMatch(raw: unknown, path: FieldPath, error: Report, warn: 
       parts.push({ kind: "method", method });
     }
   }
-  for (const key of ["all", "any"] as const) {
-    const list = raw[key];
-    if (!Array.isArray(list)) continue;
-    const children: RequestMatchSpec[] = [];
-    list.forEach((child, i) => {
-      const c = decodeRequestMatch(child, [...path, key, i], err, warn, label);
-      if (c !== undefined) children.push(c);
-    });
-    parts.push({ kind: key, matches: children });
-  }
-  const not = raw["not"];
-  if (not !== undefined && not !== null) {
-    // Object (Go types) or a one-element list (CRD schema); the schema reported other lengths.
-    const inner = Array.isArray(not) ? (not.length === 1 ? not[0] : undefined) : not;
-    const innerPath = Array.isArray(not) ? [...path, "not", 0] : [...path, "not"];
-    if (inner !== undefined) {
-      const c = decodeRequestMatch(inner, innerPath, err, warn, label);
-      if (c !== undefined) parts.push({ kind: "not", match: c });
-    } else ok = false;
-  }
-
+  const combined = decodeCombinators<RequestMatchSpec>(raw, path, err, (child, at) => decodeRequestMatch(child, at, err, warn, label), false);
+  parts.push(...combined.parts);
+  if (!combined.ok) ok = false;
   // An unknown field (a typo the schema reported) would make this error a mere echo of that one.
   if (parts.length === 0 && ok && !hasUnknownKey(raw, REQUEST_MATCH_KEYS)) {
     err(path, `a request match must have a field set (${MATCH_FIELDS})`);
@@ -253,30 +281,10 @@ function decodeResponseMatch(raw: unknown, path: FieldPath, error: Report): Resp
       }
     }
   }
-  for (const key of ["all", "any"] as const) {
-    const list = raw[key];
-    if (!Array.isArray(list)) continue;
-    if (list.length === 0) {
-      // Linkerd drops a class whose all/any has no valid children.
-      err([...path, key], `${key} needs at least one condition`);
-      continue;
-    }
-    const children: ResponseMatchSpec[] = [];
-    list.forEach((child, i) => {
-      const c = decodeResponseMatch(child, [...path, key, i], err);
-      if (c !== undefined) children.push(c);
-    });
-    parts.push({ kind: key, matches: children });
-  }
-  const not = raw["not"];
-  if (not !== undefined && not !== null) {
-    const inner = Array.isArray(not) ? (not.length === 1 ? not[0] : undefined) : not;
-    const innerPath = Array.isArray(not) ? [...path, "not", 0] : [...path, "not"];
-    if (inner !== undefined) {
-      const c = decodeResponseMatch(inner, innerPath, err);
-      if (c !== undefined) parts.push({ kind: "not", match: c });
-    } else ok = false;
-  }
+  // Linkerd drops a class whose all/any has no valid children: an empty list is an error here.
+  const combined = decodeCombinators<ResponseMatchSpec>(raw, path, err, (child, at) => decodeResponseMatch(child, at, err), true);
+  parts.push(...combined.parts);
+  if (!combined.ok) ok = false;
 
   if (parts.length === 0 && ok && !hasUnknownKey(raw, RESPONSE_MATCH_KEYS)) {
     err(path, "a response match must have a field set (status, all, any or not)");
