@@ -52,17 +52,34 @@ std::vector<uint8_t> Pattern(size_t n, uint32_t seed) {
   return out;
 }
 
+// How Relay drives the flow: the plain splice path with a pipe opened up front, or the proxy's way
+// (a scratch buffer for copies, the pipe opened by Pump on first need).
+struct RelayMode {
+  bool copy_and_lazy_pipe = false;
+};
+
+struct RelayResult {
+  Status status = Status::kBlocked;
+  bool pipe_was_opened = false;
+};
+
 // Client writes `payload` into `in.a` and half-closes; the flow moves in.b -> out.a; the reader drains
-// out.b until EOF. Returns what arrived and the flow's final status.
-Status Relay(const std::vector<uint8_t>& payload, std::vector<uint8_t>* received) {
+// out.b until EOF. Returns the flow's final status, and collects what arrived.
+RelayResult Relay(const std::vector<uint8_t>& payload, std::vector<uint8_t>* received, RelayMode mode = {}) {
   TcpPair in, out;
   Flow flow;
   flow.source_fd = in.b;
   flow.sink_fd = out.a;
-  CHECK_EQ(flow.pipe.Open(meshlet::splice::kDefaultPipeBytes), 0);
+  uint8_t scratch_bytes[16384];
+  meshlet::splice::Scratch scratch{};
+  if (mode.copy_and_lazy_pipe) {
+    scratch = {scratch_bytes, sizeof scratch_bytes};
+  } else {
+    CHECK_EQ(flow.pipe.Open(meshlet::splice::kDefaultPipeBytes), 0);
+  }
   size_t written = 0;
   bool client_shut = false;
-  Status status = Status::kBlocked;
+  RelayResult result;
   uint8_t buf[65536];
   for (int rounds = 0; rounds < 200000; rounds++) {
     if (written < payload.size()) {
@@ -72,8 +89,8 @@ Status Relay(const std::vector<uint8_t>& payload, std::vector<uint8_t>* received
       ::shutdown(in.a, SHUT_WR);
       client_shut = true;
     }
-    if (status != Status::kFinished) status = Pump(flow);
-    if (status == Status::kFailed) break;
+    if (result.status != Status::kFinished) result.status = Pump(flow, scratch);
+    if (result.status == Status::kFailed) break;
     ssize_t n = ::read(out.b, buf, sizeof buf);
     if (n > 0) received->insert(received->end(), buf, buf + n);
     if (n == 0) break;  // EOF: everything arrived and FIN followed
@@ -83,14 +100,15 @@ Status Relay(const std::vector<uint8_t>& payload, std::vector<uint8_t>* received
     }
   }
   CHECK_EQ(flow.bytes_read, flow.bytes_written);
+  result.pipe_was_opened = flow.pipe.read_fd >= 0;
   flow.pipe.Close();
-  return status;
+  return result;
 }
 
 TEST(moves_bytes_exactly_and_forwards_fin_after_flushing) {
   auto payload = Pattern(8 * 1024 * 1024, 7);
   std::vector<uint8_t> received;
-  Status status = Relay(payload, &received);
+  Status status = Relay(payload, &received).status;
   CHECK(status == Status::kFinished);
   CHECK_EQ(received.size(), payload.size());
   CHECK(received == payload);
@@ -98,7 +116,7 @@ TEST(moves_bytes_exactly_and_forwards_fin_after_flushing) {
 
 TEST(empty_stream_finishes_with_fin) {
   std::vector<uint8_t> received;
-  CHECK(Relay({}, &received) == Status::kFinished);
+  CHECK(Relay({}, &received).status == Status::kFinished);
   CHECK_EQ(received.size(), 0u);
 }
 
@@ -229,39 +247,10 @@ TEST(small_messages_are_copied_without_ever_opening_a_pipe) {
 TEST(bulk_transfer_opens_the_pipe_on_demand) {
   auto payload = Pattern(2 * 1024 * 1024, 9);
   std::vector<uint8_t> received;
-  // Relay() opens the pipe itself; here the flow starts without one.
-  TcpPair in, out;
-  Flow flow;
-  flow.source_fd = in.b;
-  flow.sink_fd = out.a;
-  uint8_t scratch_bytes[16384];
-  meshlet::splice::Scratch scratch{scratch_bytes, sizeof scratch_bytes};
-  size_t written = 0;
-  bool shut = false;
-  uint8_t buf[65536];
-  Status status = Status::kBlocked;
-  for (int rounds = 0; rounds < 200000; rounds++) {
-    if (written < payload.size()) {
-      ssize_t n = ::write(in.a, payload.data() + written, payload.size() - written);
-      if (n > 0) written += static_cast<size_t>(n);
-    } else if (!shut) {
-      ::shutdown(in.a, SHUT_WR);
-      shut = true;
-    }
-    if (status != Status::kFinished) status = Pump(flow, scratch, true);
-    if (status == Status::kFailed) break;
-    ssize_t n = ::read(out.b, buf, sizeof buf);
-    if (n > 0) received.insert(received.end(), buf, buf + n);
-    if (n == 0) break;
-    if (n < 0) {
-      pollfd fds[2] = {{in.b, POLLIN, 0}, {out.b, POLLIN, 0}};
-      ::poll(fds, 2, 10);
-    }
-  }
-  CHECK(status == Status::kFinished);
+  RelayResult result = Relay(payload, &received, RelayMode{true});
+  CHECK(result.status == Status::kFinished);
   CHECK(received == payload);
-  CHECK(flow.pipe.read_fd >= 0);  // bulk switched to splice, which needed the pipe
-  flow.pipe.Close();
+  CHECK(result.pipe_was_opened);  // bulk switched to splice, which needed the pipe
 }
 
 }  // namespace
