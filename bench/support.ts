@@ -3,7 +3,7 @@
 import { type Subprocess, spawn } from "bun";
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import { cpus, tmpdir } from "node:os";
+import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "..");
@@ -69,7 +69,7 @@ export async function startMeshlet(upstreams: Array<[listen: number, dest: numbe
 
 export function machine(): string {
   const cpu = cpus()[0]?.model ?? "unknown cpu";
-  return `${cpus().length} × ${cpu}, ${process.platform} ${require("node:os").release()}, Bun ${Bun.version}`;
+  return `${cpus().length} × ${cpu}, ${process.platform} ${release()}, Bun ${Bun.version}`;
 }
 
 export function appendResults(title: string, command: string, table: string, notes = ""): void {
