@@ -8,9 +8,10 @@ import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
 import { registerTransportMetrics } from "./l4/transport-metrics.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
+import { inboundChain } from "./inbound/filters.ts";
 import { startInbound } from "./inbound/index.ts";
+import { outboundChain } from "./outbound/filters.ts";
 import { startOutbound } from "./outbound/index.ts";
-import { createProfileHooks } from "./profiles/http-hooks.ts";
 import { loadInitialResources, watchResources } from "./resources/startup.ts";
 import { monotonicClock } from "./rt/clock.ts";
 import { type Http1Stage, http1Stage } from "./stack/http1.ts";
@@ -41,19 +42,10 @@ export async function runProxy(env: Strings): Promise<void> {
   registerDetectMetrics();
   const stopConnectionLog = startConnectionLog(logger);
 
-  // Service profiles route, time out and retry HTTP requests; a reload applies to the next request.
-  const profileHooks = (direction: "inbound" | "outbound") =>
-    createProfileHooks({
-      direction,
-      config: resourceWatch.config,
-      inboundProfileName: config.inboundProfile,
-      externalProfiles: config.externalProfiles,
-      clusterDomain: config.clusterDomain,
-      clock: monotonicClock,
-    });
+  // The request pipelines, compiled per configuration generation: a reload applies to the next request.
   const http = {
-    inbound: http1Stage(config, "inbound", profileHooks("inbound")),
-    outbound: http1Stage(config, "outbound", profileHooks("outbound")),
+    inbound: http1Stage(config, "inbound", inboundChain(config, resourceWatch.config, monotonicClock)),
+    outbound: http1Stage(config, "outbound", outboundChain(config, resourceWatch.config, monotonicClock, logger)),
   };
   registerPoolMetrics({ inbound: http.inbound.server, outbound: http.outbound.server });
   let ready = false;

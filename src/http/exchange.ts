@@ -1,10 +1,13 @@
-// One request/response exchange on a client connection: dispatch to an upstream connection, stream
-// both bodies with backpressure, relay the response head, and end in exactly one of: response
-// complete, synthetic error response (the rescue table), or client connection aborted.
+// One request/response exchange on a client connection: run the request pipeline's filter phases,
+// dispatch to an upstream connection, stream both bodies with backpressure, relay the response head,
+// and end in exactly one of: response complete, synthetic error response (the rescue table), or
+// client connection aborted.
 import { ProxyError } from "../errors/proxy-error.ts";
 import type { HttpTargetStats } from "../metrics/http.ts";
 import { BODY_CHUNKED, BODY_EOF, BODY_ERROR, BODY_NONE, BodyReader, NO_BODY, requestBodyKind, responseBodyKind } from "./body-framing.ts";
 import type { ChunkDataSink } from "./chunked-decoder.ts";
+import { CONTINUE, type FilterChain, type FilterState, type HttpFilter, PAUSE } from "./filter.ts";
+import { HeaderEditor } from "./header-editor.ts";
 import { TARGET_ABSOLUTE, TARGET_AUTHORITY, UPGRADE_OTHER, parseResponseHead, type RequestHead, type ResponseHead } from "./head-parser.ts";
 import {
   CONN_HEADER_CLOSE,
@@ -12,6 +15,7 @@ import {
   CONN_HEADER_NONE,
   CONN_HEADER_UPGRADE,
   forwardHeadCapacity,
+  NO_EDITS,
   writeRequestHead,
   writeResponseHead,
 } from "./head-writer.ts";
@@ -23,10 +27,19 @@ import {
   UpstreamClosedError,
   UpstreamProtocolError,
   UpstreamResetError,
+  metricErrorLabel,
   renderSyntheticResponse,
   rescue,
 } from "./proxy-errors.ts";
-import type { ConnInfo, RequestCtx, RequestTiming, UpstreamTarget } from "./request-ctx.ts";
+import {
+  type ConnInfo,
+  DEFAULT_CLASSIFIER,
+  type RequestCtx,
+  type RequestTiming,
+  type ResponseClassifier,
+  type UpstreamTarget,
+} from "./request-ctx.ts";
+import { defaultRoute } from "./upstream-router.ts";
 import type { ServerConnection } from "./server-connection.ts";
 import type { ServerEnv } from "./server-env.ts";
 import type { EndpointPool, PoolWaiter } from "./upstream-pool.ts";
@@ -43,9 +56,16 @@ const MAX_STALE_REDIALS = 2;
 
 const CONNECT_ESTABLISHED = Buffer.from("HTTP/1.1 200 Connection Established\r\n\r\n", "latin1");
 
+/** Where the request-head phase stands. */
+const HEAD_RUNNING = 0;
+const HEAD_PAUSED = 1;
+const HEAD_DONE = 2;
+
 export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, UpstreamOwner, ChunkDataSink {
-  // === RequestCtx (public, for hooks) ===
+  // === RequestCtx (public, for filters) ===
   route: string | undefined = undefined;
+  classifier: ResponseClassifier = DEFAULT_CLASSIFIER;
+  upstreamStatus = 0;
   responseTimeoutMs = 0;
   timeoutError: ((timeoutMs: number) => ProxyError) | undefined = undefined;
   retainBodyBytes = 0;
@@ -57,6 +77,17 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
   dispatchMs = 0;
   responseHeadMs = 0;
   endMs = 0;
+
+  // === pipeline ===
+  private headPhase = HEAD_RUNNING;
+  /** Index into chain.requestHead where a paused head phase resumes. */
+  private headResumeAt = 0;
+  /** resume() was called inside the filter call that is about to return PAUSE. */
+  private resumedEarly = false;
+  private requestEdits: HeaderEditor | null = null;
+  private responseEdits: HeaderEditor | null = null;
+  /** The exchange reached upstream selection: body retention is tracked from here on. */
+  private dispatched = false;
 
   // === request side ===
   private readonly reqBody: BodyReader;
@@ -94,6 +125,8 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
   private responseStarted = false;
   private upstreamReusable = false;
   private closeClientAfter = false;
+  /** A filter asked to close the client connection after this response. */
+  private closeRequested = false;
   private clientBackpressure = false;
   finished = false;
 
@@ -101,6 +134,8 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     private readonly server: ServerConnection,
     private readonly env: ServerEnv,
     readonly req: RequestHead,
+    private readonly chain: FilterChain,
+    private readonly slots: readonly (FilterState | undefined)[],
   ) {
     const kind = requestBodyKind(req);
     this.reqBody = kind === BODY_NONE ? NO_BODY : new BodyReader(kind, req.contentLength);
@@ -149,12 +184,57 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     return this.req.header(name);
   }
 
+  get requestKindMask(): number {
+    return this.req.kindMask;
+  }
+
+  get contentLength(): number {
+    return this.req.contentLength;
+  }
+
   get replayable(): boolean {
     return this.reqComplete && !this.responseStarted && !this.retainLost && !this.finished;
   }
 
+  dropRequestHeader(lowerName: string): void {
+    (this.requestEdits ??= new HeaderEditor()).drop(lowerName);
+  }
+
+  addRequestHeader(name: string, value: string): void {
+    (this.requestEdits ??= new HeaderEditor()).add(name, value);
+  }
+
+  dropResponseHeader(lowerName: string): void {
+    (this.responseEdits ??= new HeaderEditor()).drop(lowerName);
+  }
+
+  addResponseHeader(name: string, value: string): void {
+    (this.responseEdits ??= new HeaderEditor()).add(name, value);
+  }
+
+  closeClientAfterResponse(): void {
+    this.closeClientAfter = true;
+    this.closeRequested = true;
+  }
+
   cancel(err: ProxyError): void {
     this.fail(err);
+  }
+
+  stateOf<S extends FilterState | undefined>(filter: HttpFilter<S>): S | undefined {
+    const i = this.chain.slotOf(filter);
+    return i < 0 ? undefined : (this.slots[i] as S);
+  }
+
+  resume(): void {
+    if (this.finished) return;
+    if (this.headPhase === HEAD_RUNNING) {
+      this.resumedEarly = true;
+      return;
+    }
+    if (this.headPhase !== HEAD_PAUSED) return;
+    this.headPhase = HEAD_RUNNING;
+    this.runHeadPhase(this.headResumeAt);
   }
 
   // === start ===
@@ -164,31 +244,10 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
    * Returns the index after the request's end in `buf` (pipelined bytes follow), or buf.length.
    */
   start(bodyStart: number): number {
-    const env = this.env;
-    const req = this.req;
-    const buf = req.buf;
-    this.startMs = env.nowMs();
-    const hooks = env.hooks;
-    if (hooks.onRequest !== undefined) {
-      hooks.onRequest(this);
-      if (this.finished) return buf.length;
-    }
-    const target = env.resolveUpstream(this, this.server.info);
-    if (target instanceof ProxyError) {
-      this.fail(target);
-      return buf.length;
-    }
-    if (target.port === this.server.socket.localPort && this.server.isOwnAddress(target.host)) {
-      this.fail(new GatewayLoopError(`${target.host}:${target.port}`));
-      return buf.length;
-    }
-    this.upstreamTarget = target;
-    const endpoint = target === this.server.info.dst ? this.server.dstEndpoint() : env.pool.endpoint(target.host, target.port);
-    this.endpoint = endpoint;
-    const direction = this.server.info.direction;
-    const stats = env.statsFor(endpoint, direction, direction === "outbound" ? this.authority : undefined);
-    this.stats = stats;
-    stats.recordRequest();
+    const buf = this.req.buf;
+    this.startMs = this.env.nowMs();
+    const slots = this.slots;
+    for (const i of this.chain.stateful) slots[i]!.reset();
 
     let consumedTo = bodyStart;
     if (!this.reqComplete) {
@@ -202,15 +261,75 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     }
     this.segStart = bodyStart;
     this.segEnd = consumedTo;
-    // The head's chunk is kept by reference for re-sends, but counts against a hook's retention cap:
-    // without this, a chunked body above the cap that arrived with its head stayed replayable.
-    this.retainedBytes = consumedTo - bodyStart;
+    this.runHeadPhase(0);
+    return consumedTo;
+  }
+
+  /** Runs the filters' request-head phase from `from` on; pauses, rejects, or dispatches. */
+  private runHeadPhase(from: number): void {
+    const chain = this.chain;
+    const order = chain.requestHead;
+    for (let k = from; k < order.length; k++) {
+      const i = order[k]!;
+      const verdict = chain.filters[i]!.onRequestHead!(this, this.slots[i]);
+      if (this.finished) return; // the filter cancelled the request
+      if (verdict === CONTINUE) continue;
+      if (verdict === PAUSE) {
+        if (this.resumedEarly) {
+          this.resumedEarly = false;
+          continue;
+        }
+        this.headPhase = HEAD_PAUSED;
+        this.headResumeAt = k + 1;
+        if (!this.reqComplete) this.server.pauseReading(PAUSE_WAIT_UPSTREAM);
+        return;
+      }
+      this.fail(verdict);
+      return;
+    }
+    this.headPhase = HEAD_DONE;
+    this.dispatch();
+  }
+
+  /** Picks the upstream (filters first, the default route last) and asks its pool for a connection. */
+  private dispatch(): void {
+    const chain = this.chain;
+    const info = this.server.info;
+    let target: UpstreamTarget | ProxyError | undefined;
+    for (const i of chain.selectUpstream) {
+      target = chain.filters[i]!.selectUpstream!(this, this.slots[i]);
+      if (target !== undefined || this.finished) break;
+    }
+    if (this.finished) return;
+    target ??= defaultRoute(this, info);
+    if (target instanceof ProxyError) {
+      this.fail(target);
+      return;
+    }
+    if (target.port === this.server.socket.localPort && this.server.isOwnAddress(target.host)) {
+      this.fail(new GatewayLoopError(`${target.host}:${target.port}`));
+      return;
+    }
+    this.upstreamTarget = target;
+    const endpoint = target === info.dst ? this.server.dstEndpoint() : this.env.pool.endpoint(target.host, target.port);
+    this.endpoint = endpoint;
+    const direction = info.direction;
+    const stats = this.env.statsFor(endpoint, direction, direction === "outbound" ? this.authority : undefined);
+    this.stats = stats;
+    stats.recordRequest();
+
+    // Body retention starts now that every filter has said how much it needs. The head's chunk is kept
+    // by reference for re-sends but counts against the cap: without this, a chunked body above the cap
+    // that arrived with its head stayed replayable.
+    this.dispatched = true;
+    this.retainedBytes = this.segEnd - this.segStart;
     if (this.retainBodyBytes > 0 && this.retainedBytes > this.retainBodyBytes) this.retainLost = true;
+    if (this.pendingBody !== null) for (const chunk of this.pendingBody) this.retain(chunk);
+
     this.waiting = true;
     this.armResponseTimer();
     endpoint.acquire(this, target.terminateConnect === true);
     if (this.waiting && !this.reqComplete) this.server.pauseReading(PAUSE_WAIT_UPSTREAM);
-    return consumedTo;
   }
 
   /** Later request body bytes from the client; returns the index after the request's end, or buf.length. */
@@ -226,7 +345,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     this.reqComplete = this.reqBody.done;
     if (end > start) {
       const chunk = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
-      this.retain(chunk);
+      if (this.dispatched) this.retain(chunk);
       const conn = this.upstream;
       if (conn !== null && !this.waiting) {
         if (!conn.write(chunk, 0, chunk.length, true)) this.server.pauseReading(PAUSE_UPSTREAM_FULL);
@@ -279,10 +398,11 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     const segLen = this.segEnd - this.segStart;
     const target = this.upstreamTarget!;
     const hostFallback = req.hostCount > 0 ? "" : target.port === 80 ? target.host : `${target.host}:${target.port}`;
-    const cap = forwardHeadCapacity(req, hostFallback);
+    const edits = this.requestEdits ?? NO_EDITS;
+    const cap = forwardHeadCapacity(req, hostFallback, edits);
     const inline = segLen > 0 && segLen <= INLINE_BODY_MAX_BYTES;
     const out = env.scratch(cap + (inline ? segLen : 0));
-    let len = writeRequestHead(req, out, this.isUpgrade, hostFallback);
+    let len = writeRequestHead(req, out, this.isUpgrade, hostFallback, edits);
     let ok: boolean;
     if (inline) {
       len += req.buf.copy(out, len, this.segStart, this.segEnd);
@@ -408,18 +528,18 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     this.responseTimer = undefined;
     this.responseHeadMs = env.nowMs();
     const status = res.status;
-    const hooks = env.hooks;
-    if (hooks.onResponseHead !== undefined && hooks.onResponseHead(this, status) && this.replayable) {
-      // Linkerd's endpoint metrics sit below the retry layer: a discarded attempt is a response too.
-      this.stats!.recordLatency(status, this.responseHeadMs - this.attemptStartMs());
-      this.stats!.recordResponse(status);
-      this.retry();
-      return;
-    }
-    this.res = res;
-    this.status = status;
     const stats = this.stats!;
     stats.recordLatency(status, this.responseHeadMs - this.attemptStartMs());
+    if (this.runResponseHeadPhase(res) && this.replayable) {
+      // Linkerd's endpoint metrics sit below the retry layer: a discarded attempt is a response too.
+      stats.recordResponse(status, this.classifier.isFailure(status));
+      this.retry(status);
+      return;
+    }
+    if (this.finished) return; // a filter cancelled the request
+    this.res = res;
+    this.status = status;
+    this.upstreamStatus = status;
 
     if (this.isUpgrade && (status === 101 || (req.isConnect && status < 300))) {
       this.upgradeToTunnel(conn, res, buf);
@@ -440,14 +560,15 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     const keepAlive =
       !env.draining && !this.isUpgrade && (clientMinor === 1 ? !req.connectionClose : req.connectionKeepAlive) &&
       kind !== BODY_EOF && !dechunk;
-    this.closeClientAfter = !keepAlive;
-    const connHeader = !keepAlive ? CONN_HEADER_CLOSE : clientMinor === 0 ? CONN_HEADER_KEEP_ALIVE : CONN_HEADER_NONE;
+    this.closeClientAfter = !keepAlive || this.closeRequested;
+    const connHeader = this.closeClientAfter ? CONN_HEADER_CLOSE : clientMinor === 0 ? CONN_HEADER_KEEP_ALIVE : CONN_HEADER_NONE;
 
     const bodyStart = res.end;
-    const capacity = forwardHeadCapacity(res, "");
+    const edits = this.responseEdits ?? NO_EDITS;
+    const capacity = forwardHeadCapacity(res, "", edits);
     if (dechunk) {
       const out = env.scratch(capacity);
-      const len = writeResponseHead(res, out, 0, connHeader, true);
+      const len = writeResponseHead(res, out, 0, connHeader, true, edits);
       this.responseStarted = true;
       this.writeToClient(out, 0, len, false);
       this.feedResponseBody(buf, bodyStart);
@@ -463,7 +584,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     const segLen = segEnd - bodyStart;
     const inline = segLen <= INLINE_BODY_MAX_BYTES;
     const out = env.scratch(capacity + (inline ? segLen : 0));
-    let len = writeResponseHead(res, out, 0, connHeader, false);
+    let len = writeResponseHead(res, out, 0, connHeader, false, edits);
     this.responseStarted = true;
     let ok: boolean;
     if (inline) {
@@ -479,6 +600,18 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     } else if (!ok) {
       conn.pause();
     }
+  }
+
+  /** Runs the filters' response-head phase on a fresh set of response edits; true if one asks for a retry. */
+  private runResponseHeadPhase(res: ResponseHead): boolean {
+    this.responseEdits = null;
+    const chain = this.chain;
+    let retry = false;
+    for (const i of chain.responseHead) {
+      if (chain.filters[i]!.onResponseHead!(this, this.slots[i], res)) retry = true;
+      if (this.finished) return false;
+    }
+    return retry;
   }
 
   private feedResponseBody(buf: Buffer, start: number): void {
@@ -519,8 +652,9 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
 
   private upgradeToTunnel(conn: UpstreamConnection, res: ResponseHead, buf: Buffer): void {
     const env = this.env;
-    const out = env.scratch(forwardHeadCapacity(res, ""));
-    const len = writeResponseHead(res, out, 0, res.status === 101 ? CONN_HEADER_UPGRADE : CONN_HEADER_NONE, false);
+    const edits = this.responseEdits ?? NO_EDITS;
+    const out = env.scratch(forwardHeadCapacity(res, "", edits));
+    const len = writeResponseHead(res, out, 0, res.status === 101 ? CONN_HEADER_UPGRADE : CONN_HEADER_NONE, false, edits);
     this.responseStarted = true;
     this.writeToClient(out, 0, len, false);
     if (res.end < buf.length) this.writeToClient(buf, res.end, buf.length, true);
@@ -529,6 +663,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
 
   private establishConnectTunnel(conn: UpstreamConnection): void {
     this.status = 200;
+    this.upstreamStatus = 200;
     this.responseHeadMs = this.env.nowMs();
     this.stats!.recordLatency(200, this.responseHeadMs - this.startMs);
     this.responseStarted = true;
@@ -538,7 +673,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
 
   private handOverToTunnel(conn: UpstreamConnection): void {
     this.upstream = null;
-    this.stats!.recordResponse(this.status);
+    this.stats!.recordResponse(this.status, this.classifier.isFailure(this.status));
     // The tunnel exists before the exchange completes, so the connection does not parse the bytes that
     // follow as another request.
     this.server.startTunnel(conn);
@@ -552,8 +687,11 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     return this.attempt === 1 ? this.startMs : this.dispatchMs;
   }
 
-  private retry(): void {
+  /** Discards the current attempt (its response head had `discardedStatus`; 0 after an error) and re-sends. */
+  private retry(discardedStatus: number): void {
     this.attempt++;
+    const chain = this.chain;
+    for (const i of chain.retry) chain.filters[i]!.onRetry!(this, this.slots[i], discardedStatus);
     this.stats!.recordRequest(); // each attempt is a request at the endpoint level
     this.dropUpstream();
     this.resPartial = null;
@@ -567,13 +705,20 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     this.endpoint!.acquire(this);
   }
 
-  /** An attempt failed before a response head: retry if a hook asks and it is safe, else rescue. */
+  /** An attempt failed before a response head: retry if a filter asks and it is safe, else rescue. */
   private attemptFailed(err: ProxyError): void {
-    const hooks = this.env.hooks;
-    if (hooks.onError !== undefined && this.replayable && this.endpoint !== null && hooks.onError(this, err)) {
-      this.stats!.recordResponse(0, err.code);
-      this.retry();
-      return;
+    if (this.replayable && this.endpoint !== null) {
+      const chain = this.chain;
+      let retry = false;
+      for (const i of chain.attemptError) {
+        if (chain.filters[i]!.onAttemptError!(this, this.slots[i], err)) retry = true;
+        if (this.finished) return;
+      }
+      if (retry) {
+        this.stats!.recordError(metricErrorLabel(err));
+        this.retry(0);
+        return;
+      }
     }
     this.fail(err);
   }
@@ -592,7 +737,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
       else conn.destroy();
     }
     if (!this.reqComplete) this.closeClientAfter = true; // the rest of the request body is unframed noise now
-    this.stats!.recordResponse(this.status);
+    this.stats!.recordResponse(this.status, this.classifier.isFailure(this.status));
     this.complete();
   }
 
@@ -607,6 +752,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
       return;
     }
     this.error = err;
+    this.upstreamStatus = 0; // whatever head arrived, the client gets the proxy's answer instead
     if (this.waiting) {
       this.waiting = false;
       this.endpoint?.cancel(this);
@@ -622,13 +768,14 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     const bytes = renderSyntheticResponse(syn, {
       closeConnection: close,
       keepAliveHeader: clientMinor === 0 && !close,
-      emitProxyErrorHeader: env.emitProxyErrorHeaders,
+      informational: this.server.informationalErrors,
     });
     this.status = syn.status;
     this.responseStarted = true;
     this.writeToClient(bytes, 0, bytes.length, true);
     this.closeClientAfter = close;
-    this.stats?.recordResponse(syn.status, syn.code);
+    // The proxy's own answer is not an upstream response: Linkerd counts the dispatch error, no status.
+    this.stats?.recordError(metricErrorLabel(err));
     this.complete();
   }
 
@@ -637,7 +784,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     if (this.finished) return;
     this.error = err;
     this.dropUpstream();
-    this.stats?.recordResponse(this.status, err.code);
+    this.stats?.recordResponse(this.status, true, metricErrorLabel(err));
     this.closeClientAfter = true;
     this.complete();
     this.server.abort();
@@ -652,7 +799,9 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
       this.endpoint?.cancel(this);
     }
     this.dropUpstream();
-    this.stats?.recordResponse(this.status, this.error.code);
+    // A response body the client dropped is classified by its status; before any response, nothing
+    // is recorded (Linkerd's metrics see a dropped response future).
+    if (this.upstreamStatus !== 0) this.stats?.recordResponse(this.upstreamStatus, this.classifier.isFailure(this.upstreamStatus));
     this.complete();
   }
 
@@ -661,7 +810,8 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     clearTimeout(this.responseTimer);
     this.responseTimer = undefined;
     this.endMs = this.env.nowMs();
-    this.env.hooks.onComplete?.(this);
+    const chain = this.chain;
+    for (const i of chain.complete) chain.filters[i]!.onComplete!(this, this.slots[i]);
     this.server.exchangeDone(this, this.closeClientAfter);
   }
 }

@@ -23,6 +23,14 @@ export const K_TRAILER = 8;
 export const K_UPGRADE = 9;
 export const K_EXPECT = 10;
 export const K_HTTP2_SETTINGS = 11;
+// Linkerd's l5d-* headers that the request pipeline strips or reads (linkerd-behavior §4.2, §8.3).
+export const K_L5D_CLIENT_ID = 12;
+export const K_L5D_PROXY_ERROR = 13;
+export const K_L5D_PROXY_CONNECTION = 14;
+export const K_L5D_DST_CANONICAL = 15;
+
+/** The bit of header kind `k` in `MessageHead.kindMask` and in drop masks. */
+export const kindBit = (k: number): number => 1 << k;
 
 /** Ints per entry in `MessageHead.fields`: kind, nameStart, nameEnd, valueStart, valueEnd. */
 export const FIELD_STRIDE = 5;
@@ -81,6 +89,8 @@ export class MessageHead {
   hostStart = 0;
   hostEnd = 0;
   expectContinue = false;
+  /** One bit per header kind present (kindBit(K_*)): tells at no cost whether, say, l5d-proxy-error came. */
+  kindMask = 0;
 
   constructor(buf: Buffer, fields: number[] = []) {
     this.buf = buf;
@@ -148,6 +158,10 @@ const N_CONTENT_LENGTH = lit("content-length");
 const N_HTTP2_SETTINGS = lit("http2-settings");
 const N_PROXY_CONNECTION = lit("proxy-connection");
 const N_TRANSFER_ENCODING = lit("transfer-encoding");
+const N_L5D_CLIENT_ID = lit("l5d-client-id");
+const N_L5D_PROXY_ERROR = lit("l5d-proxy-error");
+const N_L5D_PROXY_CONNECTION = lit("l5d-proxy-connection");
+const N_L5D_DST_CANONICAL = lit("l5d-dst-canonical");
 
 /** Case-insensitive compare of buf[s..s+lit.length) with a lowercase literal (letters, digits, '-'). */
 export function eqLower(buf: Uint8Array, s: number, l: Uint8Array): boolean {
@@ -169,8 +183,13 @@ function classify(buf: Buffer, s: number, len: number): number {
     case 14:
       if (eqLower(buf, s, N_CONTENT_LENGTH)) return K_CONTENT_LENGTH;
       return eqLower(buf, s, N_HTTP2_SETTINGS) ? K_HTTP2_SETTINGS : K_OTHER;
+    case 13: return eqLower(buf, s, N_L5D_CLIENT_ID) ? K_L5D_CLIENT_ID : K_OTHER;
+    case 15: return eqLower(buf, s, N_L5D_PROXY_ERROR) ? K_L5D_PROXY_ERROR : K_OTHER;
     case 16: return eqLower(buf, s, N_PROXY_CONNECTION) ? K_PROXY_CONNECTION : K_OTHER;
-    case 17: return eqLower(buf, s, N_TRANSFER_ENCODING) ? K_TRANSFER_ENCODING : K_OTHER;
+    case 17:
+      if (eqLower(buf, s, N_TRANSFER_ENCODING)) return K_TRANSFER_ENCODING;
+      return eqLower(buf, s, N_L5D_DST_CANONICAL) ? K_L5D_DST_CANONICAL : K_OTHER;
+    case 20: return eqLower(buf, s, N_L5D_PROXY_CONNECTION) ? K_L5D_PROXY_CONNECTION : K_OTHER;
     default: return K_OTHER;
   }
 }
@@ -314,6 +333,7 @@ function parseFields(head: MessageHead, buf: Buffer, pos: number, limits: HeadLi
     const kind = classify(buf, ns, ne - ns);
     fields.push(kind, ns, ne, vs, ve);
     if (kind !== K_OTHER) {
+      head.kindMask |= 1 << kind;
       const err = applyKnown(head, kind, buf, vs, ve, isRequest);
       if (err !== null) return err;
     }

@@ -1,6 +1,7 @@
 // Serializes the heads the proxy forwards: its own HTTP/1.1 version, origin-form targets, hop-by-hop
 // fields removed (RFC 9110 §7.6.1; Linkerd's list plus TE and Trailer) and connection fields re-added.
-// Copies runs of kept header lines with one memcpy each; never decodes field values.
+// Copies runs of kept header lines with one memcpy each; never decodes field values. Filters' header
+// edits (drop by kind or name, added lines) are applied while copying, so untouched bytes stay as sent.
 import {
   FIELD_STRIDE,
   K_CONNECTION,
@@ -33,9 +34,24 @@ const HOST_PREFIX = Buffer.from("host: ", "latin1");
 const CRLF = Buffer.from("\r\n", "latin1");
 const SLASH = Buffer.from("/", "latin1");
 
+/**
+ * Header edits asked for by the request pipeline's filters, applied as the head is copied. Reused per
+ * exchange; `NO_EDITS` when nothing was asked (the common case costs nothing).
+ */
+export interface HeaderEdits {
+  /** kindBit(K_*) of recognised header kinds to drop. */
+  readonly dropMask: number;
+  /** Lowercase names of other headers to drop; null when none. */
+  readonly dropNames: readonly string[] | null;
+  /** Complete lines (`name: value\r\n`) to add after the copied fields, latin1; "" when none. */
+  readonly addLines: string;
+}
+
+export const NO_EDITS: HeaderEdits = Object.freeze({ dropMask: 0, dropNames: null, addLines: "" });
+
 /** Upper bound of the bytes writeRequestHead/writeResponseHead add beyond the source head. */
-export function forwardHeadCapacity(head: MessageHead, hostFallback: string): number {
-  return head.end - head.start + hostFallback.length * 3 + 96;
+export function forwardHeadCapacity(head: MessageHead, hostFallback: string, edits: HeaderEdits = NO_EDITS): number {
+  return head.end - head.start + hostFallback.length * 3 + edits.addLines.length + 96;
 }
 
 /** Lowercase names listed in Connection (other than close/keep-alive/upgrade): hop-by-hop for this message. */
@@ -52,8 +68,17 @@ function connectionNamed(head: MessageHead): Set<string> {
   return names;
 }
 
-/** Copies header lines except those whose kind is in `dropMask` (or named by Connection); returns the new offset. */
-function copyFields(head: MessageHead, out: Buffer, pos: number, dropMask: number): number {
+/** Whether a field's name is in `names` (lowercase); only for the rare heads a filter edits by name. */
+function nameIn(buf: Buffer, start: number, end: number, names: readonly string[]): boolean {
+  const name = buf.toString("latin1", start, end).toLowerCase();
+  return names.includes(name);
+}
+
+/**
+ * Copies header lines except those whose kind is in `dropMask`, named by Connection, or named in
+ * `dropNames`; returns the new offset.
+ */
+function copyFields(head: MessageHead, out: Buffer, pos: number, dropMask: number, dropNames: readonly string[] | null): number {
   const f = head.fields;
   const n = head.fieldCount * FIELD_STRIDE;
   const buf = head.buf;
@@ -64,6 +89,7 @@ function copyFields(head: MessageHead, out: Buffer, pos: number, dropMask: numbe
     const lineStart = f[i + 1]!;
     let drop = ((1 << f[i]!) & dropMask) !== 0;
     if (!drop && named !== null) drop = named.has(buf.toString("latin1", lineStart, f[i + 2]!).toLowerCase());
+    if (!drop && dropNames !== null) drop = nameIn(buf, lineStart, f[i + 2]!, dropNames);
     if (!drop) continue;
     if (lineStart > runStart) pos += buf.copy(out, pos, runStart, lineStart);
     runStart = i + FIELD_STRIDE < n ? f[i + FIELD_STRIDE + 1]! : fieldsEnd;
@@ -82,11 +108,17 @@ function firstFieldOrEnd(head: MessageHead): number {
  * upgrade` (a real upgrade; h2c is never one). `hostFallback`: the Host to send when the request has
  * none (HTTP/1.0), i.e. the destination authority.
  */
-export function writeRequestHead(req: RequestHead, out: Buffer, upgrade: boolean, hostFallback: string): number {
+export function writeRequestHead(
+  req: RequestHead,
+  out: Buffer,
+  upgrade: boolean,
+  hostFallback: string,
+  edits: HeaderEdits = NO_EDITS,
+): number {
   const buf = req.buf;
   // "METHOD "
   let pos = buf.copy(out, 0, req.start, req.targetStart);
-  let dropMask = HOP_BY_HOP;
+  let dropMask = HOP_BY_HOP | edits.dropMask;
   if (!upgrade) dropMask |= DROP_UPGRADE;
   if (req.targetForm === TARGET_ABSOLUTE) {
     // RFC 9112 §3.2.2: the absolute-form authority replaces Host; upstream gets origin-form.
@@ -106,7 +138,8 @@ export function writeRequestHead(req: RequestHead, out: Buffer, upgrade: boolean
     pos += out.write(hostFallback, pos, "latin1");
     pos += CRLF.copy(out, pos);
   }
-  pos = copyFields(req, out, pos, dropMask);
+  pos = copyFields(req, out, pos, dropMask, edits.dropNames);
+  if (edits.addLines !== "") pos += out.write(edits.addLines, pos, "latin1");
   if (upgrade) pos += CONN_UPGRADE.copy(out, pos);
   pos += CRLF.copy(out, pos);
   return pos;
@@ -122,15 +155,23 @@ export const CONN_HEADER_UPGRADE = 3;
  * Writes the head to send to the client into `out` at `pos` and returns the new offset.
  * `dechunk` drops Transfer-Encoding (the body is de-chunked for an HTTP/1.0 client).
  */
-export function writeResponseHead(res: ResponseHead, out: Buffer, pos: number, connHeader: number, dechunk: boolean): number {
+export function writeResponseHead(
+  res: ResponseHead,
+  out: Buffer,
+  pos: number,
+  connHeader: number,
+  dechunk: boolean,
+  edits: HeaderEdits = NO_EDITS,
+): number {
   const buf = res.buf;
   pos += HTTP11.copy(out, pos);
   // " 200 OK\r\n" as the upstream sent it
   pos += buf.copy(out, pos, res.start + 8, firstFieldOrEnd(res));
-  let dropMask = HOP_BY_HOP;
+  let dropMask = HOP_BY_HOP | edits.dropMask;
   if (connHeader !== CONN_HEADER_UPGRADE) dropMask |= DROP_UPGRADE;
   if (dechunk) dropMask |= DROP_TRANSFER_ENCODING;
-  pos = copyFields(res, out, pos, dropMask);
+  pos = copyFields(res, out, pos, dropMask, edits.dropNames);
+  if (edits.addLines !== "") pos += out.write(edits.addLines, pos, "latin1");
   switch (connHeader) {
     case CONN_HEADER_CLOSE: pos += CONN_CLOSE.copy(out, pos); break;
     case CONN_HEADER_KEEP_ALIVE: pos += CONN_KEEP_ALIVE.copy(out, pos); break;

@@ -1,8 +1,7 @@
 // Options of the HTTP/1 server engine with their defaults and units; src/config maps MESHLET_* env
 // variables onto these. Defaults follow Linkerd where it has one (pool idle 3 s, connect 1 s).
-import type { ProxyError } from "../errors/proxy-error.ts";
 import type { HttpMetrics } from "../metrics/http.ts";
-import type { ConnInfo, HttpHooks, RequestCtx, UpstreamTarget } from "./request-ctx.ts";
+import type { FilterChainSource } from "./filter.ts";
 
 export const DEFAULT_HEAD_READ_TIMEOUT_MS = 10_000;
 export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 60_000;
@@ -46,11 +45,11 @@ export interface Http1ServerOptions {
   /** Hostname answers are reused this long (authority-routed outbound). */
   readonly dnsTtlMs?: number;
   readonly dnsNegativeTtlMs?: number;
-  /** Add `l5d-proxy-error` to synthetic responses (Linkerd: outbound always, inbound only for meshed clients). */
-  readonly emitProxyErrorHeaders?: boolean;
-  /** Picks the upstream per request. Default: conn.dst, else the request authority (CONNECT terminated). */
-  readonly resolveUpstream?: (ctx: RequestCtx, conn: ConnInfo) => UpstreamTarget | ProxyError;
-  readonly hooks?: HttpHooks;
+  /**
+   * The request pipeline (src/http/filter.ts), read per request. Default: no filters — requests go to
+   * conn.dst, else to their authority (CONNECT terminated).
+   */
+  readonly chain?: FilterChainSource;
   /** Default: the process-wide families in the shared registry. */
   readonly metrics?: HttpMetrics;
   /** Monotonic clock in ms; default src/rt/clock.ts's monotonicClock (tests pass a fake). */
@@ -72,7 +71,6 @@ export interface ResolvedHttp1Options {
   readonly maxPipelinedBytes: number;
   readonly dnsTtlMs: number;
   readonly dnsNegativeTtlMs: number;
-  readonly emitProxyErrorHeaders: boolean;
 }
 
 export function resolveOptions(o: Http1ServerOptions): ResolvedHttp1Options {
@@ -91,6 +89,5 @@ export function resolveOptions(o: Http1ServerOptions): ResolvedHttp1Options {
     maxPipelinedBytes: o.maxPipelinedBytes ?? DEFAULT_MAX_PIPELINED_BYTES,
     dnsTtlMs: o.dnsTtlMs ?? DEFAULT_DNS_TTL_MS,
     dnsNegativeTtlMs: o.dnsNegativeTtlMs ?? DEFAULT_DNS_NEGATIVE_TTL_MS,
-    emitProxyErrorHeaders: o.emitProxyErrorHeaders ?? true,
   };
 }

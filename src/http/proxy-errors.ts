@@ -202,6 +202,15 @@ export function rescue(err: unknown): SyntheticResponse {
   return { status: 500, reason: "Internal Server Error", closeConnection: true, message: "unexpected error", code: codes.PXY_ERR_UNEXPECTED };
 }
 
+/**
+ * The `error` label of a request that failed without a (complete) response, in Linkerd's vocabulary
+ * (linkerd/app/core/src/classify.rs): "timeout" for a response timeout, "unclassified" for everything
+ * else (HTTP/1 has no h2 reset reasons). Matched on the stable code, never on message text.
+ */
+export function metricErrorLabel(err: ProxyError): "timeout" | "unclassified" {
+  return err.code === codes.PXY_ERR_HTTP_RESPONSE_TIMEOUT ? "timeout" : "unclassified";
+}
+
 /** Header values must not carry CR/LF/NUL (response splitting); anything odd becomes a space. */
 function sanitizeHeaderValue(value: string): string {
   return value.replace(/[^\x20-\x7e]/g, " ");
@@ -209,21 +218,23 @@ function sanitizeHeaderValue(value: string): string {
 
 /**
  * Serializes a synthetic response. `keepAliveHeader` adds `connection: keep-alive` for HTTP/1.0
- * clients whose connection stays open; `emitProxyErrorHeader` is false for unmeshed inbound clients.
+ * clients whose connection stays open. `informational` (Linkerd: outbound always, inbound only for
+ * meshed clients) adds `l5d-proxy-error` / `l5d-proxy-connection` and the error text as the body;
+ * without it the client learns the status and nothing about the proxy's internals (the log has them).
  */
 export function renderSyntheticResponse(
   resp: SyntheticResponse,
-  opts: { readonly closeConnection: boolean; readonly keepAliveHeader: boolean; readonly emitProxyErrorHeader: boolean },
+  opts: { readonly closeConnection: boolean; readonly keepAliveHeader: boolean; readonly informational: boolean },
 ): Buffer {
-  const body = `${resp.message}\n`;
+  const body = opts.informational ? `${resp.message}\n` : "";
   let head =
     `HTTP/1.1 ${resp.status} ${resp.reason}\r\n` +
-    `content-type: text/plain; charset=utf-8\r\n` +
+    (body !== "" ? `content-type: text/plain; charset=utf-8\r\n` : "") +
     `content-length: ${Buffer.byteLength(body)}\r\n`;
-  if (opts.emitProxyErrorHeader) head += `l5d-proxy-error: ${sanitizeHeaderValue(resp.message)}\r\n`;
+  if (opts.informational) head += `l5d-proxy-error: ${sanitizeHeaderValue(resp.message)}\r\n`;
   if (opts.closeConnection) {
     head += "connection: close\r\n";
-    if (opts.emitProxyErrorHeader) head += "l5d-proxy-connection: close\r\n";
+    if (opts.informational) head += "l5d-proxy-connection: close\r\n";
   } else if (opts.keepAliveHeader) {
     head += "connection: keep-alive\r\n";
   }

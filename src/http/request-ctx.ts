@@ -1,10 +1,16 @@
-// The per-request context and the hook points of the HTTP/1 request lifecycle (Pingora-style phases):
-// profiles and retries plug in here (route, per-route timeout, retry on response or error) without
-// touching the codec. Valid from onRequest until onComplete returns; do not keep it afterwards.
+// The per-request context the request pipeline's filters (src/http/filter.ts) read and act on: the
+// request, its timing and outcome, per-attempt settings (timeout, body retention, classification) and
+// header edits. Valid from onRequestHead until onComplete returns; do not keep it afterwards.
 import type { ProxyError } from "../errors/proxy-error.ts";
+import type { FilterState, HttpFilter } from "./filter.ts";
 
 /** Where a connection's requests go. `dst` null means: route each request by its authority. */
 export interface ConnInfo {
+  /**
+   * The client's verified mTLS identity; undefined for plaintext clients (all of them until mTLS).
+   * Inbound, only meshed clients see `l5d-proxy-error` and internal error text (Linkerd's rule).
+   */
+  readonly clientIdentity?: string | undefined;
   readonly clientAddr: string;
   readonly clientPort: number;
   /** Original destination or the listener's forward target; null for authority-routed outbound. */
@@ -24,6 +30,24 @@ export interface RequestTiming {
   readonly endMs: number;
 }
 
+/** How the route (or the engine's default) classifies a response status for metrics and retries. */
+export interface ResponseClassifier {
+  isFailure(status: number): boolean;
+}
+
+/** Linkerd's default: 5xx is a failure (linkerd/app/core/src/classify.rs). */
+export const DEFAULT_CLASSIFIER: ResponseClassifier = Object.freeze({ isFailure: (status: number) => status >= 500 && status <= 599 });
+
+/** What filters see of an upstream response head in onResponseHead. */
+export interface ResponseView {
+  readonly status: number;
+  /** kindBit(K_*) of the recognised headers present (see head-parser.ts): a cheap presence test. */
+  readonly kindMask: number;
+  /** First value of a header by lowercase name, latin1; slow path. */
+  header(lowerName: string): string | undefined;
+}
+
+/** The request as the pipeline's filters see it; valid until onComplete returns. */
 export interface RequestCtx {
   readonly conn: ConnInfo;
   readonly method: string;
@@ -35,21 +59,27 @@ export interface RequestCtx {
   readonly authority: string | undefined;
   /** First value of a request header (case-insensitive name), latin1; slow path, fine for routing. */
   header(name: string): string | undefined;
+  /** kindBit(K_*) of the recognised request headers present. */
+  readonly requestKindMask: number;
+  /** The declared request body length, or -1 (chunked or none). */
+  readonly contentLength: number;
 
-  /** Route name chosen by a profile; free for hooks to set (metrics/logs). */
+  /** Route name chosen by a profile; free for filters to set (metrics/logs). */
   route: string | undefined;
+  /** Classifies upstream responses for the endpoint metrics (a profile route's response classes). */
+  classifier: ResponseClassifier;
   /**
    * Per-attempt timeout in ms from the attempt's start (asking the pool for a connection, so a slow
    * connect or queue wait counts) until the response head; 0 = none. Read when the attempt starts: set
-   * it in onRequest, or before returning true from onResponseHead/onError for the retry. On expiry the
-   * upstream request is cancelled and onError decides between a retry and `timeoutError` (504).
+   * it in onRequestHead, or in onRetry for the next attempt. On expiry the upstream request is cancelled
+   * and onAttemptError decides between a retry and `timeoutError` (504).
    */
   responseTimeoutMs: number;
   /** The error used when responseTimeoutMs expires (default: a route timeout, 504 and close). */
   timeoutError: ((timeoutMs: number) => ProxyError) | undefined;
   /**
    * Keep up to this many request body bytes so the request can be re-sent (Linkerd retries buffer
-   * ≤ 64 KiB). 0 = none. Must be set in onRequest. A longer body makes the request non-replayable.
+   * ≤ 64 KiB). 0 = none. Must be set in onRequestHead. A longer body makes the request non-replayable.
    */
   retainBodyBytes: number;
 
@@ -58,27 +88,37 @@ export interface RequestCtx {
   /** The request can be sent again: body complete and fully retained (or absent), nothing forwarded yet. */
   readonly replayable: boolean;
   readonly timing: RequestTiming;
+  /** Status of the upstream response head that was relayed to the client; 0 if none was. */
+  readonly upstreamStatus: number;
   /** Final status sent to the client (0 until known). */
   readonly status: number;
   /** The failure, if the exchange failed. */
   readonly error: ProxyError | undefined;
 
+  /** Drops a request header (lowercase name) from what is sent upstream. Call in onRequestHead. */
+  dropRequestHeader(lowerName: string): void;
+  /** Adds a request header line upstream. Call in onRequestHead. CR, LF and non-latin1 become spaces. */
+  addRequestHeader(name: string, value: string): void;
+  /** Drops a response header (lowercase name) from what the client receives. Call in onResponseHead. */
+  dropResponseHeader(lowerName: string): void;
+  /** Adds a response header line for the client. Call in onResponseHead. */
+  addResponseHeader(name: string, value: string): void;
+  /** Close the client connection once this response is complete (e.g. `l5d-proxy-connection: close`). */
+  closeClientAfterResponse(): void;
+
+  /**
+   * The state slot of another filter of the same chain for this request (how cooperating filters,
+   * e.g. a profile and its retries, share a decision), or undefined when that filter is not in the chain.
+   */
+  stateOf<S extends FilterState | undefined>(filter: HttpFilter<S>): S | undefined;
+
+  /** Continues a request a filter paused in onRequestHead (returned PAUSE). */
+  resume(): void;
   /**
    * Fails the request with `err`: before the response head reached the client the upstream attempt is
    * cancelled and the rescue table answers; afterwards the client connection is aborted.
    */
   cancel(err: ProxyError): void;
-}
-
-export interface HttpHooks {
-  /** After the head is parsed, before the upstream is chosen. Set route/timeouts/retention here. */
-  onRequest?(ctx: RequestCtx): void;
-  /** When an attempt's final response head arrives. Return true to retry (honoured only if ctx.replayable). */
-  onResponseHead?(ctx: RequestCtx, status: number): boolean;
-  /** When an attempt fails before a response head (connect error, reset, timeout). Return true to retry. */
-  onError?(ctx: RequestCtx, err: ProxyError): boolean;
-  /** Once per request, when it is over. */
-  onComplete?(ctx: RequestCtx): void;
 }
 
 /** The upstream chosen for a request. */

@@ -4,6 +4,7 @@
 import type { Socket } from "bun";
 import { ProxyError } from "../errors/proxy-error.ts";
 import { Exchange, PAUSE_PIPELINE, PAUSE_TUNNEL, PAUSE_UPSTREAM_FULL, PAUSE_WAIT_UPSTREAM } from "./exchange.ts";
+import type { FilterChain, FilterState } from "./filter.ts";
 import { parseRequestHead } from "./head-parser.ts";
 import { DEFAULT_CLOSE_LINGER_MS } from "./options.ts";
 import { HeadReadTimeoutError, InternalError, renderSyntheticResponse, rescue } from "./proxy-errors.ts";
@@ -50,6 +51,14 @@ export class ServerConnection {
   requests = 0;
   private cachedEndpoint: EndpointPool | null = null;
   private readonly requestFields: number[] = [];
+  /** The filters' state slots, for the chain they were made for; reset per exchange, not re-allocated. */
+  private slotsChain: FilterChain | null = null;
+  private slots: (FilterState | undefined)[] = [];
+  /**
+   * Synthetic responses carry `l5d-proxy-error` and error text: outbound (the client is the local
+   * app) always, inbound only for meshed clients (linkerd-behavior §4.2).
+   */
+  readonly informationalErrors: boolean;
 
   constructor(
     readonly socket: Socket<ConnState>,
@@ -59,6 +68,7 @@ export class ServerConnection {
   ) {
     this.lastActiveMs = env.nowMs();
     this.writer.counter = transport;
+    this.informationalErrors = info.direction === "outbound" || info.clientIdentity !== undefined;
   }
 
   // === socket events ===
@@ -191,7 +201,12 @@ export class ServerConnection {
         }
         this.headStartMs = -1;
         this.requests++;
-        const ex = new Exchange(this, env, head);
+        const chain = env.chain.get();
+        if (chain !== this.slotsChain) {
+          this.slotsChain = chain;
+          this.slots = chain.newSlots();
+        }
+        const ex = new Exchange(this, env, head, chain, this.slots);
         this.current = ex;
         pos = ex.start(head.end);
       }
@@ -210,7 +225,7 @@ export class ServerConnection {
     const bytes = renderSyntheticResponse(syn, {
       closeConnection: true,
       keepAliveHeader: false,
-      emitProxyErrorHeader: this.env.emitProxyErrorHeaders,
+      informational: this.informationalErrors,
     });
     this.inBuf = null;
     this.writeToClient(bytes, 0, bytes.length, true);

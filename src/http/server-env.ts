@@ -1,11 +1,10 @@
-// Per-server state shared by all its connections: resolved options, the upstream pool, hooks, metrics
+// Per-server state shared by all its connections: resolved options, the upstream pool, the filter chain, metrics
 // (with per-endpoint/authority stats cached so recording is a field update) and a scratch buffer.
 import { isIP } from "node:net";
-import type { ProxyError } from "../errors/proxy-error.ts";
 import type { HttpMetrics, HttpTargetStats } from "../metrics/http.ts";
+import type { FilterChainSource } from "./filter.ts";
 import type { HeadLimits } from "./head-parser.ts";
 import type { ResolvedHttp1Options } from "./options.ts";
-import type { ConnInfo, HttpHooks, RequestCtx, UpstreamTarget } from "./request-ctx.ts";
 import type { ServerConnection } from "./server-connection.ts";
 import type { EndpointPool, UpstreamPool } from "./upstream-pool.ts";
 
@@ -26,10 +25,9 @@ export class ServerEnv {
   constructor(
     readonly opts: ResolvedHttp1Options,
     readonly pool: UpstreamPool,
-    readonly hooks: HttpHooks,
+    readonly chain: FilterChainSource,
     readonly metrics: HttpMetrics,
     readonly nowMs: () => number,
-    readonly resolveUpstream: (ctx: RequestCtx, conn: ConnInfo) => UpstreamTarget | ProxyError,
   ) {
     this.limits = { maxHeadBytes: opts.maxHeadBytes, maxHeaders: opts.maxHeaders };
     this.coarseNowMs = nowMs();
@@ -38,10 +36,6 @@ export class ServerEnv {
   connectionClosed(conn: ServerConnection): void {
     this.connections.delete(conn);
     if (this.draining && this.connections.size === 0) this.onDrained?.();
-  }
-
-  get emitProxyErrorHeaders(): boolean {
-    return this.opts.emitProxyErrorHeaders;
   }
 
   /** A buffer of at least `bytes`; the shared scratch when it fits. */

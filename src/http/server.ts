@@ -10,9 +10,9 @@ import { ServerEnv } from "./server-env.ts";
 import { UpstreamPool } from "./upstream-pool.ts";
 import { httpTransport } from "../metrics/transport.ts";
 import { monotonicClock } from "../rt/clock.ts";
-import { defaultResolveUpstream } from "./upstream-router.ts";
+import { EMPTY_CHAIN, staticChain } from "./filter.ts";
 
-export type { ConnInfo, HttpHooks, RequestCtx, UpstreamTarget } from "./request-ctx.ts";
+export type { ConnInfo, RequestCtx, UpstreamTarget } from "./request-ctx.ts";
 export type { Http1ServerOptions } from "./options.ts";
 export type { ConnState } from "./server-connection.ts";
 
@@ -52,14 +52,7 @@ export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server
     resolver,
     direction: opts.direction,
   });
-  const env = new ServerEnv(
-    opts,
-    pool,
-    options.hooks ?? {},
-    options.metrics ?? defaultHttpMetrics(),
-    nowMs,
-    options.resolveUpstream ?? defaultResolveUpstream,
-  );
+  const env = new ServerEnv(opts, pool, options.chain ?? staticChain(EMPTY_CHAIN), options.metrics ?? defaultHttpMetrics(), nowMs);
 
   // One timer per server drives every timeout: no per-request timers on the hot path.
   const shortestMs = Math.min(opts.headReadTimeoutMs, opts.clientIdleTimeoutMs, opts.upstreamIdleTimeoutMs, opts.poolQueueTimeoutMs);

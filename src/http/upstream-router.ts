@@ -34,7 +34,8 @@ export function parseAuthority(authority: string, defaultPort: number): { host: 
   return { host, port };
 }
 
-export function defaultResolveUpstream(ctx: RequestCtx, conn: ConnInfo): UpstreamTarget | ProxyError {
+/** The router of last resort, after every filter's selectUpstream passed. */
+export function defaultRoute(ctx: RequestCtx, conn: ConnInfo): UpstreamTarget | ProxyError {
   if (conn.dst !== null) return conn.dst;
   const authority = ctx.authority;
   if (authority === undefined || authority === "") return new NoEndpointError("a request without authority");

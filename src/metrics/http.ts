@@ -54,7 +54,8 @@ export interface HttpTargetLabels {
 }
 
 interface ResponseCount {
-  readonly statusCode: string;
+  /** Undefined for a failure without a response: the series has no status_code label (Linkerd). */
+  readonly statusCode: string | undefined;
   readonly classification: "success" | "failure";
   readonly error: string;
   count: number;
@@ -73,13 +74,26 @@ export class HttpTargetStats {
     this.requestTotal++;
   }
 
-  /** A response ended with `status` (Linkerd's default classification: 5xx is a failure). `error` names a proxy error. */
-  recordResponse(status: number, error = ""): void {
-    const failure = status >= 500 || error !== "";
+  /**
+   * A response ended with `status`, classified by the request's classifier (the route's response
+   * classes, else Linkerd's default: 5xx). `error` labels a response whose body was cut.
+   */
+  recordResponse(status: number, failure: boolean, error = ""): void {
     const key = error === "" ? status * 2 + (failure ? 1 : 0) : `${status}:${error}`;
     let r = this.responses.get(key);
     if (r === undefined) {
-      r = { statusCode: status === 0 ? "" : String(status), classification: failure ? "failure" : "success", error, count: 0 };
+      r = { statusCode: String(status), classification: failure ? "failure" : "success", error, count: 0 };
+      this.responses.set(key, r);
+    }
+    r.count++;
+  }
+
+  /** The request failed without a response (connect error, timeout): a failure with no status_code. */
+  recordError(error: string): void {
+    const key = `:${error}`;
+    let r = this.responses.get(key);
+    if (r === undefined) {
+      r = { statusCode: undefined, classification: "failure", error, count: 0 };
       this.responses.set(key, r);
     }
     r.count++;
@@ -150,6 +164,8 @@ export class HttpMetrics {
       l.target_addr = labels.targetAddr;
       l.target_ip = labels.targetIp;
       l.target_port = String(labels.targetPort);
+      // No mTLS yet: Linkerd labels plaintext traffic of a proxy without identity tls="disabled".
+      l.tls = "disabled";
       stats = new HttpTargetStats(l, this.newRecorder);
       byAuthority.set(authority, stats);
     }
@@ -170,10 +186,12 @@ export class HttpMetrics {
     const out: MetricValue[] = [];
     for (const s of this.allStats()) {
       for (const r of s.responses.values()) {
-        out.push({
-          value: r.count,
-          labels: { ...s.labels, status_code: r.statusCode, classification: r.classification, grpc_status: "", error: r.error },
-        });
+        const labels: Record<string, string> =
+          r.statusCode === undefined ? { ...s.labels } : { ...s.labels, status_code: r.statusCode };
+        labels.classification = r.classification;
+        labels.grpc_status = "";
+        labels.error = r.error;
+        out.push({ value: r.count, labels });
       }
     }
     return out;

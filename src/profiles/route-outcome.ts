@@ -1,21 +1,13 @@
 // How a profiled request (or one attempt) ended, as route metrics (§5.1) and the retry policy (§3.2)
 // see it: a response classified by its route, a stream error labelled "timeout" or "unclassified",
 // or nothing when the client left before any response (Linkerd records nothing for a dropped future).
-import { PXY_ERR_HTTP_CLIENT_CLOSED, PXY_ERR_HTTP_RESPONSE_TIMEOUT } from "../errors/codes.ts";
+import { PXY_ERR_HTTP_CLIENT_CLOSED } from "../errors/codes.ts";
 import type { ProxyError } from "../errors/proxy-error.ts";
+import { metricErrorLabel } from "../http/proxy-errors.ts";
 import type { ResponseOutcome } from "../metrics/route.ts";
 import type { AttemptOutcome } from "../retry/policy.ts";
 import { classifyResponse } from "./match.ts";
 import type { Route } from "./model.ts";
-
-/**
- * The `error` label of a failed stream (linkerd2-proxy classify.rs): "timeout" for a response
- * timeout (route or response-headers timeout), "unclassified" for everything else (HTTP/1 has no
- * h2 reset reasons). Matched on the stable code, never on message text.
- */
-export function errorLabel(err: ProxyError): "timeout" | "unclassified" {
-  return err.code === PXY_ERR_HTTP_RESPONSE_TIMEOUT ? "timeout" : "unclassified";
-}
 
 /** An upstream response of `status`, classified by the route's response classes (§2.4). */
 export function responseOutcome(route: Route, status: number): ResponseOutcome {
@@ -48,7 +40,7 @@ export function finalOutcome(route: Route, end: RequestEnd): ResponseOutcome | u
   const relayed = headStatus !== undefined && end.status === headStatus;
   if (error === undefined) return responseOutcome(route, headStatus ?? end.status);
   if (error.code === PXY_ERR_HTTP_CLIENT_CLOSED) return relayed ? responseOutcome(route, headStatus) : undefined;
-  const label = errorLabel(error);
+  const label = metricErrorLabel(error);
   return relayed
     ? { statusCode: headStatus, classification: "failure", error: label }
     : { classification: "failure", error: label };

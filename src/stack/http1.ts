@@ -1,7 +1,8 @@
 // The HTTP/1 stage shared by inbound and outbound: an HTTP/1 engine configured from MESHLET_* settings,
 // and the handler that gives it the connections the front door hands over (the fd becomes Bun's).
 import type { Config } from "../config/env.ts";
-import type { HttpHooks, Http1Server } from "../http/server.ts";
+import type { FilterChainSource } from "../http/filter.ts";
+import type { Http1Server } from "../http/server.ts";
 import { createHttp1Server } from "../http/server.ts";
 import type { AcceptedConnection } from "../l4/front-door.ts";
 
@@ -10,7 +11,7 @@ export interface Http1Stage {
   readonly handle: (conn: AcceptedConnection) => void;
 }
 
-export function http1Stage(config: Config, direction: "inbound" | "outbound", hooks: HttpHooks = {}): Http1Stage {
+export function http1Stage(config: Config, direction: "inbound" | "outbound", chain: FilterChainSource): Http1Stage {
   const server = createHttp1Server({
     direction,
     headReadTimeoutMs: config.httpHeadReadTimeoutMs,
@@ -20,7 +21,7 @@ export function http1Stage(config: Config, direction: "inbound" | "outbound", ho
     maxConnectionsPerUpstream: config.httpMaxConnectionsPerEndpoint,
     maxQueuedRequestsPerUpstream: config.httpQueueCapacity,
     poolQueueTimeoutMs: config.httpFailfastTimeoutMs,
-    hooks,
+    chain,
   });
   const handle = (conn: AcceptedConnection) => {
     server.adoptFd(conn.fd, {

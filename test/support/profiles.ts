@@ -1,11 +1,12 @@
 // Test helpers for ServiceProfiles on the HTTP engine: profile sets from YAML (any clock), a proxy with
-// profile hooks and a private route-metrics registry, an HTTP/1.1 upstream that parses requests (bodies
+// the profile and retry filters and a private route-metrics registry, an HTTP/1.1 upstream that parses requests (bodies
 // included) and answers by script, a one-request client, and a Prometheus text reader.
 import { Registry } from "prom-client";
-import type { HttpHooks } from "../../src/http/request-ctx.ts";
+import { FilterChain, type FilterChainSource, chainPerGeneration } from "../../src/http/filter.ts";
 import { routeMetrics } from "../../src/metrics/route.ts";
 import { serviceProfileDecoder } from "../../src/profiles/decode.ts";
-import { createProfileHooks, type ProfileHooksOptions } from "../../src/profiles/http-hooks.ts";
+import { profileFilter, type ProfileFilterOptions } from "../../src/profiles/profile-filter.ts";
+import { retryFilter } from "../../src/profiles/retry-filter.ts";
 import type { ProfileSet } from "../../src/profiles/model.ts";
 import { buildProfileSet } from "../../src/profiles/set.ts";
 import { decodedOf, decodeFiles } from "../../src/resources/load.ts";
@@ -35,16 +36,16 @@ export function profileSetFromYaml(yaml: string, clock: Clock = new FakeClock(),
   return buildProfileSet(decodedOf(loaded, serviceProfileDecoder).map((d) => d.value), { clock, previous });
 }
 
-// === A proxy with profile hooks ===
+// === A proxy with the profile filters ===
 
 export interface ProfiledProxy {
   readonly port: number;
   readonly proxy: TestProxy;
-  /** The config the hooks read; `set` it to reload. */
+  /** The config the filters are compiled from; `set` it to reload. */
   readonly config: WatchCell<{ readonly profiles: ProfileSet }>;
   /** Holds only the route_* families. */
   readonly registry: Registry;
-  readonly hooks: HttpHooks;
+  readonly chain: FilterChainSource;
   stop(): void;
 }
 
@@ -54,22 +55,28 @@ export function startProfiledProxy(opts: {
   readonly direction?: "inbound" | "outbound";
   /** Clock for route deadlines; default the real monotonic clock (the engine's timers are real). */
   readonly clock?: Clock;
-  readonly hookOptions?: Partial<ProfileHooksOptions>;
+  readonly filterOptions?: Partial<ProfileFilterOptions>;
+  /** Where the generations come from (default: `config` of the result). */
+  readonly generations?: { get(): { readonly profiles: ProfileSet } };
 }): ProfiledProxy {
   const direction = opts.direction ?? "outbound";
   const registry = new Registry();
   const config = new WatchCell<{ readonly profiles: ProfileSet }>({ profiles: opts.profiles });
-  const hooks = createProfileHooks({
-    direction,
-    config,
-    externalProfiles: false,
-    clusterDomain: "cluster.local",
-    clock: opts.clock ?? monotonicClock,
-    metrics: routeMetrics(registry),
-    ...opts.hookOptions,
+  const metrics = routeMetrics(registry);
+  const chain = chainPerGeneration(opts.generations ?? config, ({ profiles }) => {
+    const profile = profileFilter({
+      direction,
+      profiles,
+      externalProfiles: false,
+      clusterDomain: "cluster.local",
+      clock: opts.clock ?? monotonicClock,
+      metrics,
+      ...opts.filterOptions,
+    });
+    return new FilterChain([profile, retryFilter(direction, profile)]);
   });
-  const proxy = startProxy({ direction, forwardTo: { host: "127.0.0.1", port: opts.upstreamPort }, hooks });
-  return { port: proxy.port, proxy, config, registry, hooks, stop: () => proxy.stop() };
+  const proxy = startProxy({ direction, forwardTo: { host: "127.0.0.1", port: opts.upstreamPort }, chain });
+  return { port: proxy.port, proxy, config, registry, chain, stop: () => proxy.stop() };
 }
 
 // === An HTTP/1.1 upstream that answers by script ===

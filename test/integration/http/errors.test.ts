@@ -33,7 +33,7 @@ describe("bad requests", () => {
   let proxy: TestProxy;
   beforeAll(() => {
     up = okUpstream();
-    proxy = startProxy({ forwardTo: { host: "127.0.0.1", port: up.port } });
+    proxy = startProxy({ direction: "outbound", forwardTo: { host: "127.0.0.1", port: up.port } });
   });
   afterAll(() => {
     proxy.stop();
@@ -88,12 +88,16 @@ describe("bad requests", () => {
 
 describe("upstream failures", () => {
   test("connection refused → 502", async () => {
-    const proxy = startProxy({ forwardTo: { host: "127.0.0.1", port: closedPort() } });
+    const proxy = startProxy({ direction: "outbound", forwardTo: { host: "127.0.0.1", port: closedPort() } });
     try {
       const res = expectError(await rawRequest(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 502);
       expect(res.headers.get("l5d-proxy-error")).toContain("connect to 127.0.0.1:");
       expect(res.headers.get("l5d-proxy-connection")).toBe("close");
-      expect(await proxy.registry.metrics()).toContain('status_code="502",classification="failure",grpc_status="",error="PXY_ERR_HTTP_CONNECT_REFUSED"} 1');
+      // A dispatch error is counted as Linkerd does: failure, error="unclassified", and no status_code
+      // (the 502 is the proxy's answer, not an upstream response).
+      const m = await proxy.registry.metrics();
+      expect(m).toContain('tls="disabled",classification="failure",grpc_status="",error="unclassified"} 1');
+      expect(m).not.toContain('status_code="502"');
     } finally {
       proxy.stop();
     }
@@ -101,7 +105,7 @@ describe("upstream failures", () => {
 
   test("reset before the response → 502", async () => {
     const up = rawUpstream((conn) => conn.socket.terminate());
-    const proxy = startProxy({ forwardTo: { host: "127.0.0.1", port: up.port } });
+    const proxy = startProxy({ direction: "outbound", forwardTo: { host: "127.0.0.1", port: up.port } });
     try {
       expectError(await rawRequest(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 502);
     } finally {
@@ -112,7 +116,7 @@ describe("upstream failures", () => {
 
   test("an invalid response → 502", async () => {
     const up = rawUpstream((conn) => conn.socket.write("SSH-2.0-nope\r\n\r\n"));
-    const proxy = startProxy({ forwardTo: { host: "127.0.0.1", port: up.port } });
+    const proxy = startProxy({ direction: "outbound", forwardTo: { host: "127.0.0.1", port: up.port } });
     try {
       expectError(await rawRequest(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 502);
     } finally {
@@ -123,7 +127,7 @@ describe("upstream failures", () => {
 
   test("connect timeout → 504", async () => {
     const hole = await blackholePort();
-    const proxy = startProxy({ forwardTo: { host: "127.0.0.1", port: hole.port }, connectTimeoutMs: 100 });
+    const proxy = startProxy({ direction: "outbound", forwardTo: { host: "127.0.0.1", port: hole.port }, connectTimeoutMs: 100 });
     try {
       const res = expectError(await rawRequest(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 504);
       expect(res.headers.get("l5d-proxy-error")).toContain("timed out");
@@ -146,6 +150,7 @@ describe("upstream failures", () => {
   test("connection cap with a full queue → 503 (load shed); queued too long → 504 (failfast)", async () => {
     const hang = rawUpstream(() => {});
     const proxy = startProxy({
+      direction: "outbound",
       forwardTo: { host: "127.0.0.1", port: hang.port },
       maxConnectionsPerUpstream: 1,
       maxQueuedRequestsPerUpstream: 1,
@@ -172,14 +177,14 @@ describe("upstream failures", () => {
       conn.socket.write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\npartial");
       setTimeout(() => conn.socket.end(), 10);
     });
-    const proxy = startProxy({ forwardTo: { host: "127.0.0.1", port: up.port } });
+    const proxy = startProxy({ direction: "outbound", forwardTo: { host: "127.0.0.1", port: up.port } });
     try {
       const r = await rawRequest(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 5000 });
       expect(r.closed).toBe(true);
       expect(r.text).toStartWith("HTTP/1.1 200 OK\r\n");
       expect(r.text).toEndWith("partial");
       const m = await proxy.registry.metrics();
-      expect(m).toContain('status_code="200",classification="failure",grpc_status="",error="PXY_ERR_HTTP_UPSTREAM_CLOSED"} 1');
+      expect(m).toContain('status_code="200",classification="failure",grpc_status="",error="unclassified"} 1');
     } finally {
       proxy.stop();
       up.stop();
@@ -191,7 +196,7 @@ describe("upstream failures", () => {
       conn.socket.write("HTTP/1.1 200 OK\r\n\r\nuntil-eof");
       setTimeout(() => conn.socket.end(), 10);
     });
-    const proxy = startProxy({ forwardTo: { host: "127.0.0.1", port: up.port } });
+    const proxy = startProxy({ direction: "outbound", forwardTo: { host: "127.0.0.1", port: up.port } });
     try {
       const r = await rawRequest(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 5000 });
       expect(r.closed).toBe(true);
@@ -205,7 +210,7 @@ describe("upstream failures", () => {
 });
 
 test("keep-alive survives a synthetic error only where Linkerd keeps it (none of 502/503/504 do)", async () => {
-  const proxy = startProxy({ forwardTo: { host: "127.0.0.1", port: closedPort() } });
+  const proxy = startProxy({ direction: "outbound", forwardTo: { host: "127.0.0.1", port: closedPort() } });
   try {
     const r = await rawRequest(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", { until: hasResponses(2) });
     expect(splitResponses(r.data).length).toBe(1);

@@ -1,8 +1,14 @@
 // Connection lifecycle: slowloris heads are cut by the head-read timeout without affecting others, idle
 // keep-alive clients are closed, graceful drain, and the request hooks (retry, per-route timeout).
 import { expect, test } from "bun:test";
+import { CONTINUE, FilterChain, type FilterChainSource, type HttpFilter, staticChain } from "../../../src/http/filter.ts";
 import type { RequestCtx } from "../../../src/http/request-ctx.ts";
 import { blackholePort, countHeads, eventually, hasResponses, okUpstream, rawRequest, rawUpstream, splitResponses, startProxy } from "../../support/http-harness.ts";
+
+/** A chain of one stateless filter with the given phases. */
+function testChain(phases: Omit<HttpFilter<undefined>, "name">): FilterChainSource {
+  return staticChain(new FilterChain([{ name: "test", ...phases }]));
+}
 
 test("a trickled head is cut with 408 while another client is served", async () => {
   const up = okUpstream();
@@ -60,7 +66,7 @@ test("drain: idle connections close now, a busy one after its response (with con
   }
 });
 
-test("hooks: a buffered POST is retried after a 503 and the client sees the 200", async () => {
+test("filters: a buffered POST is retried after a 503 and the client sees the 200", async () => {
   let attempts = 0;
   const bodies: string[] = [];
   const up = rawUpstream((conn) => {
@@ -75,14 +81,15 @@ test("hooks: a buffered POST is retried after a 503 and the client sees the 200"
   const seen: Array<{ attempt: number; status: number; route: string | undefined }> = [];
   const proxy = startProxy({
     forwardTo: { host: "127.0.0.1", port: up.port },
-    hooks: {
-      onRequest(ctx) {
+    chain: testChain({
+      onRequestHead(ctx) {
         ctx.route = "POST /things";
         ctx.retainBodyBytes = 64 * 1024;
+        return CONTINUE;
       },
-      onResponseHead: (ctx, status) => status === 503 && ctx.attempt < 3,
+      onResponseHead: (ctx, _state, res) => res.status === 503 && ctx.attempt < 3,
       onComplete: (ctx: RequestCtx) => void seen.push({ attempt: ctx.attempt, status: ctx.status, route: ctx.route }),
-    },
+    }),
   });
   try {
     const r = await rawRequest(proxy.port, ["POST /things HTTP/1.1\r\nHost: a\r\nContent-Length: 7\r\n\r\npay", "load"], { until: hasResponses(1) });
@@ -95,7 +102,7 @@ test("hooks: a buffered POST is retried after a 503 and the client sees the 200"
   }
 });
 
-test("hooks: a chunked body above retainBodyBytes that arrives with its head is not replayable", async () => {
+test("filters: a chunked body above retainBodyBytes that arrives with its head is not replayable", async () => {
   let attempts = 0;
   const up = rawUpstream((conn) => {
     if (!conn.received.includes("0\r\n\r\n")) return;
@@ -106,15 +113,16 @@ test("hooks: a chunked body above retainBodyBytes that arrives with its head is 
   const replayable: boolean[] = [];
   const proxy = startProxy({
     forwardTo: { host: "127.0.0.1", port: up.port },
-    hooks: {
-      onRequest(ctx) {
+    chain: testChain({
+      onRequestHead(ctx) {
         ctx.retainBodyBytes = 1024;
+        return CONTINUE;
       },
-      onResponseHead(ctx, status) {
+      onResponseHead(ctx, _state, res) {
         replayable.push(ctx.replayable);
-        return status === 503;
+        return res.status === 503;
       },
-    },
+    }),
   });
   try {
     const body = "x".repeat(4096);
@@ -129,17 +137,19 @@ test("hooks: a chunked body above retainBodyBytes that arrives with its head is 
   }
 });
 
-test("hooks: responseTimeoutMs cancels the in-flight upstream request → 504", async () => {
+test("filters: responseTimeoutMs cancels the in-flight upstream request → 504", async () => {
   const up = rawUpstream(() => {});
   let timing: RequestCtx["timing"] | undefined;
   const proxy = startProxy({
+    direction: "outbound",
     forwardTo: { host: "127.0.0.1", port: up.port },
-    hooks: {
-      onRequest(ctx) {
+    chain: testChain({
+      onRequestHead(ctx) {
         ctx.responseTimeoutMs = 50;
+        return CONTINUE;
       },
       onComplete: (ctx) => void (timing = { ...ctx.timing }),
-    },
+    }),
   });
   try {
     const r = await rawRequest(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 5000 });
@@ -155,21 +165,23 @@ test("hooks: responseTimeoutMs cancels the in-flight upstream request → 504", 
   }
 });
 
-test("hooks: responseTimeoutMs also covers a connect that hangs, and a retry after it re-dials cleanly", async () => {
+test("filters: responseTimeoutMs also covers a connect that hangs, and a retry after it re-dials cleanly", async () => {
   const hole = await blackholePort();
   const errors: Array<[number, string]> = [];
   const proxy = startProxy({
+    direction: "outbound",
     forwardTo: { host: "127.0.0.1", port: hole.port },
     connectTimeoutMs: 5000,
-    hooks: {
-      onRequest(ctx) {
+    chain: testChain({
+      onRequestHead(ctx) {
         ctx.responseTimeoutMs = 50;
+        return CONTINUE;
       },
-      onError(ctx, err) {
+      onAttemptError(ctx, _state, err) {
         errors.push([ctx.attempt, err.code]);
         return ctx.attempt < 2;
       },
-    },
+    }),
   });
   try {
     const r = await rawRequest(proxy.port, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", { timeoutMs: 4000 });

@@ -108,7 +108,7 @@ describe("forwarding to a fixed destination (inbound)", () => {
 
   test("metrics: request_total / response_total / response_latency_ms for the target", async () => {
     const text = await proxy.registry.metrics();
-    const labels = `direction="inbound",target_addr="127.0.0.1:${up.port}",target_ip="127.0.0.1",target_port="${up.port}"`;
+    const labels = `direction="inbound",target_addr="127.0.0.1:${up.port}",target_ip="127.0.0.1",target_port="${up.port}",tls="disabled"`;
     expect(text).toMatch(new RegExp(`request_total\\{${labels}\\} \\d+`));
     expect(text).toContain(`response_total{${labels},status_code="200",classification="success",grpc_status="",error=""}`);
     expect(text).toContain(`response_latency_ms_count{${labels},status_code="200"}`);

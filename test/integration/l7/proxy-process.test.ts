@@ -77,13 +77,17 @@ test("outbound as http_proxy: the request goes to its authority", async () => {
   expect(out).toBe(`app GET /via-proxy host=127.0.0.1:${app.port}`);
 });
 
-test("an unreachable app answers 502 with l5d-proxy-error", async () => {
+test("an unreachable app answers 502: l5d-proxy-error to the local app (outbound), nothing internal to an unmeshed inbound client", async () => {
   const dead = await freePort();
-  const p = await startProxy({ MESHLET_INBOUND_FORWARD: `127.0.0.1:${dead}` });
+  const p = await startProxy({ MESHLET_INBOUND_FORWARD: `127.0.0.1:${dead}`, MESHLET_OUTBOUND_UPSTREAMS: `127.0.0.1:0=127.0.0.1:${dead}` });
   try {
-    const { out } = await curl(["-i", `http://127.0.0.1:${p.inboundPort}/`]);
-    expect(out).toStartWith("HTTP/1.1 502");
-    expect(out.toLowerCase()).toContain("l5d-proxy-error:");
+    const inbound = await curl(["-i", `http://127.0.0.1:${p.inboundPort}/`]);
+    expect(inbound.out).toStartWith("HTTP/1.1 502");
+    expect(inbound.out.toLowerCase()).not.toContain("l5d-proxy-error:");
+    expect(inbound.out).not.toContain(String(dead));
+    const outbound = await curl(["-i", `http://127.0.0.1:${p.outboundPorts[1]}/`]);
+    expect(outbound.out).toStartWith("HTTP/1.1 502");
+    expect(outbound.out.toLowerCase()).toContain("l5d-proxy-error:");
   } finally {
     await p.stop();
   }

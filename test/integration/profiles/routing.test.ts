@@ -107,7 +107,7 @@ test("hot reload from a config directory: an edit applies, a broken file keeps t
   const initial = loadConfigDir(dir, { clock });
   if (!initial.ok) throw new Error("fixture did not load");
   const watch = watchConfigDir({ dir, initial: initial.snapshot, clock, wallClock: clock, log, registry: new Registry(), pollIntervalMs: 60_000 });
-  const p = startProfiledProxy({ profiles: initial.snapshot.profiles, upstreamPort: up.port, hookOptions: { config: watch.config } });
+  const p = startProfiledProxy({ profiles: initial.snapshot.profiles, upstreamPort: up.port, generations: watch.config });
   try {
     await send(p.port, { path: "/x", host: HOST });
     writeFileSync(file, booksProfile("  - name: after\n    condition: { pathRegex: /x }\n"));

@@ -11,22 +11,25 @@ test("families, labels and buckets", async () => {
   const outbound = m.target({ direction: "outbound", authority: "svc:80", targetAddr: "10.0.0.1:80", targetIp: "10.0.0.1", targetPort: 80 });
   inbound.recordRequest();
   inbound.recordRequest();
-  inbound.recordResponse(200);
-  inbound.recordResponse(503);
+  inbound.recordResponse(200, false);
+  inbound.recordResponse(503, true);
   inbound.recordLatency(200, 0.5);
   inbound.recordLatency(200, 7);
   outbound.recordRequest();
-  outbound.recordResponse(502, "PXY_ERR_HTTP_CONNECT_REFUSED");
+  outbound.recordError("unclassified");
+  outbound.recordResponse(200, true, "unclassified");
   const text = await registry.metrics();
-  expect(text).toContain('request_total{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80"} 2');
+  expect(text).toContain('request_total{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80",tls="disabled"} 2');
   expect(text).toContain('request_total{direction="outbound",authority="svc:80",target_addr="10.0.0.1:80"');
-  expect(text).toContain('response_total{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80",status_code="200",classification="success",grpc_status="",error=""} 1');
+  expect(text).toContain('response_total{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80",tls="disabled",status_code="200",classification="success",grpc_status="",error=""} 1');
   expect(text).toContain('status_code="503",classification="failure"');
-  expect(text).toContain('status_code="502",classification="failure",grpc_status="",error="PXY_ERR_HTTP_CONNECT_REFUSED"} 1');
-  expect(text).toContain('response_latency_ms_bucket{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80",status_code="200",le="1"} 1');
+  // A dispatch error has no status_code (Linkerd); a cut body keeps its status.
+  expect(text).toContain('target_port="80",tls="disabled",classification="failure",grpc_status="",error="unclassified"} 1');
+  expect(text).toContain('status_code="200",classification="failure",grpc_status="",error="unclassified"} 1');
+  expect(text).toContain('response_latency_ms_bucket{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80",tls="disabled",status_code="200",le="1"} 1');
   expect(text).toContain('status_code="200",le="10"} 2');
   expect(text).toContain('status_code="200",le="+Inf"} 2');
-  expect(text).toContain('response_latency_ms_count{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80",status_code="200"} 2');
+  expect(text).toContain('response_latency_ms_count{direction="inbound",target_addr="127.0.0.1:80",target_ip="127.0.0.1",target_port="80",tls="disabled",status_code="200"} 2');
   expect(text).not.toContain('authority="ignored"');
 });
 

@@ -64,7 +64,7 @@ describe("rescue table", () => {
     const text = renderSyntheticResponse(rescue(new ConnectRefusedError("127.0.0.1:9")), {
       closeConnection: true,
       keepAliveHeader: false,
-      emitProxyErrorHeader: true,
+      informational: true,
     }).toString();
     expect(text).toStartWith("HTTP/1.1 502 Bad Gateway\r\n");
     expect(text).toContain("\r\nl5d-proxy-error: connect to 127.0.0.1:9 failed\r\n");
@@ -75,11 +75,20 @@ describe("rescue table", () => {
     expect(len).toBe("connect to 127.0.0.1:9 failed\n".length);
   });
 
+  test("without informational headers (unmeshed inbound clients) nothing of the proxy's internals is sent", () => {
+    const text = renderSyntheticResponse(rescue(new ConnectRefusedError("127.0.0.1:9")), {
+      closeConnection: true,
+      keepAliveHeader: false,
+      informational: false,
+    }).toString();
+    expect(text).toBe("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+  });
+
   test("header values are sanitized against response splitting", () => {
     const text = renderSyntheticResponse(rescue(new MalformedRequestError("x\r\nSet-Cookie: a=b")), {
       closeConnection: true,
       keepAliveHeader: false,
-      emitProxyErrorHeader: true,
+      informational: true,
     }).toString();
     expect(text.split("\r\n\r\n")[0]).not.toContain("\r\nSet-Cookie");
   });

@@ -2,7 +2,7 @@
 import { expect, test } from "bun:test";
 import { ProxyError } from "../../../src/errors/proxy-error.ts";
 import type { ConnInfo, RequestCtx } from "../../../src/http/request-ctx.ts";
-import { defaultResolveUpstream, parseAuthority } from "../../../src/http/upstream-router.ts";
+import { defaultRoute, parseAuthority } from "../../../src/http/upstream-router.ts";
 
 test("parseAuthority", () => {
   expect(parseAuthority("svc.ns:8080", 80)).toEqual({ host: "svc.ns", port: 8080 });
@@ -12,11 +12,11 @@ test("parseAuthority", () => {
   for (const bad of ["", ":80", "a:x", "a:70000", "[::1", "[::1]x"]) expect(parseAuthority(bad, 80)).toBeNull();
 });
 
-test("defaultResolveUpstream", () => {
+test("defaultRoute", () => {
   const ctx = (method: string, authority: string | undefined) => ({ method, authority }) as RequestCtx;
   const conn = (dst: ConnInfo["dst"]): ConnInfo => ({ clientAddr: "127.0.0.1", clientPort: 1, dst, direction: "outbound" });
-  expect(defaultResolveUpstream(ctx("GET", "x:1"), conn({ host: "10.0.0.1", port: 80 }))).toEqual({ host: "10.0.0.1", port: 80 });
-  expect(defaultResolveUpstream(ctx("GET", "x:1"), conn(null))).toEqual({ host: "x", port: 1 });
-  expect(defaultResolveUpstream(ctx("CONNECT", "x:443"), conn(null))).toEqual({ host: "x", port: 443, terminateConnect: true });
-  expect(defaultResolveUpstream(ctx("GET", undefined), conn(null))).toBeInstanceOf(ProxyError);
+  expect(defaultRoute(ctx("GET", "x:1"), conn({ host: "10.0.0.1", port: 80 }))).toEqual({ host: "10.0.0.1", port: 80 });
+  expect(defaultRoute(ctx("GET", "x:1"), conn(null))).toEqual({ host: "x", port: 1 });
+  expect(defaultRoute(ctx("CONNECT", "x:443"), conn(null))).toEqual({ host: "x", port: 443, terminateConnect: true });
+  expect(defaultRoute(ctx("GET", undefined), conn(null))).toBeInstanceOf(ProxyError);
 });

@@ -14,7 +14,8 @@ import type { ResponseOutcome } from "../../../src/metrics/route.ts";
 import type { AttemptOutcome } from "../../../src/retry/policy.ts";
 import { compileResponseMatch, DEFAULT_ROUTE } from "../../../src/profiles/match.ts";
 import type { Route } from "../../../src/profiles/model.ts";
-import { attemptOutcomeOf, errorLabel, finalOutcome, type RequestEnd } from "../../../src/profiles/route-outcome.ts";
+import { metricErrorLabel as errorLabel } from "../../../src/http/proxy-errors.ts";
+import { attemptOutcomeOf, finalOutcome, type RequestEnd } from "../../../src/profiles/route-outcome.ts";
 
 /** 404 is a failure, 503 a success: the route's classes decide, not the 5xx default. */
 const classified: Route = {
@@ -31,7 +32,7 @@ const refused = new ConnectRefusedError("127.0.0.1:1");
 const cut = new UpstreamClosedError("127.0.0.1:1");
 const gone = new ClientClosedError("client closed the connection");
 
-describe("errorLabel", () => {
+describe("metricErrorLabel", () => {
   test.each<[string, ProxyError, "timeout" | "unclassified"]>([
     ["route timeout", timeout, "timeout"],
     ["response-headers timeout", new ResponseHeadersTimeoutError(5), "timeout"],

@@ -1,16 +1,17 @@
-// The profile hooks driven by hand with a fake request context and a FakeClock (no sockets): what
-// each hook sets on the context, every budget deposit and withdrawal (§3.2), the per-attempt share
-// of the route deadline, inbound behaviour, and reloads.
+// The profile and retry filters driven phase by phase with a fake exchange and a FakeClock (no
+// sockets): what each phase sets on the context, every budget deposit and withdrawal (§3.2), the
+// per-attempt share of the route deadline, inbound behaviour, and reloads.
 import { describe, expect, test } from "bun:test";
 import { Registry } from "prom-client";
 
-import type { ProxyError } from "../../../src/errors/proxy-error.ts";
+import { FilterChain, chainPerGeneration } from "../../../src/http/filter.ts";
 import { ClientClosedError, ConnectRefusedError, RouteTimeoutError } from "../../../src/http/proxy-errors.ts";
-import type { ConnInfo, HttpHooks, RequestCtx, RequestTiming } from "../../../src/http/request-ctx.ts";
 import { routeMetrics } from "../../../src/metrics/route.ts";
-import { createProfileHooks } from "../../../src/profiles/http-hooks.ts";
 import type { Profile, ProfileSet } from "../../../src/profiles/model.ts";
+import { profileFilter } from "../../../src/profiles/profile-filter.ts";
+import { retryFilter } from "../../../src/profiles/retry-filter.ts";
 import { WatchCell } from "../../../src/resources/watch.ts";
+import { FakeExchange } from "../../support/fake-exchange.ts";
 import { FakeClock, metric, profileSetFromYaml } from "../../support/profiles.ts";
 
 const HOST = "books.default.svc.cluster.local:8080";
@@ -34,37 +35,6 @@ spec:
     condition: { pathRegex: /plain }
 ${budget}`;
 
-/** A RequestCtx with every field settable, as the engine's Exchange would present it. */
-class FakeCtx implements RequestCtx {
-  readonly conn: ConnInfo;
-  route: string | undefined = undefined;
-  responseTimeoutMs = 0;
-  timeoutError: ((timeoutMs: number) => ProxyError) | undefined = undefined;
-  retainBodyBytes = 0;
-  attempt = 1;
-  replayable = true;
-  timing: RequestTiming = { startMs: 10, dispatchMs: 11, responseHeadMs: 0, endMs: 0 };
-  status = 0;
-  error: ProxyError | undefined = undefined;
-  readonly target: string;
-  constructor(
-    direction: "inbound" | "outbound",
-    readonly method: string,
-    readonly path: string,
-    readonly authority: string | undefined = HOST,
-    private readonly headers: Record<string, string> = {},
-  ) {
-    this.conn = { clientAddr: "127.0.0.1", clientPort: 1, dst: null, direction };
-    this.target = path;
-  }
-  header(name: string): string | undefined {
-    return this.headers[name.toLowerCase()];
-  }
-  cancel(): void {
-    throw new Error("the hooks never cancel");
-  }
-}
-
 function setup(opts: { direction?: "inbound" | "outbound"; budget?: string; inboundProfileName?: string } = {}) {
   const budgetClock = new FakeClock();
   const clock = new FakeClock();
@@ -72,41 +42,31 @@ function setup(opts: { direction?: "inbound" | "outbound"; budget?: string; inbo
   const profiles = profileSetFromYaml(YAML(opts.budget), budgetClock);
   const config = new WatchCell<{ readonly profiles: ProfileSet }>({ profiles });
   const direction = opts.direction ?? "outbound";
-  const hooks = createProfileHooks({
-    direction,
-    config,
-    inboundProfileName: opts.inboundProfileName,
-    externalProfiles: false,
-    clusterDomain: "cluster.local",
-    clock,
-    metrics: routeMetrics(registry),
+  const metrics = routeMetrics(registry);
+  // The outbound and inbound chains as src/outbound and src/inbound compose them (profile, then retry).
+  const chains = chainPerGeneration(config, (generation) => {
+    const profile = profileFilter({
+      direction,
+      profiles: generation.profiles,
+      inboundProfileName: opts.inboundProfileName,
+      externalProfiles: false,
+      clusterDomain: "cluster.local",
+      clock,
+      metrics,
+    });
+    return new FilterChain(direction === "outbound" ? [profile, retryFilter(direction, profile)] : [profile]);
   });
   const budget = (profiles.byName.get(NAME) as Profile).budget;
   const ctx = (method: string, path: string, authority?: string, headers?: Record<string, string>) =>
-    new FakeCtx(direction, method, path, authority ?? HOST, headers);
-  return { hooks, clock, registry, config, budget, ctx, budgetClock };
+    new FakeExchange(chains.get(), direction, method, path, authority ?? HOST, headers);
+  return { clock, registry, config, budget, ctx, budgetClock };
 }
 
-/** What the engine does when an attempt's final head arrives: ask, and retry if told to (and replayable). */
-function head(hooks: HttpHooks, ctx: FakeCtx, status: number, atMs = 20): boolean {
-  ctx.timing = { ...ctx.timing, responseHeadMs: atMs };
-  const retry = hooks.onResponseHead!(ctx, status) && ctx.replayable;
-  if (retry) ctx.attempt++;
-  else ctx.status = status;
-  return retry;
-}
-
-function complete(hooks: HttpHooks, ctx: FakeCtx, error?: ProxyError, status?: number): void {
-  ctx.error = error;
-  if (status !== undefined) ctx.status = status;
-  hooks.onComplete!(ctx);
-}
-
-describe("onRequest", () => {
+describe("request head", () => {
   test("an outbound request on a retryable route with a timeout: route, retention, deadline, timeout error", () => {
-    const { hooks, ctx } = setup();
+    const { ctx } = setup();
     const c = ctx("GET", "/books");
-    hooks.onRequest!(c);
+    c.requestHead();
     expect(c.route).toBe("get");
     expect(c.retainBodyBytes).toBe(64 * 1024);
     expect(c.responseTimeoutMs).toBe(100);
@@ -116,38 +76,38 @@ describe("onRequest", () => {
   });
 
   test("a host without a profile is left untouched", async () => {
-    const { hooks, ctx, registry } = setup();
+    const { ctx, registry } = setup();
     const c = ctx("GET", "/books", "authors.default.svc.cluster.local:8080");
-    hooks.onRequest!(c);
+    c.requestHead();
     expect([c.route, c.retainBodyBytes, c.responseTimeoutMs, c.timeoutError]).toEqual([undefined, 0, 0, undefined]);
-    expect(head(hooks, c, 503)).toBe(false);
-    complete(hooks, c);
+    expect(c.responseHead(503)).toBe(false);
+    c.complete();
     expect(await metric(registry, "route_request_total")).toBe(0);
   });
 
   test("a declared body above 64 KiB gets no retry support: nothing retained", () => {
-    const { hooks, ctx } = setup();
+    const { ctx } = setup();
     const c = ctx("POST", "/books", HOST, { "content-length": String(64 * 1024 + 1) });
-    hooks.onRequest!(c);
+    c.requestHead();
     expect(c.route).toBe("post");
     expect(c.retainBodyBytes).toBe(0);
   });
 
   test("inbound: route and metrics, but no retention and no timeout", async () => {
-    const { hooks, ctx, registry } = setup({ direction: "inbound" });
+    const { ctx, registry } = setup({ direction: "inbound" });
     const c = ctx("GET", "/books");
-    hooks.onRequest!(c);
+    c.requestHead();
     expect([c.route, c.retainBodyBytes, c.responseTimeoutMs, c.timeoutError]).toEqual(["get", 0, 0, undefined]);
-    expect(head(hooks, c, 503)).toBe(false);
-    complete(hooks, c);
+    expect(c.responseHead(503)).toBe(false);
+    c.complete();
     expect(await metric(registry, "route_response_total", { direction: "inbound", rt_route: "get", status_code: "503" })).toBe(1);
   });
 
   test("inbound with MESHLET_INBOUND_PROFILE: that profile whatever the authority, and dst names it", async () => {
-    const { hooks, ctx, registry } = setup({ direction: "inbound", inboundProfileName: NAME });
+    const { ctx, registry } = setup({ direction: "inbound", inboundProfileName: NAME });
     for (const authority of ["10.0.0.9:8080", "anything.example:1", "x"]) {
       const c = ctx("GET", "/books", authority);
-      hooks.onRequest!(c);
+      c.requestHead();
       expect(c.route).toBe("get");
     }
     // One series, not one per Host header a client sends.
@@ -158,15 +118,15 @@ describe("onRequest", () => {
 
 describe("retries and the budget", () => {
   test("a failure is retried with a withdrawal; the success that follows deposits", async () => {
-    const { hooks, ctx, budget, registry } = setup();
+    const { ctx, budget, registry } = setup();
     const start = budget.balance();
     const c = ctx("GET", "/books");
-    hooks.onRequest!(c);
-    expect(head(hooks, c, 503)).toBe(true);
+    c.requestHead();
+    expect(c.responseHead(503)).toBe(true);
     expect(budget.balance()).toBe(start - budget.withdrawAmount);
-    expect(head(hooks, c, 200, 35)).toBe(false);
+    expect(c.responseHead(200, 35)).toBe(false);
     expect(budget.balance()).toBe(start - budget.withdrawAmount + budget.depositAmount);
-    complete(hooks, c);
+    c.complete();
     const route = { rt_route: "get" };
     expect(await metric(registry, "route_request_total", route)).toBe(1);
     expect(await metric(registry, "route_actual_request_total", route)).toBe(2);
@@ -180,26 +140,26 @@ describe("retries and the budget", () => {
   });
 
   test("each retry gets only what is left of the route deadline", () => {
-    const { hooks, ctx, clock } = setup();
+    const { ctx, clock } = setup();
     const c = ctx("GET", "/books");
-    hooks.onRequest!(c);
+    c.requestHead();
     expect(c.responseTimeoutMs).toBe(100);
     clock.advance(70);
-    expect(head(hooks, c, 503)).toBe(true);
+    expect(c.responseHead(503)).toBe(true);
     expect(c.responseTimeoutMs).toBe(30);
     clock.advance(40); // past the deadline: the next attempt times out at once, as Linkerd's outer timer would
-    expect(head(hooks, c, 503)).toBe(true);
+    expect(c.responseHead(503)).toBe(true);
     expect(c.responseTimeoutMs).toBe(1);
   });
 
   test("no budget: the failed response is returned, counted as skipped, and nothing is deposited", async () => {
     // ratio 1 → withdraw 1; minRetriesPerSecond 0 → no reserve: a retry needs an earlier deposit.
-    const { hooks, ctx, budget, registry } = setup({ budget: "  retryBudget: { retryRatio: 1, minRetriesPerSecond: 0, ttl: 10s }\n" });
+    const { ctx, budget, registry } = setup({ budget: "  retryBudget: { retryRatio: 1, minRetriesPerSecond: 0, ttl: 10s }\n" });
     expect(budget.balance()).toBe(0);
     const c = ctx("GET", "/books");
-    hooks.onRequest!(c);
-    expect(head(hooks, c, 503)).toBe(false);
-    complete(hooks, c);
+    c.requestHead();
+    expect(c.responseHead(503)).toBe(false);
+    c.complete();
     expect(budget.balance()).toBe(0);
     expect(await metric(registry, "route_retryable_total", { rt_route: "get", skipped: undefined })).toBe(1);
     expect(await metric(registry, "route_retryable_total", { rt_route: "get", skipped: "no_budget" })).toBe(1);
@@ -207,82 +167,82 @@ describe("retries and the budget", () => {
 
     // One success deposits 1, which pays for the next request's retry.
     const ok = ctx("GET", "/books");
-    hooks.onRequest!(ok);
-    head(hooks, ok, 200);
-    complete(hooks, ok);
+    ok.requestHead();
+    ok.responseHead(200);
+    ok.complete();
     expect(budget.balance()).toBe(1);
     const again = ctx("GET", "/books");
-    hooks.onRequest!(again);
-    expect(head(hooks, again, 503)).toBe(true);
+    again.requestHead();
+    expect(again.responseHead(503)).toBe(true);
     expect(budget.balance()).toBe(0);
   });
 
   test("a failure whose request cannot be replayed (capped or still streaming) is final and deposits", async () => {
-    const { hooks, ctx, budget, registry } = setup();
+    const { ctx, budget, registry } = setup();
     const start = budget.balance();
     const c = ctx("POST", "/books");
-    hooks.onRequest!(c);
+    c.requestHead();
     c.replayable = false;
-    expect(head(hooks, c, 503)).toBe(false);
-    complete(hooks, c);
+    expect(c.responseHead(503)).toBe(false);
+    c.complete();
     expect(budget.balance()).toBe(start + budget.depositAmount);
     expect(await metric(registry, "route_retryable_total")).toBe(0);
   });
 
   test("errors are never retried; a final error deposits and is counted without a status", async () => {
-    const { hooks, ctx, budget, registry } = setup();
+    const { ctx, budget, registry } = setup();
     const start = budget.balance();
     const c = ctx("GET", "/books");
-    hooks.onRequest!(c);
+    c.requestHead();
     const err = new RouteTimeoutError(100);
-    expect(hooks.onError!(c, err)).toBe(false);
-    complete(hooks, c, err, 504);
+    expect(c.attemptError(err)).toBe(false);
+    c.complete(err, 504);
     expect(budget.balance()).toBe(start + budget.depositAmount);
     expect(await metric(registry, "route_response_total", { rt_route: "get", error: "timeout", status_code: undefined })).toBe(1);
     expect(await metric(registry, "route_response_latency_ms_count")).toBe(0);
 
     const r = ctx("GET", "/books");
-    hooks.onRequest!(r);
-    head(hooks, r, 503); // retried
-    complete(hooks, r, new ConnectRefusedError("127.0.0.1:1"), 502); // the retry fails to connect
+    r.requestHead();
+    r.responseHead(503); // retried
+    r.complete(new ConnectRefusedError("127.0.0.1:1"), 502); // the retry fails to connect
     expect(budget.balance()).toBe(start + 2 * budget.depositAmount - budget.withdrawAmount);
     expect(await metric(registry, "route_actual_response_total", { rt_route: "get", error: "unclassified" })).toBe(1);
   });
 
   test("a client that leaves before any response: no response counted, no deposit", async () => {
-    const { hooks, ctx, budget, registry } = setup();
+    const { ctx, budget, registry } = setup();
     const start = budget.balance();
     const c = ctx("GET", "/books");
-    hooks.onRequest!(c);
-    complete(hooks, c, new ClientClosedError("client closed the connection"));
+    c.requestHead();
+    c.complete(new ClientClosedError("client closed the connection"));
     expect(budget.balance()).toBe(start);
     expect(await metric(registry, "route_request_total")).toBe(1);
     expect(await metric(registry, "route_response_total")).toBe(0);
   });
 
   test("a route that is not retryable never touches the budget", () => {
-    const { hooks, ctx, budget } = setup();
+    const { ctx, budget } = setup();
     const start = budget.balance();
     const c = ctx("GET", "/plain");
-    hooks.onRequest!(c);
+    c.requestHead();
     expect(c.retainBodyBytes).toBe(0);
-    expect(head(hooks, c, 503)).toBe(false);
-    complete(hooks, c);
+    expect(c.responseHead(503)).toBe(false);
+    c.complete();
     expect(budget.balance()).toBe(start);
   });
 });
 
 test("a reload applies to the next request; a request in flight keeps the route it started with", async () => {
-  const { hooks, ctx, config, registry, budgetClock } = setup();
+  const { ctx, config, registry, budgetClock } = setup();
   const inFlight = ctx("GET", "/plain");
-  hooks.onRequest!(inFlight);
+  inFlight.requestHead();
   config.set({
     profiles: profileSetFromYaml(YAML().replace("name: plain", "name: renamed"), budgetClock, config.get().profiles),
   });
   const next = ctx("GET", "/plain");
-  hooks.onRequest!(next);
+  next.requestHead();
   expect([inFlight.route, next.route]).toEqual(["plain", "renamed"]);
-  head(hooks, inFlight, 200);
-  complete(hooks, inFlight);
+  inFlight.responseHead(200);
+  inFlight.complete();
   expect(await metric(registry, "route_response_total", { rt_route: "plain" })).toBe(1);
 });
