@@ -10,7 +10,7 @@ import type { ConnInfo, HttpHooks, RequestCtx, RequestTiming } from "../../../sr
 import { routeMetrics } from "../../../src/metrics/route.ts";
 import { createProfileHooks } from "../../../src/profiles/http-hooks.ts";
 import type { Profile, ProfileSet } from "../../../src/profiles/model.ts";
-import { WatchCell } from "../../../src/resources/watch.ts";
+import { WatchCell } from "../../../src/rt/watch.ts";
 import { FakeClock, metric, profileSetFromYaml } from "../../support/profiles.ts";
 
 const HOST = "books.default.svc.cluster.local:8080";
