@@ -76,12 +76,24 @@ export function loadConfigDir(
   dir: string,
   opts: { readonly kinds: readonly KindRegistration[]; readonly previous?: ConfigSnapshot | undefined },
 ): LoadResult {
-  const { files, problems, loaded, contentKey } = decodeConfigDir(dir, opts.kinds);
+  // Never throws: an unexpected exception (a bug in a kind) is a failed load like any other, so start-up
+  // exits 64 and a reload keeps the last good generation and counts the failure.
+  try {
+    return loadGeneration(dir, opts.kinds, opts.previous);
+  } catch (err) {
+    const message = `config directory could not be loaded: ${err instanceof Error ? err.message : String(err)}`;
+    const problem: Problem = { severity: "error", file: dir, doc: 0, path: "", line: undefined, column: undefined, message };
+    return { ok: false, problems: [problem], contentKey: `exception\u0000${message}` };
+  }
+}
+
+function loadGeneration(dir: string, kinds: readonly KindRegistration[], previous: ConfigSnapshot | undefined): LoadResult {
+  const { files, problems, loaded, contentKey } = decodeConfigDir(dir, kinds);
   if (hasErrors(problems)) return { ok: false, problems, contentKey };
   const indexes: Record<string, unknown> = {};
-  for (const kind of opts.kinds) {
+  for (const kind of kinds) {
     if (!isImplemented(kind)) continue;
-    indexes[kind.index] = kind.build(decodedOf(loaded, kind), opts.previous?.[kind.index]);
+    indexes[kind.index] = kind.build(decodedOf(loaded, kind), previous?.[kind.index]);
   }
   const objects: Record<string, number> = {};
   for (const list of [...loaded.decoded.values(), ...loaded.recognised.values()]) {
@@ -90,7 +102,7 @@ export function loadConfigDir(
     if (kind !== undefined) objects[kind] = (objects[kind] ?? 0) + list.length;
   }
   const info: GenerationInfo = {
-    generation: (opts.previous?.generation ?? 0) + 1,
+    generation: (previous?.generation ?? 0) + 1,
     kept: [...loaded.recognised.values()].flat(),
     warnings: problems,
     files: files.map((f) => f.path),
@@ -124,7 +136,13 @@ function checkAcrossKinds(dir: string, loaded: LoadedResources, kinds: readonly 
       out.push({ severity: "warning", file: dir, doc: 0, path: "", line: undefined, column: undefined, message }),
   };
   for (const kind of kinds) {
-    if (isImplemented(kind) && kind.check !== undefined) kind.check(decodedOf(loaded, kind), set, report);
+    if (!isImplemented(kind) || kind.check === undefined) continue;
+    try {
+      kind.check(decodedOf(loaded, kind), set, report);
+    } catch (err) {
+      const message = `${kind.kind} resources could not be checked: ${err instanceof Error ? err.message : String(err)}`;
+      out.push({ severity: "error", file: dir, doc: 0, path: "", line: undefined, column: undefined, message });
+    }
   }
   return out;
 }

@@ -197,7 +197,15 @@ export function decodeFiles(files: readonly ConfigFile[], kinds: readonly KindRe
   for (const file of files) {
     const parsed = parseYamlFile(file.path, file.text);
     problems.push(...parsed.problems);
-    for (const doc of parsed.docs) visit(doc, [], doc.value, false);
+    for (const doc of parsed.docs) {
+      // The parser bounds what reaches the kinds; should a kind still throw, the failure stays a
+      // located problem of its document rather than a crash of `check`, start-up or a reload.
+      try {
+        visit(doc, [], doc.value, false);
+      } catch (err) {
+        problems.push(problemAt(doc, [], "error", `could not be loaded: ${describe(err)}`));
+      }
+    }
   }
   return { decoded, recognised, problems };
 }

@@ -142,12 +142,7 @@ export function watchConfigDir(opts: ConfigWatchOptions): ConfigWatch {
     if (closed || pending !== undefined) return;
     pending = setTimeout(() => {
       pending = undefined;
-      if (closed) return;
-      try {
-        reload();
-      } catch (err) {
-        log.error(`config reload of ${dir} failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      if (!closed) reload();
     }, debounceMs);
     unref(pending);
   };

@@ -142,6 +142,30 @@ describe("watchConfigDir", () => {
     expect(generations).toEqual([2, 3]);
   });
 
+  test("a hostile file (10,000 levels of nesting) dropped into the live directory: failure counted, last good kept", async () => {
+    const dir = join(root, "hostile");
+    mkdirSync(dir);
+    const name = "h.default.svc.cluster.local";
+    put(join(dir, "h.yaml"), profile(name, "good", "/.*"));
+    const registry = new Registry();
+    const log = new RecordingLogger();
+    const w = start(dir, registry, log);
+    const good = w.config.get();
+
+    put(join(dir, "deep.yaml"), "[".repeat(10_000) + "]".repeat(10_000));
+    await eventually("rejection noticed", () => !w.status.get().ok);
+    expect(w.config.get()).toBe(good);
+    expect(w.status.get().problems.map((p) => [p.file.replace(/.*\//, ""), p.doc, p.line, p.column])).toEqual([["deep.yaml", 1, 1, 101]]);
+    expect(await metric(registry, "meshlet_config_last_reload_successful")).toBe(0);
+    expect(await reloads(registry, "failure")).toBeGreaterThanOrEqual(1);
+    expect(log.lines.some((l) => l.level === "error" && l.message.includes("deep.yaml:1:101") && l.message.includes("nesting deeper"))).toBe(true);
+
+    rmSync(join(dir, "deep.yaml"));
+    await eventually("valid again", () => w.status.get().ok);
+    expect(await metric(registry, "meshlet_config_last_reload_successful")).toBe(1);
+    expect(w.config.get().profiles.byName.get(name)?.routes[0]?.name).toBe("good");
+  });
+
   test("fs.watch alone delivers a change (polling effectively off)", async () => {
     const dir = join(root, "events");
     mkdirSync(dir);
