@@ -1,10 +1,8 @@
 // The `meshlet` command line: `proxy` runs the sidecar, `check` validates the environment, `env`
 // prints the settings table. Exit codes: 0 ok, 64 usage or invalid configuration.
-import { ConfigError, SETTINGS, parseConfig, settingsMarkdown } from "./config/env.ts";
+import { runCheck } from "./app/check.ts";
+import { SETTINGS, settingsMarkdown } from "./config/env.ts";
 import { EXIT_USAGE, runProxy } from "./main.ts";
-import { checkConfigDir } from "./resources/config-dir.ts";
-import { formatProblem, hasErrors } from "./resources/problem.ts";
-import { profileEnvOf } from "./resources/startup.ts";
 
 const HELP = `meshlet — a service-mesh sidecar proxy
 
@@ -49,28 +47,17 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 function check(args: readonly string[]): number {
-  let config;
-  try {
-    config = parseConfig(process.env);
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`meshlet: ${err.message}\n`);
-    return EXIT_USAGE;
-  }
   const flag = args.indexOf("--config-dir");
   if (flag >= 0 && args[flag + 1] === undefined) {
     process.stderr.write("meshlet check: --config-dir needs a directory\n");
     return EXIT_USAGE;
   }
-  const dir = flag >= 0 ? args[flag + 1]! : config.configDir;
-  const problems = checkConfigDir(dir, profileEnvOf(config));
-  for (const problem of problems) process.stderr.write(formatProblem(problem) + "\n");
-  if (hasErrors(problems)) {
-    process.stderr.write(`meshlet check: ${dir}: ${problems.filter((p) => p.severity === "error").length} error(s)\n`);
-    return EXIT_USAGE;
-  }
-  process.stdout.write(`environment: ok\n${dir}: ok${problems.length ? ` (${problems.length} warning(s))` : ""}\n`);
-  return 0;
+  return runCheck({
+    env: process.env,
+    configDir: flag >= 0 ? args[flag + 1] : undefined,
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  });
 }
 
 const code = await main(process.argv.slice(2));

@@ -2,6 +2,7 @@
 // front door, listeners and admin server, then drain on SIGTERM/SIGINT within the grace period.
 import { type Config, ConfigError, parseConfig, type Strings } from "./config/env.ts";
 import { startAdminServer } from "./admin/server.ts";
+import { resourceKinds } from "./app/resource-kinds.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
 import { FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
@@ -33,9 +34,10 @@ export function loadConfigOrExit(env: Strings): Config {
 export async function runProxy(env: Strings): Promise<void> {
   const config = loadConfigOrExit(env);
   const logger = createLogger(config.logLevel, config.logFormat);
-  const resources = loadInitialResources(config, logger);
+  const kinds = resourceKinds(config, monotonicClock);
+  const resources = loadInitialResources(config.configDir, kinds, logger);
   if (!resources) process.exit(EXIT_USAGE);
-  const resourceWatch = watchResources(config, resources, logger);
+  const resourceWatch = watchResources(config.configDir, kinds, resources, logger);
   const frontDoor = FrontDoor.start(logger);
   frontDoor.setOpaquePorts(config.opaquePorts);
   registerTransportMetrics();

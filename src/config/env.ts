@@ -11,6 +11,7 @@ import {
   parseListenAddress,
   parseBoolean,
   parseByteSize,
+  parseDnsLabel,
   parseDnsName,
   parseOptionalDurationMs,
   parsePortSet,
@@ -47,6 +48,7 @@ export interface Config {
   readonly httpQueueCapacity: number;
   readonly httpFailfastTimeoutMs: number;
   readonly configDir: string;
+  readonly namespace: string;
   readonly inboundProfile: string; // "" = choose by the request's authority
   readonly externalProfiles: boolean;
   readonly clusterDomain: string;
@@ -97,6 +99,7 @@ export const SETTINGS = [
   setting({ name: "MESHLET_HTTP_QUEUE_CAPACITY", field: "httpQueueCapacity", defaultText: "10000", meaning: "Requests that may queue per endpoint at the connection cap; beyond it they are shed with 503", parse: parsePositiveInteger(1_000_000) }),
   setting({ name: "MESHLET_HTTP_FAILFAST_TIMEOUT", field: "httpFailfastTimeoutMs", defaultText: "3s", meaning: "A request queued this long for an upstream connection fails with 504", parse: parseDurationMs }),
   setting({ name: "MESHLET_CONFIG_DIR", field: "configDir", defaultText: "./meshlet.d", meaning: "Directory of Linkerd YAML resources (ServiceProfile, ...), several documents per file; may be absent; hot-reloaded", parse: parseString }),
+  setting({ name: "MESHLET_NAMESPACE", field: "namespace", defaultText: "default", meaning: "Kubernetes namespace of the workload meshlet serves (Linkerd's context token): a ServiceProfile in it overrides the service's own; resources in other namespaces apply only as Linkerd's would", parse: parseDnsLabel }),
   setting({ name: "MESHLET_INBOUND_PROFILE", field: "inboundProfile", defaultText: "", meaning: "ServiceProfile (metadata.name) that inbound requests use whatever their authority; empty: chosen by authority", parse: parseString }),
   setting({ name: "MESHLET_EXTERNAL_PROFILES", field: "externalProfiles", defaultText: "false", meaning: "Let profiles apply to destinations outside the cluster domain (Linkerd's enable-external-profiles)", parse: parseBoolean }),
   setting({ name: "MESHLET_CLUSTER_DOMAIN", field: "clusterDomain", defaultText: "cluster.local", meaning: "Cluster domain: profiles apply to `*.svc.<domain>` names unless external profiles are on", parse: parseDnsName }),

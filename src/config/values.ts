@@ -150,6 +150,13 @@ export function parseDnsName(text: string): string {
   return name;
 }
 
+/** A DNS-1123 label, as Kubernetes namespace names are: lowercase, digits and '-', at most 63. */
+export function parseDnsLabel(text: string): string {
+  const label = text.trim();
+  if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(label)) throw new ValueError("a DNS-1123 label (lowercase letters, digits and '-'), e.g. default");
+  return label;
+}
+
 export function parseString(text: string): string {
   return text.trim();
 }

@@ -5,7 +5,7 @@ import { FilterChain, type FilterChainSource, chainPerGeneration } from "../http
 import { clientIdFilter } from "../l5d/client-id-filter.ts";
 import type { ProfileSet } from "../profiles/model.ts";
 import { profileFilter } from "../profiles/profile-filter.ts";
-import type { Clock } from "../retry/budget.ts";
+import type { Clock } from "../rt/clock.ts";
 
 export function inboundChain(
   config: Pick<Config, "inboundProfile" | "externalProfiles" | "clusterDomain">,

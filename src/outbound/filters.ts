@@ -8,7 +8,7 @@ import type { Logger } from "../log/logger.ts";
 import type { ProfileSet } from "../profiles/model.ts";
 import { profileFilter } from "../profiles/profile-filter.ts";
 import { retryFilter } from "../profiles/retry-filter.ts";
-import type { Clock } from "../retry/budget.ts";
+import type { Clock } from "../rt/clock.ts";
 
 export function outboundChain(
   config: Pick<Config, "externalProfiles" | "clusterDomain">,

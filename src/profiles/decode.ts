@@ -5,7 +5,7 @@
 // rejects the document at load instead, with a located error.
 import type { FieldPath } from "../resources/problem.ts";
 import { parseGoDuration } from "../resources/duration.ts";
-import { isRecord, type Reporter, type Resource, type ResourceDecoder } from "../resources/load.ts";
+import { isRecord, type Reporter, type Resource } from "../resources/kind.ts";
 import { budgetParamsError, DEFAULT_RETRY_BUDGET, type RetryBudgetParams } from "../retry/budget.ts";
 import { compileRoute, DEFAULT_ROUTE } from "./match.ts";
 import type {
@@ -19,18 +19,6 @@ import type {
 } from "./model.ts";
 import { compilePathRegex } from "./path-regex.ts";
 import { validateServiceProfileSchema } from "./schema.ts";
-
-export const SERVICE_PROFILE_GROUP = "linkerd.io";
-export const SERVICE_PROFILE_KIND = "ServiceProfile";
-
-export const serviceProfileDecoder: ResourceDecoder<ProfileSpec> = {
-  group: SERVICE_PROFILE_GROUP,
-  kind: SERVICE_PROFILE_KIND,
-  versions: ["v1alpha2", "v1alpha1"],
-  decode: decodeServiceProfile,
-  // Lookup is by name, so two profiles with one name are ambiguous whatever their namespaces.
-  uniqueKey: (spec) => spec.name,
-};
 
 /** Validates one ServiceProfile and compiles it; undefined when it reported an error. */
 export function decodeServiceProfile(resource: Resource, report: Reporter): ProfileSpec | undefined {

@@ -73,7 +73,8 @@ export interface Route {
 export interface ProfileSpec {
   /** metadata.name as written (already lowercase: it is a DNS-1123 name, optionally `:port`). */
   readonly name: string;
-  readonly namespace: string | undefined;
+  /** metadata.namespace ("default" when absent, as in Kubernetes); see precedence.ts. */
+  readonly namespace: string;
   /** Configured routes in order, then the default route. Never empty. */
   readonly routes: readonly Route[];
   /** The profile's budget, or Linkerd's default when it sets none. */
@@ -88,8 +89,9 @@ export interface Profile extends ProfileSpec {
   readonly budget: TpsBudget;
 }
 
-/** All profiles of one configuration generation, keyed by name. Immutable. */
+/** The profiles in force in one configuration generation, keyed by name. Immutable. */
 export interface ProfileSet {
+  /** For each name, the profile that applies (client namespace first, then the service's: precedence.ts). */
   readonly byName: ReadonlyMap<string, Profile>;
 }
 

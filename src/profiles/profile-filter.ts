@@ -8,7 +8,7 @@ import type { ProxyError } from "../errors/proxy-error.ts";
 import { RouteTimeoutError } from "../http/proxy-errors.ts";
 import type { RequestCtx, ResponseClassifier } from "../http/request-ctx.ts";
 import { type RouteMetrics, type RouteStats, routeMetrics } from "../metrics/route.ts";
-import type { Clock } from "../retry/budget.ts";
+import type { Clock } from "../rt/clock.ts";
 import { DEFAULT_HTTP_PORT, logicalDst } from "./logical-dst.ts";
 import { type LookupOptions, lookupProfile, parseAuthority } from "./lookup.ts";
 import { classifyResponse, routeFor } from "./match.ts";

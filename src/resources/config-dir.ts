@@ -1,32 +1,43 @@
-// The config directory as a whole: which decoders exist, how one generation is loaded, and the
-// `meshlet check` entry point. A generation is all-or-nothing: any error rejects the whole set.
+// The config directory as a whole: one generation is read, decoded by the registered kinds, checked
+// across kinds and built into one index per kind. All-or-nothing: any error rejects the whole set, and
+// a new generation is built beside the one in force (which the caller swaps in with one pointer).
 import { createHash } from "node:crypto";
-import { serviceProfileDecoder } from "../profiles/decode.ts";
-import { DEFAULT_CLUSTER_DOMAIN, isClusterName } from "../profiles/lookup.ts";
-import type { ProfileSet, ProfileSpec } from "../profiles/model.ts";
-import { buildProfileSet } from "../profiles/set.ts";
-import type { Clock } from "../retry/budget.ts";
-import { type ConfigFile, type Decoded, decodedOf, decodeFiles, readConfigDir, type Resource, type ResourceDecoder } from "./load.ts";
+import {
+  type Decoded,
+  type DecodedSet,
+  type IndexName,
+  type Indexes,
+  isImplemented,
+  type KindRegistration,
+  kindKey,
+  type Resource,
+  type ResourceKind,
+  type SetReporter,
+} from "./kind.ts";
+import { type ConfigFile, decodedOf, decodeFiles, type LoadedResources, readConfigDir } from "./load.ts";
 import { hasErrors, type Problem } from "./problem.ts";
 import { problemAt } from "./yaml-source.ts";
 
 /** MESHLET_CONFIG_DIR default. */
 export const DEFAULT_CONFIG_DIR = "./meshlet.d";
 
-/** Every kind meshlet implements. Later issues add their decoders here. */
-export const DECODERS: readonly ResourceDecoder<unknown>[] = [serviceProfileDecoder];
+/**
+ * One valid generation of the config directory. Immutable. Besides the fields below it carries one
+ * index per implemented kind (`snapshot.profiles`, ...: see Indexes in kind.ts).
+ */
+export type ConfigSnapshot = GenerationInfo & Readonly<Indexes>;
 
-/** One valid generation of the config directory. Immutable. */
-export interface ConfigSnapshot {
+export interface GenerationInfo {
   /** 1 for the first load, +1 for each applied reload. */
   readonly generation: number;
-  readonly profiles: ProfileSet;
-  /** Documents of known Linkerd kinds that no decoder implements yet (Server, HTTPRoute, ...). */
+  /** Documents of recognised kinds that meshlet does not enforce yet (Server, HTTPRoute, ...). */
   readonly kept: readonly Resource[];
   /** Non-fatal problems (unknown kinds, suspicious values) of this generation. */
   readonly warnings: readonly Problem[];
   /** Files read, in load order. */
   readonly files: readonly string[];
+  /** Objects loaded, by kind name (implemented and recognised kinds), for logs. */
+  readonly objects: Readonly<Record<string, number>>;
   /** Identifies the directory's content; equal keys mean nothing changed. */
   readonly contentKey: string;
 }
@@ -35,29 +46,22 @@ export type LoadResult =
   | { readonly ok: true; readonly snapshot: ConfigSnapshot; readonly problems: readonly Problem[] }
   | { readonly ok: false; readonly problems: readonly Problem[]; readonly contentKey: string };
 
-/** The environment settings that decide which profiles can apply (for warnings only). */
-export interface ProfileEnv {
-  /** MESHLET_INBOUND_PROFILE. */
-  readonly inboundProfileName?: string | undefined;
-  /** MESHLET_EXTERNAL_PROFILES. */
-  readonly externalProfiles?: boolean | undefined;
-  /** MESHLET_CLUSTER_DOMAIN. */
-  readonly clusterDomain?: string | undefined;
+export interface DecodedDir {
+  readonly files: readonly ConfigFile[];
+  /** Every problem: reading, YAML, decoding and the checks across kinds; sorted by file, document, line. */
+  readonly problems: readonly Problem[];
+  readonly loaded: LoadedResources;
+  readonly contentKey: string;
 }
 
-/** Reads, validates and decodes the directory without building runtime state. */
-export function decodeConfigDir(dir: string, env?: ProfileEnv): {
-  readonly files: readonly ConfigFile[];
-  readonly problems: readonly Problem[];
-  readonly loaded: ReturnType<typeof decodeFiles>;
-  readonly contentKey: string;
-} {
+/** Reads, decodes and checks the directory without building runtime state (`meshlet check`). */
+export function decodeConfigDir(dir: string, kinds: readonly KindRegistration[]): DecodedDir {
   const read = readConfigDir(dir);
-  const loaded = decodeFiles(read.files, DECODERS);
-  const envWarnings = env === undefined ? [] : profileEnvWarnings(dir, decodedOf(loaded, serviceProfileDecoder), env);
+  const loaded = decodeFiles(read.files, kinds);
+  const checks = checkAcrossKinds(dir, loaded, kinds);
   return {
     files: read.files,
-    problems: sortProblems([...read.problems, ...loaded.problems, ...envWarnings], read.files),
+    problems: sortProblems([...read.problems, ...loaded.problems, ...checks], read.files),
     loaded,
     contentKey: contentKeyOf(read.exists, read.files, read.problems),
   };
@@ -65,68 +69,80 @@ export function decodeConfigDir(dir: string, env?: ProfileEnv): {
 
 /**
  * Loads the directory. On any error nothing is built and `ok` is false; the caller keeps what it
- * had (startup: print all problems, exit 64; reload: keep the last good generation).
- * `previous` carries budgets over (see buildProfileSet) and numbers the generation.
+ * had (startup: print all problems, exit 64; reload: keep the last good generation). `previous` is
+ * the generation in force: kinds may carry state over from its indexes, and it numbers the new one.
  */
 export function loadConfigDir(
   dir: string,
-  opts: { readonly clock: Clock; readonly previous?: ConfigSnapshot | undefined; readonly env?: ProfileEnv | undefined },
+  opts: { readonly kinds: readonly KindRegistration[]; readonly previous?: ConfigSnapshot | undefined },
 ): LoadResult {
-  const { files, problems, loaded, contentKey } = decodeConfigDir(dir, opts.env);
+  // Never throws: an unexpected exception (a bug in a kind) is a failed load like any other, so start-up
+  // exits 64 and a reload keeps the last good generation and counts the failure.
+  try {
+    return loadGeneration(dir, opts.kinds, opts.previous);
+  } catch (err) {
+    const message = `config directory could not be loaded: ${err instanceof Error ? err.message : String(err)}`;
+    const problem: Problem = { severity: "error", file: dir, doc: 0, path: "", line: undefined, column: undefined, message };
+    return { ok: false, problems: [problem], contentKey: `exception\u0000${message}` };
+  }
+}
+
+function loadGeneration(dir: string, kinds: readonly KindRegistration[], previous: ConfigSnapshot | undefined): LoadResult {
+  const { files, problems, loaded, contentKey } = decodeConfigDir(dir, kinds);
   if (hasErrors(problems)) return { ok: false, problems, contentKey };
-  const profiles = buildProfileSet(
-    decodedOf(loaded, serviceProfileDecoder).map((d) => d.value),
-    { clock: opts.clock, previous: opts.previous?.profiles },
-  );
-  const snapshot: ConfigSnapshot = Object.freeze({
-    generation: (opts.previous?.generation ?? 0) + 1,
-    profiles,
-    kept: loaded.kept,
+  const indexes: Record<string, unknown> = {};
+  for (const kind of kinds) {
+    if (!isImplemented(kind)) continue;
+    indexes[kind.index] = kind.build(decodedOf(loaded, kind), previous?.[kind.index]);
+  }
+  const objects: Record<string, number> = {};
+  for (const list of [...loaded.decoded.values(), ...loaded.recognised.values()]) {
+    const first = list[0];
+    const kind = first === undefined ? undefined : "resource" in first ? first.resource.kind : first.kind;
+    if (kind !== undefined) objects[kind] = (objects[kind] ?? 0) + list.length;
+  }
+  const info: GenerationInfo = {
+    generation: (previous?.generation ?? 0) + 1,
+    kept: [...loaded.recognised.values()].flat(),
     warnings: problems,
     files: files.map((f) => f.path),
+    objects: Object.freeze(objects),
     contentKey,
-  });
+  };
+  const snapshot = Object.freeze({ ...indexes, ...info }) as ConfigSnapshot;
   return { ok: true, snapshot, problems };
 }
 
 /**
  * `meshlet check`: every problem in the directory at once (errors and warnings; each with file,
- * doc, path, line, message). The command fails when any has severity "error". With `env`, also
- * warns about profiles that the environment makes unreachable.
+ * doc, path, line, message). The command fails when any has severity "error".
  */
-export function checkConfigDir(dir: string, env?: ProfileEnv): Problem[] {
-  return [...decodeConfigDir(dir, env).problems];
+export function checkConfigDir(dir: string, kinds: readonly KindRegistration[]): Problem[] {
+  return [...decodeConfigDir(dir, kinds).problems];
 }
 
-/**
- * Warnings (never errors: the directory itself is fine) about profiles the environment makes
- * useless: names outside `svc.<cluster domain>` while external profiles are off, and an inbound
- * profile name that no profile carries.
- */
-export function profileEnvWarnings(dir: string, profiles: readonly Decoded<ProfileSpec>[], env: ProfileEnv): Problem[] {
+/** Runs each kind's check over the decoded objects (documents that failed to decode are left out). */
+function checkAcrossKinds(dir: string, loaded: LoadedResources, kinds: readonly KindRegistration[]): Problem[] {
   const out: Problem[] = [];
-  const domain = env.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN;
-  const inbound = env.inboundProfileName ?? "";
-  if (env.externalProfiles !== true) {
-    for (const { value, resource } of profiles) {
-      const host = value.name.replace(/:[0-9]+$/, "");
-      if (value.name === inbound || isClusterName(host, domain)) continue;
-      out.push(
-        problemAt(resource.source, [...resource.basePath, "metadata", "name"], "warning",
-          `profile ${value.name} is outside svc.${domain} and applies only with MESHLET_EXTERNAL_PROFILES=true`),
-      );
+  const set: DecodedSet = {
+    of: <T>(kind: ResourceKind<T, IndexName>): readonly Decoded<T>[] => decodedOf(loaded, kind),
+    recognised: (group, kind) => loaded.recognised.get(kindKey(group, kind)) ?? [],
+  };
+  const at = (r: Resource, path: readonly (string | number)[]) => [...r.basePath, ...path];
+  const report: SetReporter = {
+    error: (r, path, message) => out.push(problemAt(r.source, at(r, path), "error", message)),
+    warn: (r, path, message) => out.push(problemAt(r.source, at(r, path), "warning", message)),
+    warnSet: (message) =>
+      out.push({ severity: "warning", file: dir, doc: 0, path: "", line: undefined, column: undefined, message }),
+  };
+  for (const kind of kinds) {
+    if (!isImplemented(kind) || kind.check === undefined) continue;
+    try {
+      kind.check(decodedOf(loaded, kind), set, report);
+    } catch (err) {
+      const message = `${kind.kind} resources could not be checked: ${err instanceof Error ? err.message : String(err)}`;
+      out.push({ severity: "error", file: dir, doc: 0, path: "", line: undefined, column: undefined, message });
     }
-  }
-  if (inbound !== "" && !profiles.some((p) => p.value.name === inbound)) {
-    out.push({
-      severity: "warning",
-      file: dir,
-      doc: 0,
-      path: "",
-      line: undefined,
-      column: undefined,
-      message: `MESHLET_INBOUND_PROFILE is ${JSON.stringify(inbound)}, but no ServiceProfile has that name: inbound requests get no profile`,
-    });
   }
   return out;
 }

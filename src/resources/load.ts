@@ -1,9 +1,22 @@
 // Generic loader for a directory of Linkerd-format YAML resources: reads *.yaml/*.yml, splits
-// documents, dispatches each by apiVersion/kind to a decoder, keeps known-but-unimplemented kinds
-// aside, and collects every problem instead of stopping at the first.
+// documents, dispatches each by apiVersion/kind to the registered kind, keeps recognised but
+// unenforced kinds aside, and collects every problem instead of stopping at the first.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { isListKind, KNOWN_KINDS, kindKey, parseApiVersion } from "./kinds.ts";
+import {
+  type Decoded,
+  DEFAULT_NAMESPACE,
+  type IndexName,
+  isImplemented,
+  isListKind,
+  isRecognised,
+  isRecord,
+  type KindRegistration,
+  kindKey,
+  parseApiVersion,
+  type Resource,
+  type ResourceKind,
+} from "./kind.ts";
 import type { FieldPath, Problem } from "./problem.ts";
 import { parseYamlFile, problemAt, type SourceDocument } from "./yaml-source.ts";
 
@@ -71,69 +84,40 @@ export function readConfigDir(dir: string): DirectoryRead {
 
 // === Decoding documents ===
 
-/** One Kubernetes-style object found in a config file. */
-export interface Resource {
-  readonly apiVersion: string;
-  readonly group: string;
-  readonly version: string;
-  readonly kind: string;
-  readonly name: string | undefined;
-  readonly namespace: string | undefined;
-  /** The YAML document holding it (for line numbers). */
-  readonly source: SourceDocument;
-  /** Where the object sits in its document: `[]`, or `["items", i]` inside a `kind: List`. */
-  readonly basePath: FieldPath;
-  readonly value: Readonly<Record<string, unknown>>;
-}
-
-/** Where a decoder reports problems; paths are relative to the resource. */
-export interface Reporter {
-  error(path: FieldPath, message: string): void;
-  warn(path: FieldPath, message: string): void;
-}
-
-/** Validates and converts one kind. Returns undefined when it reported an error. */
-export interface ResourceDecoder<T> {
-  readonly group: string;
-  readonly kind: string;
-  /** Supported versions, preferred first. */
-  readonly versions: readonly string[];
-  decode(resource: Resource, report: Reporter): T | undefined;
-  /** Identity for duplicate detection across the whole set; undefined skips the check. */
-  uniqueKey?(value: T, resource: Resource): string | undefined;
-}
-
-export interface Decoded<T> {
-  readonly value: T;
-  readonly resource: Resource;
-}
-
 export interface LoadedResources {
-  /** Successfully decoded objects, by `group/Kind`. */
+  /** Successfully decoded objects of the implemented kinds, by `group/Kind`. */
   readonly decoded: ReadonlyMap<string, readonly Decoded<unknown>[]>;
-  /** Recognised Linkerd kinds that no decoder handles yet, kept for later issues. */
-  readonly kept: readonly Resource[];
+  /** Documents of recognised kinds that meshlet does not enforce yet, by `group/Kind`, in load order. */
+  readonly recognised: ReadonlyMap<string, readonly Resource[]>;
   readonly problems: readonly Problem[];
 }
 
-/** The decoded objects of one kind, typed by its decoder. */
-export function decodedOf<T>(loaded: LoadedResources, decoder: ResourceDecoder<T>): readonly Decoded<T>[] {
-  return (loaded.decoded.get(kindKey(decoder.group, decoder.kind)) ?? []) as readonly Decoded<T>[];
+/** The decoded objects of one kind, typed by that kind. */
+export function decodedOf<T>(loaded: LoadedResources, kind: ResourceKind<T, IndexName>): readonly Decoded<T>[] {
+  return (loaded.decoded.get(kindKey(kind.group, kind.kind)) ?? []) as readonly Decoded<T>[];
 }
 
-export function decodeFiles(
-  files: readonly ConfigFile[],
-  decoders: readonly ResourceDecoder<unknown>[],
-): LoadedResources {
-  const byKind = new Map(decoders.map((d) => [kindKey(d.group, d.kind), d] as const));
+/**
+ * Splits every file into documents and dispatches each object (List items included) by apiVersion
+ * and kind: implemented kinds decode it, recognised kinds keep it aside (one warning per kind says it
+ * is not enforced), unknown kinds get a warning. Every problem is collected, none stops the walk.
+ */
+export function decodeFiles(files: readonly ConfigFile[], kinds: readonly KindRegistration[]): LoadedResources {
+  const byKey = new Map(kinds.map((k) => [kindKey(k.group, k.kind), k] as const));
   const decoded = new Map<string, Decoded<unknown>[]>();
-  const kept: Resource[] = [];
+  const recognised = new Map<string, Resource[]>();
   const problems: Problem[] = [];
   const seen = new Map<string, Resource>();
+  const push = <T>(map: Map<string, T[]>, key: string, item: T) => {
+    const list = map.get(key);
+    if (list === undefined) map.set(key, [item]);
+    else list.push(item);
+  };
 
   const visit = (source: SourceDocument, basePath: FieldPath, value: unknown, inList: boolean): void => {
     const here = (path: FieldPath) => [...basePath, ...path];
     const error = (path: FieldPath, message: string) => problems.push(problemAt(source, here(path), "error", message));
+    const warn = (path: FieldPath, message: string) => problems.push(problemAt(source, here(path), "warning", message));
     if (value === null || value === undefined) {
       if (inList) error([], "list item is empty");
       return; // an empty document (only comments, or a trailing `---`)
@@ -168,33 +152,34 @@ export function decodeFiles(
 
     const metadata = isRecord(value["metadata"]) ? value["metadata"] : undefined;
     const name = typeof metadata?.["name"] === "string" ? metadata["name"] : undefined;
-    const namespace = typeof metadata?.["namespace"] === "string" ? metadata["namespace"] : undefined;
+    const rawNamespace = metadata?.["namespace"];
+    const namespace = typeof rawNamespace === "string" && rawNamespace !== "" ? rawNamespace : DEFAULT_NAMESPACE;
     const resource: Resource = { apiVersion, group, version, kind, name, namespace, source, basePath, value };
     const key = kindKey(group, kind);
-    const decoder = byKind.get(key);
+    const registration = byKey.get(key);
 
-    if (decoder === undefined) {
-      if (KNOWN_KINDS.has(key)) kept.push(resource);
-      else {
-        problems.push(problemAt(source, here(["kind"]), "warning", `unknown kind ${kind} in ${apiVersion}; ignored${hintFor(kind, byKind)}`));
-      }
+    if (registration === undefined) {
+      warn(["kind"], `unknown kind ${kind} in ${apiVersion}; ignored${hintFor(kind, kinds)}`);
       return;
     }
-    if (!decoder.versions.includes(version)) {
-      const supported = decoder.versions.map((v) => `${decoder.group}/${v}`).join(", ");
+    if (isRecognised(registration)) {
+      if (!recognised.has(key)) {
+        warn(["kind"], `${kind} (${group}) is recognised but not enforced: ${registration.notEnforced}; such documents have no effect`);
+      }
+      push(recognised, key, resource);
+      return;
+    }
+    if (!registration.versions.includes(version)) {
+      const supported = registration.versions.map((v) => `${registration.group}/${v}`).join(", ");
       error(["apiVersion"], `unsupported apiVersion ${apiVersion} for ${kind} (supported: ${supported})`);
       return;
     }
     const before = problems.length;
-    const report: Reporter = {
-      error,
-      warn: (path, message) => problems.push(problemAt(source, here(path), "warning", message)),
-    };
-    const out = decoder.decode(resource, report);
+    const out = registration.decode(resource, { error, warn });
     const failed = problems.slice(before).some((p) => p.severity === "error");
     if (out === undefined || failed) return;
 
-    const unique = decoder.uniqueKey?.(out, resource);
+    const unique = registration.uniqueKey?.(out, resource);
     if (unique !== undefined) {
       const dupKey = `${key}\u0000${unique}`;
       const first = seen.get(dupKey);
@@ -206,32 +191,36 @@ export function decodeFiles(
       }
       seen.set(dupKey, resource);
     }
-    let list = decoded.get(key);
-    if (list === undefined) decoded.set(key, (list = []));
-    list.push({ value: out, resource });
+    push(decoded, key, { value: out, resource });
   };
 
   for (const file of files) {
     const parsed = parseYamlFile(file.path, file.text);
     problems.push(...parsed.problems);
-    for (const doc of parsed.docs) visit(doc, [], doc.value, false);
+    for (const doc of parsed.docs) {
+      // The parser bounds what reaches the kinds; should a kind still throw, the failure stays a
+      // located problem of its document rather than a crash of `check`, start-up or a reload.
+      try {
+        visit(doc, [], doc.value, false);
+      } catch (err) {
+        problems.push(problemAt(doc, [], "error", `could not be loaded: ${describe(err)}`));
+      }
+    }
   }
-  return { decoded, kept, problems };
+  return { decoded, recognised, problems };
 }
 
 // === helpers ===
 
-/** " (did you mean ...?)" when a known kind differs only in case or group; "" otherwise. */
-function hintFor(kind: string, decoders: ReadonlyMap<string, ResourceDecoder<unknown>>): string {
+/** " (did you mean ...?)" when a registered kind differs only in case or group; "" otherwise. */
+function hintFor(kind: string, kinds: readonly KindRegistration[]): string {
   const lower = kind.toLowerCase();
-  const d = [...decoders.values()].find((x) => x.kind.toLowerCase() === lower);
-  if (d !== undefined) return ` (did you mean apiVersion ${d.group}/${d.versions[0]}, kind ${d.kind}?)`;
-  const known = [...KNOWN_KINDS].filter((k) => k.slice(k.indexOf("/") + 1).toLowerCase() === lower);
-  return known.length > 0 ? ` (known as ${known.join(" or ")})` : "";
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v);
+  const same = kinds.filter((k) => k.kind.toLowerCase() === lower);
+  const implemented = same.find(isImplemented);
+  if (implemented !== undefined) {
+    return ` (did you mean apiVersion ${implemented.group}/${implemented.versions[0]}, kind ${implemented.kind}?)`;
+  }
+  return same.length > 0 ? ` (known as ${same.map((k) => kindKey(k.group, k.kind)).join(" or ")})` : "";
 }
 
 function fileProblem(file: string, message: string): Problem {

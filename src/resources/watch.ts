@@ -4,45 +4,13 @@
 import { type FSWatcher, readdirSync, statSync, watch as fsWatch } from "node:fs";
 import { join } from "node:path";
 import type { Registry } from "prom-client";
-import type { Clock } from "../retry/budget.ts";
-import { type ConfigSnapshot, loadConfigDir, type ProfileEnv } from "./config-dir.ts";
+import type { Clock } from "../rt/clock.ts";
+import { type Watch, WatchCell } from "../rt/watch.ts";
+import { type ConfigSnapshot, loadConfigDir } from "./config-dir.ts";
+import type { KindRegistration } from "./kind.ts";
 import { isConfigFileName } from "./load.ts";
 import { formatProblem, type Problem } from "./problem.ts";
 import { recordReload, reloadMetrics } from "./reload-metrics.ts";
-
-// === Watch<T> ===
-
-/** A value that changes over time (Linkerd's `watch::Receiver`): read the latest, or subscribe. */
-export interface Watch<T> {
-  get(): T;
-  /** Calls `listener` after each change (not for the current value). Returns an unsubscribe function. */
-  subscribe(listener: (value: T) => void): () => void;
-}
-
-export class WatchCell<T> implements Watch<T> {
-  #value: T;
-  readonly #listeners = new Set<(value: T) => void>();
-
-  constructor(initial: T) {
-    this.#value = initial;
-  }
-
-  get(): T {
-    return this.#value;
-  }
-
-  set(value: T): void {
-    this.#value = value;
-    for (const listener of [...this.#listeners]) listener(value);
-  }
-
-  subscribe(listener: (value: T) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
-  }
-}
-
-// === Config directory watcher ===
 
 /** What the watcher logs through; src/log/logger.ts's Logger satisfies it (tests pass a recorder). */
 export interface ReloadLogger {
@@ -67,13 +35,11 @@ export interface ConfigWatchOptions {
   readonly dir: string;
   /** The generation loaded at startup (which must have succeeded). */
   readonly initial: ConfigSnapshot;
-  /** Monotonic clock, for retry budgets. */
-  readonly clock: Clock;
+  /** The kinds to load (src/app/resource-kinds.ts), as for the initial generation. */
+  readonly kinds: readonly KindRegistration[];
   /** Wall clock (Unix ms), for the success timestamp. */
   readonly wallClock: Clock;
   readonly log: ReloadLogger;
-  /** Adds warnings for profiles the environment makes unreachable (as the startup load should). */
-  readonly env?: ProfileEnv;
   /** Registry for the reload gauges; the shared one by default. */
   readonly registry?: Registry;
   /** Fingerprint poll period in ms; default 500 (so a change applies within ~1 s even without events). */
@@ -101,7 +67,7 @@ export const DEFAULT_DEBOUNCE_MS = 100;
  * and shows in `meshlet_config_last_reload_successful`.
  */
 export function watchConfigDir(opts: ConfigWatchOptions): ConfigWatch {
-  const { dir, clock, wallClock, log } = opts;
+  const { dir, kinds, wallClock, log } = opts;
   const pollIntervalMs = opts.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
   const debounceMs = opts.debounceMs ?? DEFAULT_DEBOUNCE_MS;
   const metrics = reloadMetrics(opts.registry);
@@ -123,10 +89,11 @@ export function watchConfigDir(opts: ConfigWatchOptions): ConfigWatch {
   let pending: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
 
-  const reload = (): ReloadStatus => {
+  /** `recheck`: the start-up re-check, which records nothing when it finds the content unchanged. */
+  const reload = (recheck = false): ReloadStatus => {
     fingerprint = fingerprintOf(dir); // before reading: a write after this is seen by the next poll
     const current = config.get();
-    const result = loadConfigDir(dir, { clock, previous: current, env: opts.env });
+    const result = loadConfigDir(dir, { kinds, previous: current });
     const now = wallClock.nowMs();
 
     if (!result.ok) {
@@ -146,9 +113,11 @@ export function watchConfigDir(opts: ConfigWatchOptions): ConfigWatch {
     }
 
     lastRejectedKey = undefined;
-    recordReload(metrics, true, 0, now);
     const wasOk = status.get().ok;
-    if (result.snapshot.contentKey === current.contentKey) {
+    const unchanged = result.snapshot.contentKey === current.contentKey;
+    if (unchanged && recheck && wasOk) return status.get();
+    recordReload(metrics, true, 0, now);
+    if (unchanged) {
       // Nothing changed (a touch, or a broken edit reverted): keep the current generation as is.
       if (!wasOk) log.info(`config directory ${dir} is valid again; configuration unchanged`, { generation: current.generation });
       const next: ReloadStatus = { ok: true, problems: current.warnings, generation: current.generation, lastSuccessWallMs: now };
@@ -160,7 +129,7 @@ export function watchConfigDir(opts: ConfigWatchOptions): ConfigWatch {
     log.info(`config reloaded from ${dir}`, {
       generation: snapshot.generation,
       files: snapshot.files.length,
-      profiles: [...snapshot.profiles.byName.keys()].join(","),
+      objects: describeObjects(snapshot.objects),
     });
     for (const w of snapshot.warnings) log.warn(formatProblem(w));
     const next: ReloadStatus = { ok: true, problems: snapshot.warnings, generation: snapshot.generation, lastSuccessWallMs: now };
@@ -173,12 +142,7 @@ export function watchConfigDir(opts: ConfigWatchOptions): ConfigWatch {
     if (closed || pending !== undefined) return;
     pending = setTimeout(() => {
       pending = undefined;
-      if (closed) return;
-      try {
-        reload();
-      } catch (err) {
-        log.error(`config reload of ${dir} failed: ${err instanceof Error ? err.message : String(err)}`);
-      }
+      if (!closed) reload();
     }, debounceMs);
     unref(pending);
   };
@@ -218,14 +182,14 @@ export function watchConfigDir(opts: ConfigWatchOptions): ConfigWatch {
     }
   }, pollIntervalMs);
   unref(poll);
-  // The initial generation was read before this watcher existed: re-check once to close that gap
-  // (a no-op when nothing changed, since equal content keeps the current generation).
-  schedule();
+  // The initial generation was read before this watcher existed: re-check once, now that changes are
+  // watched, to close that gap. Unchanged content is part of the start-up load (counted once, above).
+  reload(true);
 
   return {
     config,
     status,
-    reload,
+    reload: () => reload(),
     close() {
       closed = true;
       clearInterval(poll);
@@ -235,6 +199,13 @@ export function watchConfigDir(opts: ConfigWatchOptions): ConfigWatch {
       watcher = undefined;
     },
   };
+}
+
+/** `ServiceProfile=2,Server=1` for the log line. */
+export function describeObjects(objects: Readonly<Record<string, number>>): string {
+  return Object.entries(objects)
+    .map(([kind, n]) => `${kind}=${n}`)
+    .join(",");
 }
 
 interface Fingerprint {

@@ -1,6 +1,21 @@
 // Splits one YAML file into its documents and maps field paths back to lines, so that every
-// problem can name file, document, field and line. Pure: takes text, returns data.
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml";
+// problem can name file, document, field and line. Bounded against hostile input. Pure: text in, data out.
+import {
+  type Alias,
+  Composer,
+  type CST,
+  type Document,
+  isAlias,
+  isMap,
+  isNode,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  Parser,
+  type YAMLError,
+} from "yaml";
 import { type FieldPath, formatFieldPath, type Problem, type Severity } from "./problem.ts";
 
 /** One parsed YAML document of a config file. */
@@ -19,63 +34,167 @@ export interface ParsedFile {
   readonly problems: readonly Problem[];
 }
 
-// Guards against "billion laughs" alias expansion; far above anything a real profile needs.
-const MAX_ALIAS_COUNT = 100;
+/** More `---`-separated documents than this in one file are refused (the rest are not read). */
+export const MAX_DOCUMENTS_PER_FILE = 1000;
+/** Deeper nesting (maps and lists, aliases expanded) is refused: far beyond any Kubernetes object. */
+export const MAX_NESTING_DEPTH = 100;
+/** Aliases per document; toJS also refuses exponential expansion ("billion laughs") with it. */
+export const MAX_ALIAS_COUNT = 100;
 
+/**
+ * Parses every document of a file. Hostile input never throws: a document nested deeper than
+ * MAX_NESTING_DEPTH (checked on the concrete syntax tree, before anything recurses over it), a file with
+ * more than MAX_DOCUMENTS_PER_FILE documents, recursive or exploding aliases are located problems.
+ */
 export function parseYamlFile(file: string, text: string): ParsedFile {
   const lineCounter = new LineCounter();
   const problems: Problem[] = [];
   const docs: SourceDocument[] = [];
-  const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  // An empty stream comes back as an empty array-like; a non-array means the same.
-  const list: Document.Parsed[] = Array.isArray(parsed) ? parsed : [];
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return undefined;
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  const problem = (doc: number, offset: number | undefined, message: string): Problem => {
+    const pos = at(offset);
+    return { severity: "error", file, doc, path: "", line: pos?.line, column: pos?.column, message };
+  };
 
-  list.forEach((document, i) => {
-    const index = i + 1;
-    const at = (offset: number | undefined) => {
-      if (offset === undefined) return undefined;
-      const pos = lineCounter.linePos(offset);
-      return { line: pos.line, column: pos.col };
-    };
+  // The composer returns a document once the next one starts: `indexes` pairs them with their position.
+  const composer = new Composer({ prettyErrors: false, uniqueKeys: true });
+  const indexes: number[] = [];
+  const accept = (document: Document.Parsed) => {
+    const index = indexes.shift() ?? 0;
     if (document.errors.length > 0) {
-      for (const err of document.errors) {
-        const pos = at(err.pos[0]);
-        problems.push({
-          severity: "error",
-          file,
-          doc: index,
-          path: "",
-          line: pos?.line,
-          column: pos?.column,
-          message: `invalid yaml: ${lowerFirst(err.message)}`,
-        });
-      }
+      for (const err of document.errors) problems.push(problem(index, err.pos[0], `invalid yaml: ${describeYamlError(err, text)}`));
       return; // the other documents of the file are still checked
+    }
+    const limit = aliasProblem(document);
+    if (limit !== undefined) {
+      problems.push(problem(index, limit.offset, `invalid yaml: ${limit.message}`));
+      return;
     }
     let value: unknown;
     try {
       value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
     } catch (err) {
-      const pos = at(document.range[0]);
-      problems.push({
-        severity: "error",
-        file,
-        doc: index,
-        path: "",
-        line: pos?.line,
-        column: pos?.column,
-        message: `invalid yaml: ${lowerFirst(err instanceof Error ? err.message : String(err))}`,
-      });
+      problems.push(problem(index, document.range[0], `invalid yaml: ${lowerFirst(err instanceof Error ? err.message : String(err))}`));
       return;
     }
-    docs.push({
-      file,
-      index,
-      value: value ?? null,
-      locate: (path) => at(offsetOf(document, path)),
-    });
-  });
+    docs.push({ file, index, value: value ?? null, locate: (path) => at(offsetOf(document, path)) });
+  };
+
+  let count = 0;
+  for (const token of new Parser(lineCounter.addNewLine).parse(text)) {
+    if (token.type === "document") {
+      count++;
+      if (count > MAX_DOCUMENTS_PER_FILE) {
+        problems.push(problem(count, token.offset, `more than ${MAX_DOCUMENTS_PER_FILE} documents in one file; split it (the rest is not read)`));
+        break;
+      }
+      const deep = tooDeepOffset(token);
+      if (deep !== undefined) {
+        problems.push(problem(count, deep, `nesting deeper than ${MAX_NESTING_DEPTH} levels; this document is not read`));
+        continue;
+      }
+      indexes.push(count);
+    }
+    for (const document of composer.next(token)) accept(document);
+  }
+  for (const document of composer.end(false, text.length)) accept(document);
   return { docs, problems };
+}
+
+/** The yaml library's message, lowercased; a duplicate key names the key. */
+function describeYamlError(err: YAMLError, text: string): string {
+  if (err.code === "DUPLICATE_KEY") {
+    const key = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^:#\n,{}[\]]*?))\s*:/.exec(text.slice(err.pos[0], err.pos[0] + 256));
+    const name = key?.[1] ?? key?.[2]?.replace(/''/g, "'") ?? key?.[3]?.trim();
+    if (name !== undefined && name !== "") return `duplicate key ${JSON.stringify(name)} (map keys must be unique)`;
+  }
+  return lowerFirst(err.message);
+}
+
+/**
+ * Offset of the first collection nested deeper than MAX_NESTING_DEPTH in a CST document, or undefined.
+ * Iterative: the point is to look before the composer (which recurses) sees the document.
+ */
+function tooDeepOffset(doc: CST.Document): number | undefined {
+  const stack: [CST.Token | null | undefined, number][] = [[doc.value, 1]];
+  for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
+    const [token, depth] = entry;
+    if (token === null || token === undefined) continue;
+    if (token.type !== "block-map" && token.type !== "block-seq" && token.type !== "flow-collection") continue;
+    if (depth > MAX_NESTING_DEPTH) return token.offset;
+    for (const item of token.items) {
+      stack.push([item.value, depth + 1]);
+      if ("key" in item) stack.push([item.key, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What the depth check on the syntax tree cannot see: aliases. Refuses more than MAX_ALIAS_COUNT aliases,
+ * an alias inside the node it refers to (a cycle), and nesting deeper than MAX_NESTING_DEPTH once
+ * aliases are expanded. Linear: anchors are resolved in one pass and subtree depths memoized.
+ */
+function aliasProblem(document: Document.Parsed): { offset: number | undefined; message: string } | undefined {
+  const root = document.contents;
+  if (root === null) return undefined;
+  // 1. Resolve each alias to the latest node with its anchor before it (YAML's rule), in document order.
+  const anchors = new Map<string, Node>();
+  const targets = new Map<Alias, Node>();
+  const preorder: unknown[] = [root];
+  for (let n = preorder.pop(); n !== undefined; n = preorder.pop()) {
+    if (isAlias(n)) {
+      const target = anchors.get(n.source);
+      if (target !== undefined) targets.set(n, target);
+      if (targets.size > MAX_ALIAS_COUNT) return { offset: rangeStart(n), message: `more than ${MAX_ALIAS_COUNT} aliases in one document` };
+      continue;
+    }
+    if (isNode(n) && n.anchor) anchors.set(n.anchor, n);
+    if (isMap(n)) for (let i = n.items.length - 1; i >= 0; i--) preorder.push(n.items[i]!.value, n.items[i]!.key);
+    else if (isSeq(n)) for (let i = n.items.length - 1; i >= 0; i--) preorder.push(n.items[i]);
+  }
+  if (targets.size === 0) return undefined; // the syntax tree check already bounded the depth
+  // 2. Depth with aliases expanded: post-order over collections, following aliases, memoized per node.
+  const depthOf = new Map<Node, number>();
+  interface Frame { readonly node: Node; readonly children: unknown[]; next: number; deepest: number }
+  const childrenOf = (n: Node): unknown[] =>
+    isMap(n) ? n.items.flatMap((p) => [p.key, p.value]) : isSeq(n) ? [...n.items] : [];
+  const onPath = new Set<Node>([root]);
+  const stack: Frame[] = [{ node: root, children: childrenOf(root), next: 0, deepest: 0 }];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    if (top.next === top.children.length) {
+      stack.pop();
+      onPath.delete(top.node);
+      const depth = isMap(top.node) || isSeq(top.node) ? 1 + top.deepest : 0;
+      depthOf.set(top.node, depth);
+      const parent = stack[stack.length - 1];
+      if (parent !== undefined) parent.deepest = Math.max(parent.deepest, depth);
+      continue;
+    }
+    const child = top.children[top.next++];
+    const node = isAlias(child) ? targets.get(child) : isNode(child) ? child : undefined;
+    if (node === undefined) continue;
+    if (onPath.has(node)) return { offset: rangeStart(child), message: `alias *${(child as Alias).source} refers to a node that contains it` };
+    const known = depthOf.get(node);
+    if (known !== undefined) {
+      if (stack.length + known > MAX_NESTING_DEPTH) {
+        return { offset: rangeStart(child), message: `nesting deeper than ${MAX_NESTING_DEPTH} levels once aliases are expanded` };
+      }
+      top.deepest = Math.max(top.deepest, known);
+      continue;
+    }
+    if (stack.length + 1 > MAX_NESTING_DEPTH && (isMap(node) || isSeq(node))) {
+      return { offset: rangeStart(child), message: `nesting deeper than ${MAX_NESTING_DEPTH} levels once aliases are expanded` };
+    }
+    onPath.add(node);
+    stack.push({ node, children: childrenOf(node), next: 0, deepest: 0 });
+  }
+  return undefined;
 }
 
 /** Builds a Problem for a field of a parsed document. */

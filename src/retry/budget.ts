@@ -2,10 +2,7 @@
 // Linkerd uses for ServiceProfile retries. Ten slots over `ttl`, a reserve that allows about
 // minRetriesPerSecond*ttl retries per ttl, plus `retryRatio` retries per deposit. Clock injected.
 
-/** Time source in milliseconds; the proxy passes its monotonic clock, tests a fake one. */
-export interface Clock {
-  nowMs(): number;
-}
+import type { Clock } from "../rt/clock.ts";
 
 export interface RetryBudgetParams {
   /** How long a deposit or withdrawal counts; 1 s to 60 s. */

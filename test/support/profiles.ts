@@ -4,15 +4,14 @@
 import { Registry } from "prom-client";
 import { FilterChain, type FilterChainSource, chainPerGeneration } from "../../src/http/filter.ts";
 import { routeMetrics } from "../../src/metrics/route.ts";
-import { serviceProfileDecoder } from "../../src/profiles/decode.ts";
+import { serviceProfileKind } from "../../src/profiles/kind.ts";
 import { profileFilter, type ProfileFilterOptions } from "../../src/profiles/profile-filter.ts";
 import { retryFilter } from "../../src/profiles/retry-filter.ts";
 import type { ProfileSet } from "../../src/profiles/model.ts";
 import { buildProfileSet } from "../../src/profiles/set.ts";
 import { decodedOf, decodeFiles } from "../../src/resources/load.ts";
-import { WatchCell } from "../../src/resources/watch.ts";
-import type { Clock } from "../../src/retry/budget.ts";
-import { monotonicClock } from "../../src/rt/clock.ts";
+import { type Clock, monotonicClock } from "../../src/rt/clock.ts";
+import { WatchCell } from "../../src/rt/watch.ts";
 import { hasResponses, type ParsedResponse, rawRequest, rawUpstream, type RawUpstream, splitResponses, startProxy, type TestProxy } from "./http-harness.ts";
 
 // === Profiles ===
@@ -30,10 +29,11 @@ export class FakeClock implements Clock {
 
 /** Every ServiceProfile in `yaml`; throws listing the problems if any document is invalid. */
 export function profileSetFromYaml(yaml: string, clock: Clock = new FakeClock(), previous?: ProfileSet): ProfileSet {
-  const loaded = decodeFiles([{ name: "test.yaml", path: "test.yaml", text: yaml }], [serviceProfileDecoder]);
+  const kind = serviceProfileKind({ clock });
+  const loaded = decodeFiles([{ name: "test.yaml", path: "test.yaml", text: yaml }], [kind]);
   const errors = loaded.problems.filter((p) => p.severity === "error");
   if (errors.length > 0) throw new Error(`profiles did not decode: ${errors.map((p) => `${p.path}: ${p.message}`).join("; ")}`);
-  return buildProfileSet(decodedOf(loaded, serviceProfileDecoder).map((d) => d.value), { clock, previous });
+  return buildProfileSet(decodedOf(loaded, kind).map((d) => d.value), { clock, previous });
 }
 
 // === A proxy with the profile filters ===

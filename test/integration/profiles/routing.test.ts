@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Registry } from "prom-client";
+import { serviceProfileKind } from "../../../src/profiles/kind.ts";
 import { loadConfigDir } from "../../../src/resources/config-dir.ts";
 import { watchConfigDir } from "../../../src/resources/watch.ts";
 import { FakeClock, metric, profileSetFromYaml, response, scriptedUpstream, send, startProfiledProxy } from "../../support/profiles.ts";
@@ -104,9 +105,10 @@ test("hot reload from a config directory: an edit applies, a broken file keeps t
   const logged: string[] = [];
   const log = { error: (m: string) => void logged.push(m), warn: () => {}, info: () => {} };
   writeFileSync(file, booksProfile("  - name: before\n    condition: { pathRegex: /x }\n"));
-  const initial = loadConfigDir(dir, { clock });
+  const kinds = [serviceProfileKind({ clock })];
+  const initial = loadConfigDir(dir, { kinds });
   if (!initial.ok) throw new Error("fixture did not load");
-  const watch = watchConfigDir({ dir, initial: initial.snapshot, clock, wallClock: clock, log, registry: new Registry(), pollIntervalMs: 60_000 });
+  const watch = watchConfigDir({ dir, initial: initial.snapshot, kinds, wallClock: clock, log, registry: new Registry(), pollIntervalMs: 60_000 });
   const p = startProfiledProxy({ profiles: initial.snapshot.profiles, upstreamPort: up.port, generations: watch.config });
   try {
     await send(p.port, { path: "/x", host: HOST });

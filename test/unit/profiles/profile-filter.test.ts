@@ -10,7 +10,7 @@ import { routeMetrics } from "../../../src/metrics/route.ts";
 import type { Profile, ProfileSet } from "../../../src/profiles/model.ts";
 import { profileFilter } from "../../../src/profiles/profile-filter.ts";
 import { retryFilter } from "../../../src/profiles/retry-filter.ts";
-import { WatchCell } from "../../../src/resources/watch.ts";
+import { WatchCell } from "../../../src/rt/watch.ts";
 import { FakeExchange } from "../../support/fake-exchange.ts";
 import { FakeClock, metric, profileSetFromYaml } from "../../support/profiles.ts";
 

@@ -1,13 +1,14 @@
 // Test helper: decode ServiceProfile YAML text in memory, as the loader would from a file.
-import { serviceProfileDecoder } from "../../../src/profiles/decode.ts";
+import { serviceProfileKind } from "../../../src/profiles/kind.ts";
 import type { Profile, ProfileSpec } from "../../../src/profiles/model.ts";
 import { buildProfileSet } from "../../../src/profiles/set.ts";
 import { decodedOf, decodeFiles } from "../../../src/resources/load.ts";
 import type { Problem } from "../../../src/resources/problem.ts";
 
 export function decodeYaml(text: string, name = "test.yaml"): { specs: ProfileSpec[]; problems: readonly Problem[] } {
-  const loaded = decodeFiles([{ name, path: name, text }], [serviceProfileDecoder]);
-  return { specs: decodedOf(loaded, serviceProfileDecoder).map((d) => d.value), problems: loaded.problems };
+  const kind = serviceProfileKind();
+  const loaded = decodeFiles([{ name, path: name, text }], [kind]);
+  return { specs: [...decodedOf(loaded, kind).map((d) => d.value)], problems: loaded.problems };
 }
 
 /** The one profile in `text`; throws listing the problems if it did not decode. */

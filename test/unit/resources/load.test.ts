@@ -6,23 +6,33 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import { RECOGNISED_KINDS } from "../../../src/app/resource-kinds.ts";
+import { type ProfileKindSettings, serviceProfileKind } from "../../../src/profiles/kind.ts";
 import { checkConfigDir, loadConfigDir } from "../../../src/resources/config-dir.ts";
+import type { KindRegistration } from "../../../src/resources/kind.ts";
 import { decodeFiles, readConfigDir } from "../../../src/resources/load.ts";
 import { formatProblem, type Problem } from "../../../src/resources/problem.ts";
-import { serviceProfileDecoder } from "../../../src/profiles/decode.ts";
 
 const FIXTURES = join(import.meta.dir, "../../fixtures/profiles");
 const clock = { nowMs: () => 0 };
+/** The real kind list, with profile settings under test (external profiles on unless a test says otherwise). */
+const kindsWith = (settings: ProfileKindSettings = {}): KindRegistration[] => [
+  serviceProfileKind({ clock, externalProfiles: true, ...settings }),
+  ...RECOGNISED_KINDS,
+];
+const kinds = kindsWith();
 const tmp = mkdtempSync(join(tmpdir(), "meshlet-load-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe("a valid directory", () => {
-  const result = loadConfigDir(join(FIXTURES, "valid"), { clock });
+  const result = loadConfigDir(join(FIXTURES, "valid"), { kinds });
 
   test("loads every profile of every *.yaml / *.yml file, in name order", () => {
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.problems).toEqual([]);
+    expect(result.problems.map((p) => [p.severity, p.doc, p.path, p.message])).toEqual([
+      ["warning", 2, "kind", "Server (policy.linkerd.io) is recognised but not enforced: authorization policy is not implemented yet; such documents have no effect"],
+    ]);
     expect([...result.snapshot.profiles.byName.keys()]).toEqual([
       "books.default.svc.cluster.local",
       "localhost",
@@ -35,6 +45,7 @@ describe("a valid directory", () => {
   test("keeps other Linkerd kinds for later issues", () => {
     if (!result.ok) throw new Error("not ok");
     expect(result.snapshot.kept.map((r) => [r.kind, r.name, r.source.index])).toEqual([["Server", "books-http", 2]]);
+    expect(result.snapshot.objects).toEqual({ ServiceProfile: 3, Server: 1 });
   });
 
   test("a route of the example", () => {
@@ -47,7 +58,7 @@ describe("a valid directory", () => {
 });
 
 describe("a broken directory: all problems at once", () => {
-  const problems = checkConfigDir(join(FIXTURES, "broken"));
+  const problems = checkConfigDir(join(FIXTURES, "broken"), kinds);
   const rows = problems.map((p: Problem) => [p.file.replace(/.*\//, ""), p.severity as string, p.doc, p.path, p.line]);
 
   // file, severity, doc, field path, line, message fragment
@@ -90,7 +101,7 @@ describe("a broken directory: all problems at once", () => {
   });
 
   test("loadConfigDir refuses the set", () => {
-    const r = loadConfigDir(join(FIXTURES, "broken"), { clock });
+    const r = loadConfigDir(join(FIXTURES, "broken"), { kinds });
     expect(r.ok).toBe(false);
   });
 
@@ -104,19 +115,19 @@ describe("a broken directory: all problems at once", () => {
 
 describe("directory handling", () => {
   test("a missing directory is an empty, valid set", () => {
-    const r = loadConfigDir(join(tmp, "does-not-exist"), { clock });
+    const r = loadConfigDir(join(tmp, "does-not-exist"), { kinds });
     expect(r.ok).toBe(true);
     if (r.ok) {
       expect(r.snapshot.profiles.byName.size).toBe(0);
       expect(r.snapshot.files).toEqual([]);
     }
-    expect(checkConfigDir(join(tmp, "does-not-exist"))).toEqual([]);
+    expect(checkConfigDir(join(tmp, "does-not-exist"), kinds)).toEqual([]);
   });
 
   test("a file where the directory should be is an error", () => {
     const f = join(tmp, "plain-file");
     writeFileSync(f, "x");
-    const problems = checkConfigDir(f);
+    const problems = checkConfigDir(f, kinds);
     expect(problems).toHaveLength(1);
     expect(problems[0]!.message).toContain("cannot read config directory");
   });
@@ -140,7 +151,7 @@ describe("directory handling", () => {
     mkdirSync(dir);
     writeFileSync(join(dir, "a.yaml"), "# nothing yet\n---\n---\n");
     writeFileSync(join(dir, "b.yaml"), "");
-    expect(checkConfigDir(dir)).toEqual([]);
+    expect(checkConfigDir(dir, kinds)).toEqual([]);
   });
 });
 
@@ -164,15 +175,18 @@ items:
   kind: Server
   metadata: {name: s}
 `;
-    const loaded = decodeFiles([{ name: "l.yaml", path: "l.yaml", text }], [serviceProfileDecoder]);
+    const loaded = decodeFiles([{ name: "l.yaml", path: "l.yaml", text }], kinds);
     expect(loaded.decoded.get("linkerd.io/ServiceProfile")?.map((d) => d.resource.name)).toEqual(["a.ns.svc.cluster.local"]);
-    expect(loaded.kept.map((r) => r.kind)).toEqual(["Server"]);
-    expect(loaded.problems.map((p) => [p.path, p.line])).toEqual([["items[1].spec.routes[0].condition.pathRegex", 14]]);
+    expect([...loaded.recognised.values()].flat().map((r) => r.kind)).toEqual(["Server"]);
+    expect(loaded.problems.map((p) => [p.severity, p.path, p.line])).toEqual([
+      ["error", "items[1].spec.routes[0].condition.pathRegex", 14],
+      ["warning", "items[2].kind", 16],
+    ]);
   });
 });
 
 describe("kinds", () => {
-  const decode = (text: string) => decodeFiles([{ name: "k.yaml", path: "k.yaml", text }], [serviceProfileDecoder]);
+  const decode = (text: string) => decodeFiles([{ name: "k.yaml", path: "k.yaml", text }], kinds);
 
   test.each([
     ["apiVersion: linkerd.io/v1alpha2\nkind: serviceprofile\n", "(did you mean apiVersion linkerd.io/v1alpha2, kind ServiceProfile?)"],
@@ -189,10 +203,12 @@ describe("kinds", () => {
     "apiVersion: policy.linkerd.io/v1alpha1\nkind: AuthorizationPolicy\nmetadata: {name: a}\n",
     "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n",
     "apiVersion: policy.linkerd.io/v1alpha1\nkind: MeshTLSAuthentication\nmetadata: {name: m}\n",
-  ])("known Linkerd kinds are kept, not rejected: %p", (text) => {
-    const loaded = decode(text);
-    expect(loaded.problems).toEqual([]);
-    expect(loaded.kept).toHaveLength(1);
+    "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: e}\n",
+  ])("known Linkerd kinds are kept, not rejected, with one warning saying they are not enforced: %p", (text) => {
+    const loaded = decode(`${text}---\n${text}`);
+    expect(loaded.problems.map((p) => [p.severity, p.doc])).toEqual([["warning", 1]]);
+    expect(loaded.problems[0]!.message).toContain("is recognised but not enforced");
+    expect([...loaded.recognised.values()].flat()).toHaveLength(2);
   });
 
   test.each([
@@ -209,13 +225,12 @@ describe("kinds", () => {
 
 describe("checks against the environment", () => {
   const valid = join(FIXTURES, "valid");
-
-  test("without env: no environment warnings", () => {
-    expect(checkConfigDir(valid)).toEqual([]);
-  });
+  /** The problems of the valid fixture other than its Server's "not enforced" warning. */
+  const check = (settings: ProfileKindSettings) =>
+    checkConfigDir(valid, kindsWith(settings)).filter((p) => !p.message.includes("not enforced"));
 
   test("external profiles off: profiles outside svc.<domain> are flagged as unreachable", () => {
-    const problems = checkConfigDir(valid, { externalProfiles: false, clusterDomain: "cluster.local" });
+    const problems = check({ externalProfiles: false, clusterDomain: "cluster.local" });
     expect(problems.map((p) => [p.severity, p.file.replace(/.*\//, ""), p.doc, p.path, p.line])).toEqual([
       ["warning", "local.yml", 1, "metadata.name", 5],
       ["warning", "local.yml", 2, "metadata.name", 15],
@@ -224,21 +239,21 @@ describe("checks against the environment", () => {
   });
 
   test("external profiles on: nothing to flag", () => {
-    expect(checkConfigDir(valid, { externalProfiles: true })).toEqual([]);
+    expect(check({ externalProfiles: true })).toEqual([]);
   });
 
   test("a pinned inbound profile is reachable; a missing one is flagged", () => {
-    const ok = checkConfigDir(valid, { externalProfiles: true, inboundProfileName: "localhost" });
+    const ok = check({ externalProfiles: true, inboundProfileName: "localhost" });
     expect(ok).toEqual([]);
-    const pinnedOutside = checkConfigDir(valid, { inboundProfileName: "localhost" });
+    const pinnedOutside = check({ externalProfiles: false, inboundProfileName: "localhost" });
     expect(pinnedOutside.map((p) => p.doc)).toEqual([2]); // localhost:9090 only: the pinned one is fine
-    const missing = checkConfigDir(valid, { externalProfiles: true, inboundProfileName: "nope" });
+    const missing = check({ externalProfiles: true, inboundProfileName: "nope" });
     expect(missing.map((p) => [p.severity, p.doc, p.message.includes("MESHLET_INBOUND_PROFILE")])).toEqual([["warning", 0, true]]);
   });
 
   test("warnings do not fail a load", () => {
-    const r = loadConfigDir(valid, { clock, env: { externalProfiles: false } });
+    const r = loadConfigDir(valid, { kinds: kindsWith({ externalProfiles: false }) });
     expect(r.ok).toBe(true);
-    expect(r.ok && r.snapshot.warnings.length).toBe(2);
+    expect(r.ok && r.snapshot.warnings.length).toBe(3);
   });
 });

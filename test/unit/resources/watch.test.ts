@@ -8,13 +8,15 @@ import { join } from "node:path";
 import { Registry } from "prom-client";
 
 import { routeFor } from "../../../src/profiles/match.ts";
+import { serviceProfileKind } from "../../../src/profiles/kind.ts";
 import { loadConfigDir, type ConfigSnapshot } from "../../../src/resources/config-dir.ts";
-import { type ConfigWatch, type LogFields, type ReloadLogger, watchConfigDir, WatchCell } from "../../../src/resources/watch.ts";
+import { type ConfigWatch, type LogFields, type ReloadLogger, watchConfigDir } from "../../../src/resources/watch.ts";
 
 const root = mkdtempSync(join(tmpdir(), "meshlet-watch-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const clock = { nowMs: () => 0 };
+const kinds = [serviceProfileKind({ clock })];
 const wallClock = { nowMs: () => 1_700_000_000_000 };
 
 class RecordingLogger implements ReloadLogger {
@@ -68,6 +70,11 @@ async function metric(registry: Registry, name: string): Promise<number | undefi
   return line === undefined ? undefined : Number(line.split(" ")[1]);
 }
 
+async function reloads(registry: Registry, result: "success" | "failure"): Promise<number> {
+  const line = (await registry.metrics()).split("\n").find((l) => l.startsWith(`meshlet_config_reloads_total{result="${result}"} `));
+  return line === undefined ? 0 : Number(line.split(" ")[1]);
+}
+
 let active: ConfigWatch | undefined;
 afterEach(() => {
   active?.close();
@@ -75,24 +82,11 @@ afterEach(() => {
 });
 
 function start(dir: string, registry: Registry, log: ReloadLogger, pollIntervalMs = 100): ConfigWatch {
-  const initial = loadConfigDir(dir, { clock });
+  const initial = loadConfigDir(dir, { kinds });
   if (!initial.ok) throw new Error("initial load failed");
-  active = watchConfigDir({ dir, initial: initial.snapshot, clock, wallClock, log, registry, pollIntervalMs, debounceMs: 50 });
+  active = watchConfigDir({ dir, initial: initial.snapshot, kinds, wallClock, log, registry, pollIntervalMs, debounceMs: 50 });
   return active;
 }
-
-describe("WatchCell", () => {
-  test("get, set, subscribe, unsubscribe", () => {
-    const cell = new WatchCell(1);
-    const seen: number[] = [];
-    const off = cell.subscribe((v) => seen.push(v));
-    cell.set(2);
-    off();
-    cell.set(3);
-    expect(cell.get()).toBe(3);
-    expect(seen).toEqual([2]);
-  });
-});
 
 describe("watchConfigDir", () => {
   test("applies changes; a broken file keeps the last good routes; fixing it applies again", async () => {
@@ -107,12 +101,16 @@ describe("watchConfigDir", () => {
     w.config.subscribe((s) => generations.push(s.generation));
     expect(routeNameOf(w.config.get(), books, "/v1/x")).toBe("v1");
     expect(await metric(registry, "meshlet_config_last_reload_successful")).toBe(1);
+    // The start-up load counts once (the watcher's own re-check of unchanged content adds nothing).
+    expect(await reloads(registry, "success")).toBe(1);
 
     // 1. A valid change applies.
     put(join(dir, "books.yaml"), profile(books, "v2", "/v2/.*"));
     await eventually("v2 applied", () => routeNameOf(w.config.get(), books, "/v2/x") === "v2");
     const good = w.config.get();
     expect(good.generation).toBe(2);
+    expect(await reloads(registry, "success")).toBeGreaterThanOrEqual(2);
+    expect(await reloads(registry, "failure")).toBe(0);
 
     // 2. A broken file (in another file of the set) is rejected as a whole: v2 stays in force.
     put(join(dir, "authors.yaml"), profile("authors.default.svc.cluster.local", "bad", "/(a)\\1"));
@@ -130,6 +128,7 @@ describe("watchConfigDir", () => {
     expect(errors.some((l) => l.message.includes("authors.yaml:9") && l.message.includes("backreference"))).toBe(true);
     expect(await metric(registry, "meshlet_config_last_reload_successful")).toBe(0);
     expect(await metric(registry, "meshlet_config_errors")).toBe(1);
+    expect(await reloads(registry, "failure")).toBeGreaterThanOrEqual(1);
 
     // 3. Fixing the file applies the whole set.
     put(join(dir, "authors.yaml"), profile("authors.default.svc.cluster.local", "fixed", "/a/.*"));
@@ -141,6 +140,30 @@ describe("watchConfigDir", () => {
     expect(await metric(registry, "meshlet_config_errors")).toBe(0);
     expect(await metric(registry, "meshlet_config_last_reload_success_timestamp_seconds")).toBe(1_700_000_000);
     expect(generations).toEqual([2, 3]);
+  });
+
+  test("a hostile file (10,000 levels of nesting) dropped into the live directory: failure counted, last good kept", async () => {
+    const dir = join(root, "hostile");
+    mkdirSync(dir);
+    const name = "h.default.svc.cluster.local";
+    put(join(dir, "h.yaml"), profile(name, "good", "/.*"));
+    const registry = new Registry();
+    const log = new RecordingLogger();
+    const w = start(dir, registry, log);
+    const good = w.config.get();
+
+    put(join(dir, "deep.yaml"), "[".repeat(10_000) + "]".repeat(10_000));
+    await eventually("rejection noticed", () => !w.status.get().ok);
+    expect(w.config.get()).toBe(good);
+    expect(w.status.get().problems.map((p) => [p.file.replace(/.*\//, ""), p.doc, p.line, p.column])).toEqual([["deep.yaml", 1, 1, 101]]);
+    expect(await metric(registry, "meshlet_config_last_reload_successful")).toBe(0);
+    expect(await reloads(registry, "failure")).toBeGreaterThanOrEqual(1);
+    expect(log.lines.some((l) => l.level === "error" && l.message.includes("deep.yaml:1:101") && l.message.includes("nesting deeper"))).toBe(true);
+
+    rmSync(join(dir, "deep.yaml"));
+    await eventually("valid again", () => w.status.get().ok);
+    expect(await metric(registry, "meshlet_config_last_reload_successful")).toBe(1);
+    expect(w.config.get().profiles.byName.get(name)?.routes[0]?.name).toBe("good");
   });
 
   test("fs.watch alone delivers a change (polling effectively off)", async () => {
