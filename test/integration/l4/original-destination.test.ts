@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Subprocess, spawn, spawnSync } from "bun";
 
+import { listeningIn } from "../../support/netns.ts";
 import { type RunningProxy, startProxy } from "../../support/proxy.ts";
 
 const PROXY_UID = "0"; // excluded from the redirect so the proxy can dial out (Linkerd's is 2102)
@@ -25,16 +26,6 @@ function sh(cmd: string[]): void {
 function answerServer(ip: string, port: number, answer: string): void {
   const code = `import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(("${ip}",${port}));s.listen(16)\nwhile True:\n  c,_=s.accept();c.recv(65536);c.sendall(b"HTTP/1.1 200 OK\\r\\ncontent-length: ${answer.length}\\r\\nconnection: close\\r\\n\\r\\n${answer}");c.close()`;
   servers.push(spawn([...inNs, "python3", "-c", code], { stdout: "ignore", stderr: "inherit" }));
-}
-
-/** Waits (bounded) until the namespace has a listening socket on every address. */
-async function serversListening(addresses: readonly string[]): Promise<void> {
-  for (let waited = 0; waited < 10_000; waited += 50) {
-    const listening = spawnSync([...inNs, "ss", "-Hltn"]).stdout.toString();
-    if (addresses.every((a) => listening.includes(` ${a} `))) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`test servers not listening on ${addresses.join(", ")} within 10 s`);
 }
 
 /**
@@ -64,7 +55,7 @@ beforeAll(async () => {
   const skipProxy = ["-m", "owner", "!", "--uid-owner", PROXY_UID];
   sh([...inNs, "iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", "127.0.0.3", "--dport", "9999", ...skipProxy, "-j", "REDIRECT", "--to-ports", "4140"]);
   sh([...inNs, "iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", "127.0.0.4", "--dport", "7777", ...skipProxy, "-j", "REDIRECT", "--to-ports", "4143"]);
-  await serversListening(["127.0.0.1:8080", "127.0.0.3:9999", "127.0.0.4:7777"]);
+  await listeningIn(inNs, ["127.0.0.1:8080", "127.0.0.3:9999", "127.0.0.4:7777"]);
 });
 
 afterAll(async () => {
