@@ -85,7 +85,8 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
 }
 
 // listen(spec): bound port | -errno. spec: { id, bindIp, bindPort, direction, targetIp?, targetPort?,
-// detectTimeoutMs, connectTimeoutMs, idleTimeoutMs, handoffMask, pipeBytes }.
+// detectTimeoutMs, connectTimeoutMs, idleTimeoutMs, handoffMask, pipeBytes, acceptKeepaliveMs,
+// connectKeepaliveMs, userTimeoutMs } (the last three 0 or absent: off).
 Napi::Value Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AddonState& state = State();
@@ -101,6 +102,8 @@ Napi::Value Listen(const Napi::CallbackInfo& info) {
   spec.idle_timeout_ms = U32(spec_js, "idleTimeoutMs", 0);
   spec.handoff_mask = U32(spec_js, "handoffMask", 0);
   spec.pipe_bytes = U32(spec_js, "pipeBytes", spec.pipe_bytes);
+  spec.accept_liveness = {U32(spec_js, "acceptKeepaliveMs", 0), U32(spec_js, "userTimeoutMs", 0)};
+  spec.connect_liveness = {U32(spec_js, "connectKeepaliveMs", 0), U32(spec_js, "userTimeoutMs", 0)};
   uint16_t port = 0;
   int err = state.front_door->Listen(spec, &port);
   return err != 0 ? ErrnoResult(env, err) : Napi::Number::New(env, port);
@@ -138,6 +141,16 @@ Napi::Value Forward(const Napi::CallbackInfo& info) {
   State().front_door->Forward(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::Number>().Uint32Value(),
                               target, static_cast<uint8_t>(info[4].As<Napi::Number>().Uint32Value()));
   return Napi::Number::New(env, 0);
+}
+
+// setTcpLiveness(fd, keepaliveMs, userTimeoutMs): 0 | -errno. Keepalive and TCP_USER_TIMEOUT on a
+// connected TCP socket someone else owns (Bun's upstream sockets); 0 leaves an option untouched.
+Napi::Value SetTcpLiveness(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsNumber()) return ErrnoResult(env, EINVAL);
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  meshlet::frontdoor::TcpLiveness liveness{info[1].As<Napi::Number>().Uint32Value(), info[2].As<Napi::Number>().Uint32Value()};
+  return Napi::Number::New(env, -meshlet::frontdoor::ApplyTcpLiveness(fd, liveness));
 }
 
 Napi::Value CloseListeners(const Napi::CallbackInfo& info) {
@@ -321,6 +334,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setTarget", Napi::Function::New(env, SetTarget));
   exports.Set("setOpaquePorts", Napi::Function::New(env, SetOpaquePorts));
   exports.Set("forward", Napi::Function::New(env, Forward));
+  exports.Set("setTcpLiveness", Napi::Function::New(env, SetTcpLiveness));
   exports.Set("closeListeners", Napi::Function::New(env, CloseListeners));
   exports.Set("closeAll", Napi::Function::New(env, CloseAll));
   exports.Set("stop", Napi::Function::New(env, Stop));

@@ -8,6 +8,7 @@ import { FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
 import { registerTransportMetrics } from "./l4/transport-metrics.ts";
+import { tcpLivenessOf } from "./l4/tcp-liveness.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { inboundChain } from "./inbound/filters.ts";
 import { startInbound } from "./inbound/index.ts";
@@ -38,7 +39,7 @@ export async function runProxy(env: Strings): Promise<void> {
   const resources = loadInitialResources(config.configDir, kinds, logger);
   if (!resources) process.exit(EXIT_USAGE);
   const resourceWatch = watchResources(config.configDir, kinds, resources, logger);
-  const frontDoor = FrontDoor.start(logger);
+  const frontDoor = FrontDoor.start(logger, tcpLivenessOf(config));
   frontDoor.setOpaquePorts(config.opaquePorts);
   registerTransportMetrics();
   registerDetectMetrics();

@@ -64,6 +64,7 @@ struct FrontDoor::Impl {
     uint32_t connect_timeout_ms = 1000;
     uint32_t pipe_bytes = splice::kDefaultPipeBytes;
     uint32_t handoff_mask = 0;
+    TcpLiveness connect_liveness;
     State state = State::kDetecting;
     uint8_t protocol = kProtocolOpaque;
     std::string sni;
@@ -228,6 +229,7 @@ struct FrontDoor::Impl {
 
   void OnAccepted(const ListenerSpec& spec, int fd, const Endpoint& client) {
     SetNoDelay(fd);
+    ApplyTcpLiveness(fd, spec.accept_liveness);  // best effort, like TCP_NODELAY: a failure changes no outcome
     Endpoint local = Endpoint::Local(fd);
     Endpoint original = Endpoint::OriginalDestination(fd, local.family());
     bool redirected = original.valid() && !(original == local);
@@ -240,6 +242,7 @@ struct FrontDoor::Impl {
     conn->connect_timeout_ms = spec.connect_timeout_ms;
     conn->pipe_bytes = spec.pipe_bytes;
     conn->handoff_mask = spec.handoff_mask;
+    conn->connect_liveness = spec.connect_liveness;
     conn->client_fd = fd;
     conn->client = client;
     conn->target = redirected ? original : spec.target;
@@ -317,6 +320,7 @@ struct FrontDoor::Impl {
     c.upstream_fd = ::socket(c.target.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c.upstream_fd < 0) return Close(c, errno, false);
     SetNoDelay(c.upstream_fd);
+    ApplyTcpLiveness(c.upstream_fd, c.connect_liveness);
     int rc = ::connect(c.upstream_fd, c.target.sa(), c.target.length);
     if (rc != 0 && errno != EINPROGRESS) return Close(c, errno, false);
     if (!Register(c, c.upstream_fd, Tag::kUpstream, kDuplexEvents)) return;
@@ -549,6 +553,7 @@ void FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, ui
       conn->idle_timeout_ms = it->second.spec.idle_timeout_ms;
       conn->connect_timeout_ms = it->second.spec.connect_timeout_ms;
       conn->pipe_bytes = it->second.spec.pipe_bytes;
+      conn->connect_liveness = it->second.spec.connect_liveness;
     }
     conn->protocol = protocol;
     conn->client_fd = fd;

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "frontdoor/endpoint.h"
+#include "frontdoor/liveness.h"
 #include "frontdoor/transport_stats.h"
 
 namespace meshlet::frontdoor {
@@ -33,6 +34,8 @@ struct ListenerSpec {
   uint32_t pipe_bytes = 64 * 1024;  // splice pipe per direction, opened on first need
   uint32_t handoff_mask = 0;        // bit (1 << sniff::Verdict) set: hand that protocol to TypeScript
   uint32_t backlog = 1024;
+  TcpLiveness accept_liveness;   // keepalive / TCP_USER_TIMEOUT of accepted sockets (kept after a handoff)
+  TcpLiveness connect_liveness;  // the same for the upstream sockets the front door dials
 };
 
 // A connection given to TypeScript. From then on the fd is TypeScript's; the front door forgets it.

@@ -68,17 +68,23 @@ constexpr bool IsTokenChar(uint8_t c) noexcept {
   }
 }
 
-// Request-target bytes: visible ASCII (RFC 5234 VCHAR). No controls, no DEL, and (stricter than
-// httparse) no obs-text: a target is made of URI characters (RFC 3986), which are all ASCII.
-constexpr bool IsTargetChar(uint8_t c) noexcept { return c >= 0x21 && c <= 0x7E; }
+// Request-target bytes as far as detection cares: anything but SP and the line ends. Whether the
+// target is valid (visible ASCII only: no NUL or other controls, no DEL) is for the HTTP engine to
+// answer with 400; detecting such a request as "not HTTP" would splice it to the app unchecked.
+constexpr bool IsTargetChar(uint8_t c) noexcept { return c != ' ' && c != '\r' && c != '\n'; }
+
+constexpr bool IsDigit(uint8_t c) noexcept { return c >= '0' && c <= '9'; }
 
 enum class Http1Scan : uint8_t { Invalid, Partial, Complete };
 
-// Scans an HTTP/1 request head the way linkerd2-proxy does: httparse::Request::parse with zero header
-// slots, where Partial, Complete and TooManyHeaders all mean HTTP/1. Grammar (RFC 9112 §3):
-// request-line = method SP request-target SP HTTP-version CRLF, method = token (case-sensitive,
-// no whitelist). Stricter than httparse on one point: leading empty lines (RFC 9112 §2.2 robustness)
-// are not skipped, so a CRLF flood is not HTTP.
+// Scans an HTTP/1 request head like linkerd2-proxy does (httparse::Request::parse with zero header
+// slots, where Partial, Complete and TooManyHeaders all mean HTTP/1), on the shape of the request
+// line (RFC 9112 §3): request-line = method SP request-target SP HTTP-version CRLF, method = token
+// (case-sensitive, no whitelist), HTTP-version = "HTTP/" DIGIT "." DIGIT. Two differences:
+// - a request line of that shape is HTTP/1 even when its target holds control bytes or its version
+//   is not 1.0/1.1 (httparse fails, so Linkerd splices it as TCP): the HTTP engine answers 400 / 505,
+//   as RFC 9112 and HAProxy do, instead of passing it to the app;
+// - leading empty lines (RFC 9112 §2.2 robustness) are not skipped, so a CRLF flood is not HTTP.
 inline Http1Scan ScanHttp1(const uint8_t* p, size_t len) noexcept {
   size_t i = 0;
 
@@ -89,23 +95,26 @@ inline Http1Scan ScanHttp1(const uint8_t* p, size_t len) noexcept {
   if (i == len) return Http1Scan::Partial;
   if (p[i++] != ' ') return Http1Scan::Invalid;
 
-  // request-target: one or more visible chars, then one SP.
+  // request-target: one or more bytes other than SP/CR/LF, then one SP.
   if (i == len) return Http1Scan::Partial;
   if (!IsTargetChar(p[i])) return Http1Scan::Invalid;
   while (i < len && IsTargetChar(p[i])) ++i;
   if (i == len) return Http1Scan::Partial;
   if (p[i++] != ' ') return Http1Scan::Invalid;
 
-  // HTTP-version: httparse accepts exactly "HTTP/1.0" and "HTTP/1.1"; anything else (HTTP/2.0 in a
-  // request line, HTTP/1.2, lower case) is a parse error, hence not HTTP.
-  static constexpr char kVersionPrefix[] = "HTTP/1.";
+  // HTTP-version: "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 §2.3). Lower case or a
+  // multi-digit version is not HTTP; HTTP/2.0 or HTTP/1.2 in a request line is HTTP the engine refuses.
+  static constexpr char kVersionPrefix[] = "HTTP/";
   for (size_t k = 0; k < sizeof(kVersionPrefix) - 1; ++k, ++i) {
     if (i == len) return Http1Scan::Partial;
     if (p[i] != static_cast<uint8_t>(kVersionPrefix[k])) return Http1Scan::Invalid;
   }
   if (i == len) return Http1Scan::Partial;
-  if (p[i] != '0' && p[i] != '1') return Http1Scan::Invalid;
-  ++i;
+  if (!IsDigit(p[i++])) return Http1Scan::Invalid;
+  if (i == len) return Http1Scan::Partial;
+  if (p[i++] != '.') return Http1Scan::Invalid;
+  if (i == len) return Http1Scan::Partial;
+  if (!IsDigit(p[i++])) return Http1Scan::Invalid;
 
   // End of the request line: CRLF, or a bare LF (RFC 9112 §2.2 lets a recipient accept it; httparse does).
   if (i == len) return Http1Scan::Partial;

@@ -37,6 +37,11 @@ export interface Config {
   readonly detectTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly tcpIdleTimeoutMs: number; // 0 = off
+  readonly inboundAcceptKeepaliveMs: number; // 0 = off
+  readonly inboundConnectKeepaliveMs: number; // 0 = off
+  readonly outboundAcceptKeepaliveMs: number; // 0 = off
+  readonly outboundConnectKeepaliveMs: number; // 0 = off
+  readonly tcpUserTimeoutMs: number; // 0 = the kernel's default
   readonly splicePipeBytes: number;
   readonly shutdownGracePeriodMs: number;
   readonly logLevel: LogLevel;
@@ -78,6 +83,15 @@ function parseUpstreams(text: string): readonly UpstreamMapping[] {
   return mappings;
 }
 
+/** Linux's largest TCP_KEEPIDLE, in ms (the kernel takes whole seconds; durations are rounded up). */
+const MAX_KEEPALIVE_MS = 32_767_000;
+
+function parseKeepaliveMs(text: string): number {
+  const ms = parseOptionalDurationMs(text);
+  if (ms > MAX_KEEPALIVE_MS) throw new ValueError("a keepalive of at most 32767s (Linux's TCP_KEEPIDLE limit), or off");
+  return ms;
+}
+
 export const SETTINGS = [
   setting({ name: "MESHLET_INBOUND_LISTEN", field: "inboundListen", defaultText: "0.0.0.0:4143", meaning: "Inbound listener (traffic to the local app)", parse: parseListenAddress }),
   setting({ name: "MESHLET_INBOUND_FORWARD", field: "inboundForward", defaultText: "127.0.0.1:8080", meaning: "Where inbound connections go when they carry no original destination (the local app); host may be a DNS name", parse: parseDestination }),
@@ -88,6 +102,11 @@ export const SETTINGS = [
   setting({ name: "MESHLET_DETECT_TIMEOUT", field: "detectTimeoutMs", defaultText: "10s", meaning: "How long a client may stay silent before its connection is forwarded as TCP (server-speaks-first protocols)", parse: parseDurationMs }),
   setting({ name: "MESHLET_CONNECT_TIMEOUT", field: "connectTimeoutMs", defaultText: "1s", meaning: "Upstream connect timeout", parse: parseDurationMs }),
   setting({ name: "MESHLET_TCP_IDLE_TIMEOUT", field: "tcpIdleTimeoutMs", defaultText: "off", meaning: "Close TCP/opaque connections idle for this long; `off` keeps them", parse: parseOptionalDurationMs }),
+  setting({ name: "MESHLET_INBOUND_ACCEPT_KEEPALIVE", field: "inboundAcceptKeepaliveMs", defaultText: "10s", meaning: "TCP keepalive on accepted inbound connections: idle time before the first probe and between probes (whole seconds); `off` disables. With MESHLET_TCP_USER_TIMEOUT it releases a client that vanished without FIN or RST", parse: parseKeepaliveMs }),
+  setting({ name: "MESHLET_INBOUND_CONNECT_KEEPALIVE", field: "inboundConnectKeepaliveMs", defaultText: "off", meaning: "TCP keepalive on connections to the local app (as MESHLET_INBOUND_ACCEPT_KEEPALIVE)", parse: parseKeepaliveMs }),
+  setting({ name: "MESHLET_OUTBOUND_ACCEPT_KEEPALIVE", field: "outboundAcceptKeepaliveMs", defaultText: "off", meaning: "TCP keepalive on connections accepted from the local app (as MESHLET_INBOUND_ACCEPT_KEEPALIVE)", parse: parseKeepaliveMs }),
+  setting({ name: "MESHLET_OUTBOUND_CONNECT_KEEPALIVE", field: "outboundConnectKeepaliveMs", defaultText: "10s", meaning: "TCP keepalive on outbound upstream connections, spliced and HTTP (as MESHLET_INBOUND_ACCEPT_KEEPALIVE)", parse: parseKeepaliveMs }),
+  setting({ name: "MESHLET_TCP_USER_TIMEOUT", field: "tcpUserTimeoutMs", defaultText: "30s", meaning: "TCP_USER_TIMEOUT on every accepted and upstream connection: sent data or keepalive probes unacknowledged this long drop the connection; `off` keeps the kernel's ~15 min", parse: parseOptionalDurationMs }),
   setting({ name: "MESHLET_SPLICE_PIPE_SIZE", field: "splicePipeBytes", defaultText: "256KiB", meaning: "Kernel pipe per direction of a spliced connection, opened only once it carries bulk data; larger moves more per wake-up, but counts against fs.pipe-user-pages-soft (see bench/RESULTS.md)", parse: parseByteSize(4096, 16 * 1024 * 1024) }),
   setting({ name: "MESHLET_SHUTDOWN_GRACE_PERIOD", field: "shutdownGracePeriodMs", defaultText: "30s", meaning: "After SIGTERM: how long open connections may finish before they are closed", parse: parseDurationMs }),
   setting({ name: "MESHLET_LOG_LEVEL", field: "logLevel", defaultText: "info", meaning: "error, warn, info, debug, trace or off", parse: parseEnum<LogLevel>(["error", "warn", "info", "debug", "trace", "off"]) }),

@@ -4,6 +4,7 @@
 import type { ProxyError } from "../errors/proxy-error.ts";
 import {
   HeadTooLargeError,
+  HttpVersionNotSupportedError,
   MalformedRequestError,
   RequestFramingError,
   TooManyHeadersError,
@@ -372,13 +373,20 @@ function applyKnown(head: MessageHead, kind: number, buf: Buffer, vs: number, ve
   }
 }
 
-/** Parses " HTTP/1.x" version bytes at pos; returns the minor version or -1. */
+const VERSION_MALFORMED = -1;
+const VERSION_UNSUPPORTED = -2;
+
+/**
+ * Parses the 8 HTTP-version bytes at pos ("HTTP/" DIGIT "." DIGIT, RFC 9112 §2.3): the minor
+ * version of HTTP/1.0 or 1.1, VERSION_UNSUPPORTED for any other well-formed version, else VERSION_MALFORMED.
+ */
 function parseVersion(buf: Buffer, pos: number): number {
-  // "HTTP/1."
-  if (buf[pos] !== 72 || buf[pos + 1] !== 84 || buf[pos + 2] !== 84 || buf[pos + 3] !== 80 ||
-      buf[pos + 4] !== 47 || buf[pos + 5] !== 49 || buf[pos + 6] !== 46) return -1;
-  const m = buf[pos + 7];
-  return m === 49 ? 1 : m === 48 ? 0 : -1;
+  // "HTTP/"
+  if (buf[pos] !== 72 || buf[pos + 1] !== 84 || buf[pos + 2] !== 84 || buf[pos + 3] !== 80 || buf[pos + 4] !== 47) return VERSION_MALFORMED;
+  const major = buf[pos + 5]! - 48;
+  const minor = buf[pos + 7]! - 48;
+  if (major < 0 || major > 9 || buf[pos + 6] !== 46 || minor < 0 || minor > 9) return VERSION_MALFORMED;
+  return major === 1 && minor <= 1 ? minor : VERSION_UNSUPPORTED;
 }
 
 // === Methods ===
@@ -418,7 +426,7 @@ export function parseRequestHead(buf: Buffer, start: number, limits: HeadLimits,
   if (buf[pos] !== SP || pos === lineStart) return new MalformedRequestError("invalid request method");
   const method = methodName(buf, lineStart, pos - lineStart);
   pos++;
-  // request-target: any byte above SP except DEL
+  // request-target: any byte above SP except DEL (RFC 9112 §3.2: no controls; HAProxy refuses them too)
   const ts = pos;
   while (pos < end) {
     const c = buf[pos]!;
@@ -426,12 +434,17 @@ export function parseRequestHead(buf: Buffer, start: number, limits: HeadLimits,
     pos++;
   }
   if (pos >= end) return incomplete(buf, start, limits);
-  if (buf[pos] !== SP || pos === ts) return new MalformedRequestError("invalid request target");
+  if (buf[pos] !== SP || pos === ts) {
+    const c = buf[pos]!;
+    const control = pos > ts && c !== CR && c !== LF && (c < SP || c === 0x7f);
+    return new MalformedRequestError(control ? `control character 0x${c.toString(16).padStart(2, "0")} in request target` : "invalid request target");
+  }
   const te = pos;
   pos++;
   if (end - pos < 10) return incomplete(buf, start, limits);
   const minor = parseVersion(buf, pos);
-  if (minor < 0) return new MalformedRequestError("unsupported http version");
+  if (minor === VERSION_UNSUPPORTED) return new HttpVersionNotSupportedError(buf.toString("latin1", pos, pos + 8));
+  if (minor < 0) return new MalformedRequestError("invalid http version");
   if (buf[pos + 8] !== CR || buf[pos + 9] !== LF) return new MalformedRequestError("invalid request line");
   pos += 10;
 

@@ -30,6 +30,10 @@ export interface Http1ServerOptions {
   readonly upstreamIdleTimeoutMs?: number;
   /** Per dial. Expiry → 504. */
   readonly connectTimeoutMs?: number;
+  /** Per upstream socket: TCP keepalive idle time and probe interval; 0 (default) = off. */
+  readonly upstreamKeepaliveMs?: number;
+  /** Per upstream socket: TCP_USER_TIMEOUT; 0 (default) = the kernel's. */
+  readonly tcpUserTimeoutMs?: number;
   /** Per request head (request line + fields). Beyond → 431. */
   readonly maxHeadBytes?: number;
   /** Per request head. Beyond → 431. */
@@ -63,6 +67,8 @@ export interface ResolvedHttp1Options {
   readonly clientIdleTimeoutMs: number;
   readonly upstreamIdleTimeoutMs: number;
   readonly connectTimeoutMs: number;
+  readonly upstreamKeepaliveMs: number;
+  readonly tcpUserTimeoutMs: number;
   readonly maxHeadBytes: number;
   readonly maxHeaders: number;
   readonly maxConnectionsPerUpstream: number;
@@ -81,6 +87,8 @@ export function resolveOptions(o: Http1ServerOptions): ResolvedHttp1Options {
     clientIdleTimeoutMs: o.clientIdleTimeoutMs ?? DEFAULT_CLIENT_IDLE_TIMEOUT_MS,
     upstreamIdleTimeoutMs: o.upstreamIdleTimeoutMs ?? DEFAULT_UPSTREAM_IDLE_TIMEOUT_MS,
     connectTimeoutMs: o.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    upstreamKeepaliveMs: o.upstreamKeepaliveMs ?? 0,
+    tcpUserTimeoutMs: o.tcpUserTimeoutMs ?? 0,
     maxHeadBytes: o.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES,
     maxHeaders: o.maxHeaders ?? DEFAULT_MAX_HEADERS,
     maxConnectionsPerUpstream: o.maxConnectionsPerUpstream ?? DEFAULT_MAX_CONNECTIONS_PER_UPSTREAM,

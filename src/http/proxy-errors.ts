@@ -11,6 +11,15 @@ export class MalformedRequestError extends ProxyError {
   readonly side: ErrorSide = "downstream";
 }
 
+/** The request line names an HTTP version other than 1.0 and 1.1 (RFC 9110 §15.6.6). */
+export class HttpVersionNotSupportedError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_VERSION_NOT_SUPPORTED;
+  readonly side: ErrorSide = "downstream";
+  constructor(version: string) {
+    super(`http version ${version} is not supported`);
+  }
+}
+
 /** The request's body framing is ambiguous or unsupported (RFC 9112 §6): a smuggling attempt or a broken client. */
 export class RequestFramingError extends ProxyError {
   readonly code = codes.PXY_ERR_HTTP_REQUEST_FRAMING;
@@ -177,6 +186,7 @@ const RESCUE_TABLE: ReadonlyArray<readonly [ErrorCtor, number, string, boolean]>
   // class                       status  reason                            close
   [MalformedRequestError,        400, "Bad Request",                     true],
   [RequestFramingError,          400, "Bad Request",                     true],
+  [HttpVersionNotSupportedError, 505, "HTTP Version Not Supported",      true],
   [HeadTooLargeError,            431, "Request Header Fields Too Large", true],
   [TooManyHeadersError,          431, "Request Header Fields Too Large", true],
   [HeadReadTimeoutError,         408, "Request Timeout",                 true],

@@ -44,6 +44,7 @@ export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server
   const resolver = new Resolver({ ttlMs: opts.dnsTtlMs, negativeTtlMs: opts.dnsNegativeTtlMs, nowMs });
   const pool = new UpstreamPool({
     connectTimeoutMs: opts.connectTimeoutMs,
+    liveness: { keepaliveMs: opts.upstreamKeepaliveMs, userTimeoutMs: opts.tcpUserTimeoutMs },
     upstreamIdleTimeoutMs: opts.upstreamIdleTimeoutMs,
     maxConnectionsPerUpstream: opts.maxConnectionsPerUpstream,
     maxQueuedRequestsPerUpstream: opts.maxQueuedRequestsPerUpstream,

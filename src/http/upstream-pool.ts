@@ -10,6 +10,7 @@ import {
 import { ConnectRefusedError, ConnectTimeoutError, FailFastError, LoadShedError, NoEndpointError } from "./proxy-errors.ts";
 import type { ProxyError } from "../errors/proxy-error.ts";
 import type { Resolver } from "./resolver.ts";
+import { setTcpLiveness } from "./tcp-liveness.ts";
 
 /** Someone waiting for a connection. Exactly one of the two callbacks is called, possibly synchronously. */
 export interface PoolWaiter {
@@ -19,6 +20,8 @@ export interface PoolWaiter {
 
 export interface PoolOptions {
   readonly connectTimeoutMs: number;
+  /** TCP keepalive and TCP_USER_TIMEOUT of each new connection (0 = off / the kernel's). */
+  readonly liveness?: { readonly keepaliveMs: number; readonly userTimeoutMs: number };
   /** Idle connections older than this are closed. */
   readonly upstreamIdleTimeoutMs: number;
   /** Open + connecting connections per endpoint; requests beyond it wait in the queue. */
@@ -155,6 +158,8 @@ export class EndpointPool implements ConnectionHome {
     this.opened++;
     this.pool.opened++;
     conn.socket?.setNoDelay(true);
+    const liveness = this.pool.opts.liveness;
+    if (liveness !== undefined && conn.socket !== null) setTcpLiveness(conn.socket, liveness.keepaliveMs, liveness.userTimeoutMs);
     if (waiter === undefined || waiter === null) {
       this.release(conn);
       return;

@@ -6,6 +6,7 @@ import type { HostPort, PortSet } from "../config/values.ts";
 import { isIp } from "../config/values.ts";
 import type { Logger } from "../log/logger.ts";
 import { type HandoffRecord, Protocol, native } from "../native/binding.ts";
+import { NO_TCP_LIVENESS, type TcpLiveness } from "./tcp-liveness.ts";
 
 export type Direction = "inbound" | "outbound";
 export const DIRECTIONS: readonly Direction[] = ["inbound", "outbound"];
@@ -65,10 +66,14 @@ export class FrontDoor {
   private readonly refreshTimers: ReturnType<typeof setInterval>[] = [];
   private nextListenerId = 1;
 
-  private constructor(private readonly logger: Logger) {}
+  private constructor(
+    private readonly logger: Logger,
+    private readonly liveness: TcpLiveness,
+  ) {}
 
-  static start(logger: Logger): FrontDoor {
-    const frontDoor = new FrontDoor(logger);
+  /** `liveness`: keepalive and TCP_USER_TIMEOUT for every socket the listeners accept or dial. */
+  static start(logger: Logger, liveness: TcpLiveness = NO_TCP_LIVENESS): FrontDoor {
+    const frontDoor = new FrontDoor(logger, liveness);
     const rc = native.start((batch) => frontDoor.onHandoffs(batch));
     if (rc < 0) throw new Error(`meshlet: cannot start the front door: ${native.errnoName(-rc)}`);
     return frontDoor;
@@ -96,6 +101,7 @@ export class FrontDoor {
       idleTimeoutMs: config.idleTimeoutMs,
       handoffMask,
       pipeBytes: config.pipeBytes,
+      ...this.liveness[config.direction],
     });
     if (rc < 0) throw new ListenError(config.name, config.bind, native.errnoName(-rc));
     const listener: Listener = { id, config, port: rc };

@@ -29,6 +29,11 @@ export interface NativeListenerSpec {
   readonly handoffMask: number;
   /** Splice pipe size per direction, opened on first need. */
   readonly pipeBytes: number;
+  /** TCP keepalive idle time and probe interval on accepted / dialed sockets; 0 = off. */
+  readonly acceptKeepaliveMs: number;
+  readonly connectKeepaliveMs: number;
+  /** TCP_USER_TIMEOUT on accepted and dialed sockets; 0 = the kernel default. */
+  readonly userTimeoutMs: number;
 }
 
 export interface TransportStatsRow {
@@ -74,6 +79,8 @@ export interface NativeBinding {
   setOpaquePorts(bitmap: Uint8Array): number;
   /** Gives a handed-off fd back to be spliced to ip:port. 0 | -EINVAL. */
   forward(fd: number, listenerId: number, ip: string, port: number, protocol: number): number;
+  /** Keepalive (idle = interval) and TCP_USER_TIMEOUT on a connected TCP fd owned elsewhere; 0 = untouched. 0 | -errno. */
+  setTcpLiveness(fd: number, keepaliveMs: number, userTimeoutMs: number): number;
   /** Stops accepting; open connections continue. */
   closeListeners(): void;
   /** Closes every connection the front door owns. */

@@ -18,6 +18,8 @@ export function http1Stage(config: Config, direction: "inbound" | "outbound", ch
     clientIdleTimeoutMs: config.httpClientIdleTimeoutMs,
     upstreamIdleTimeoutMs: config.httpPoolIdleTimeoutMs,
     connectTimeoutMs: config.connectTimeoutMs,
+    upstreamKeepaliveMs: direction === "inbound" ? config.inboundConnectKeepaliveMs : config.outboundConnectKeepaliveMs,
+    tcpUserTimeoutMs: config.tcpUserTimeoutMs,
     maxConnectionsPerUpstream: config.httpMaxConnectionsPerEndpoint,
     maxQueuedRequestsPerUpstream: config.httpQueueCapacity,
     poolQueueTimeoutMs: config.httpFailfastTimeoutMs,

@@ -90,8 +90,18 @@ describe("request heads: rejected", () => {
     ["space before colon", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
     ["empty name", "GET / HTTP/1.1\r\n: a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
     ["NUL in value", "GET / HTTP/1.1\r\nHost: a\x00b\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
-    ["HTTP/2.0 version", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
+    ["HTTP/2.0 version → 505", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_VERSION_NOT_SUPPORTED],
+    ["HTTP/1.2 version → 505", "GET / HTTP/1.2\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_VERSION_NOT_SUPPORTED],
+    ["HTTP/0.9 version → 505", "GET / HTTP/0.9\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_VERSION_NOT_SUPPORTED],
+    ["HTTP/3.0 version → 505", "GET / HTTP/3.0\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_VERSION_NOT_SUPPORTED],
     ["garbage version", "GET / HTTX/1.1\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
+    ["lowercase version", "GET / http/1.1\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
+    ["version letters", "GET / HTTP/x.y\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
+    ["NUL in target", "GET /a\x00b HTTP/1.1\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
+    ["ESC in target", "GET /a\x1bb HTTP/1.1\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
+    ["TAB in target", "GET /a\tb HTTP/1.1\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
+    ["DEL in target", "GET /a\x7fb HTTP/1.1\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
+    ["target starting with a control", "GET \x01/ HTTP/1.1\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
     ["missing host on 1.1", "GET / HTTP/1.1\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
     ["two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
     ["bad target", "GET nope HTTP/1.1\r\nHost: a\r\n\r\n", codes.PXY_ERR_HTTP_MALFORMED_REQUEST],
@@ -122,6 +132,11 @@ describe("request heads: rejected", () => {
       expect((r as ProxyError).code).toBe(code as never);
     });
   }
+
+  test("the error names the control character and the refused version", () => {
+    expect((req("GET /a\x00b HTTP/1.1\r\nHost: a\r\n\r\n") as ProxyError).message).toBe("control character 0x00 in request target");
+    expect((req("GET / HTTP/2.0\r\nHost: a\r\n\r\n") as ProxyError).message).toBe("http version HTTP/2.0 is not supported");
+  });
 
   test("a head beyond maxHeadBytes → 431 code, complete or not", () => {
     const big = `GET / HTTP/1.1\r\nHost: a\r\nX: ${"a".repeat(200)}\r\n\r\n`;

@@ -69,6 +69,9 @@ test(`request heads: ${ITERATIONS} mutations never throw; accepted heads are wel
     accepted++;
     expect(result.method).toMatch(/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/);
     if (result.target().length === 0) throw new Error(`iteration ${i}: empty target accepted from ${JSON.stringify(input.toString("latin1"))}`);
+    // RFC 9112 §3: no control byte or DEL ever passes in a target; only HTTP/1.0 and 1.1 are accepted.
+    if (/[\x00-\x20\x7f]/.test(result.target())) throw new Error(`iteration ${i}: control byte in accepted target ${JSON.stringify(result.target())}`);
+    expect(result.buf.toString("latin1", result.targetEnd + 1, result.targetEnd + 9)).toMatch(/^HTTP\/1\.[01]$/);
   }
   expect(accepted).toBeGreaterThan(0);
 });
