@@ -13,10 +13,9 @@ import { startOutbound } from "./outbound/index.ts";
 import { createProfileHooks } from "./profiles/http-hooks.ts";
 import { loadInitialResources, watchResources } from "./resources/startup.ts";
 import { monotonicClock } from "./rt/clock.ts";
+import { EXIT_CANNOT_LISTEN, EXIT_USAGE } from "./rt/exit-codes.ts";
 import { type Http1Stage, http1Stage } from "./stack/http1.ts";
 
-export const EXIT_USAGE = 64; // EX_USAGE, as linkerd2-proxy exits on a bad environment
-const EXIT_CANNOT_LISTEN = 71; // EX_OSERR
 const DRAIN_POLL_MS = 100;
 
 export function loadConfigOrExit(env: Strings): Config {

@@ -17,6 +17,7 @@ import {
   parsePositiveInteger,
   parseString,
 } from "./values.ts";
+import { closestName } from "./closest-name.ts";
 
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace" | "off";
 export type LogFormat = "plain" | "json";
@@ -58,6 +59,8 @@ interface Setting<K extends keyof Config> {
   readonly defaultText: string;
   readonly meaning: string;
   readonly parse: (text: string) => Config[K];
+  /** Holds a credential: `meshlet env` and the admin /config.json show it redacted (see effective.ts). */
+  readonly secret?: boolean;
 }
 
 function setting<K extends keyof Config>(s: Setting<K>): Setting<K> {
@@ -139,39 +142,12 @@ export function parseConfig(env: Strings): Config {
   }
   for (const name of Object.keys(env)) {
     if (name.startsWith("MESHLET_") && !KNOWN_NAMES.has(name)) {
-      const hint = closestName(name);
+      const hint = closestName(name, KNOWN_NAMES);
       problems.push({ name, value: env[name] ?? "", expected: `a known setting${hint ? ` (did you mean ${hint}?)` : ""}; see README` });
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config) as unknown as Config;
-}
-
-function closestName(name: string): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 4;
-  for (const known of KNOWN_NAMES) {
-    const d = editDistance(name, known);
-    if (d < bestDistance) {
-      best = known;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
 }
 
 /** The README configuration table, generated from SETTINGS. */
