@@ -1,6 +1,6 @@
 // `meshlet check`: validates the MESHLET_* environment and the resource directory the way the proxy
 // would load them, lists every problem, and ends with what it checked — as text, or JSON for CI.
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 
 import { type Config, ConfigError, type ConfigProblem, parseConfig } from "../config/env.ts";
@@ -19,6 +19,8 @@ export interface CheckReport {
   /** Absent when the environment was invalid (the directory was not read). */
   readonly configDir?: {
     readonly path: string;
+    /** False for the default directory when it is absent (the proxy then starts with no resources). */
+    readonly exists: boolean;
     readonly ok: boolean;
     readonly files: readonly string[];
     readonly resources: readonly ResourceCount[];
@@ -64,7 +66,7 @@ export const checkCommand = defineCommand(
     if (named !== undefined) requireDirectory(named, dir);
 
     const result = loadConfigDir(dir, { clock: monotonicClock, env: profileEnvOf(config) });
-    const report = reportOf(dir, result);
+    const report = reportOf(dir, existsSync(dir), result);
     if (json) print(report);
     else printText(dir, report);
     return report.ok ? 0 : EXIT_USAGE;
@@ -82,7 +84,7 @@ function requireDirectory(namedBy: string, dir: string): void {
   if (!isDirectory) throw new UsageError(`${namedBy} ${dir}: not a directory`);
 }
 
-function reportOf(dir: string, result: LoadResult): CheckReport {
+function reportOf(dir: string, exists: boolean, result: LoadResult): CheckReport {
   const problems = result.problems;
   const errors = problems.filter((p) => p.severity === "error").length;
   return {
@@ -90,6 +92,7 @@ function reportOf(dir: string, result: LoadResult): CheckReport {
     environment: { ok: true, problems: [] },
     configDir: {
       path: resolve(dir),
+      exists,
       ok: result.ok,
       files: result.ok ? result.snapshot.files : [],
       resources: result.ok ? resourceCounts(result.snapshot) : [],
@@ -120,7 +123,7 @@ function printText(dir: string, report: CheckReport): void {
   }
   const total = d.resources.reduce((n, r) => n + r.count, 0);
   const kinds = d.resources.map((r) => `${plural(r.count, r.kind)}${r.implemented ? "" : " (kept, not enforced yet)"}`);
-  const what = `${plural(d.files.length, "file")}, ${plural(total, "resource")}${kinds.length ? ": " + kinds.join(", ") : ""}`;
+  const what = !d.exists ? "no such directory (the proxy starts with no resources and loads it once it appears)" : `${plural(d.files.length, "file")}, ${plural(total, "resource")}${kinds.length ? ": " + kinds.join(", ") : ""}`;
   process.stdout.write(`environment: ok\n${dir}: ok — ${what}${d.warnings > 0 ? `; ${plural(d.warnings, "warning")}` : ""}\n`);
 }
 

@@ -70,6 +70,13 @@ describe("check", () => {
     expect(code).toBe(0);
   });
 
+  test("the default directory may be absent: check says so and passes, as the proxy would start", async () => {
+    const proc = spawn([BUN, CLI, "check"], { cwd: VALID, env: { PATH: process.env.PATH ?? "" }, stdout: "pipe" });
+    const [code, stdout] = await Promise.all([proc.exited, new Response(proc.stdout).text()]);
+    expect(stdout).toBe("environment: ok\n./meshlet.d: ok — no such directory (the proxy starts with no resources and loads it once it appears)\n");
+    expect(code).toBe(0);
+  });
+
   test("-o json: one report on stdout", async () => {
     const { code, stdout } = await meshlet(["check", "-o", "json", "--config-dir", VALID], { MESHLET_EXTERNAL_PROFILES: "true" });
     expect(JSON.parse(stdout)).toEqual({
@@ -77,6 +84,7 @@ describe("check", () => {
       environment: { ok: true, problems: [] },
       configDir: {
         path: VALID,
+        exists: true,
         ok: true,
         files: [join(VALID, "books.yaml"), join(VALID, "local.yml")],
         resources: [
