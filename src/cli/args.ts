@@ -93,7 +93,8 @@ function explain(spec: CommandSpec, options: OptionSpecs, tokens: readonly Token
     if (o.type === "boolean" && t.value !== undefined) return `option ${t.rawName} takes no value (got ${JSON.stringify(t.value)})`;
     if (o.type === "string" && t.value === undefined) {
       const v = o.valueName ?? "VALUE";
-      return `option ${t.rawName} needs a value (${t.rawName} ${v} or ${t.rawName}=${v})`;
+      const forms = t.rawName.startsWith("--") ? `${t.rawName} ${v} or ${t.rawName}=${v}` : `${t.rawName} ${v}`;
+      return `option ${t.rawName} needs a value (${forms})`;
     }
     if (o.type === "string" && !t.inlineValue && t.value?.startsWith("-")) {
       return `option ${t.rawName} needs a value, but is followed by ${t.value} (write ${t.rawName}=${t.value} if that is the value)`;

@@ -25,6 +25,7 @@ describe("mistakes exit 64 with a message naming the problem", () => {
     [["check", "--config-dir", MISSING], `--config-dir ${MISSING}: no such directory`],
     [["check", "--config-dir"], "option --config-dir needs a value"],
     [["check", "--config-dir", "--help"], "option --config-dir needs a value, but is followed by --help"],
+    [["check", "-o"], "option -o needs a value (-o FORMAT)"],
     [["check", "-o", "yaml"], 'option --output must be one of text, json (got "yaml")'],
     [["check", "-x"], "unknown option -x"],
     [["env", "--markdown=yes"], 'option --markdown takes no value (got "yes")'],
