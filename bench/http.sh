@@ -3,14 +3,35 @@
 # meshlet (the real sidecar process), HAProxy 2.6 (mode http, nbthread 1, http-reuse always) and nginx as a proxy (upstream
 # keepalive) — with wrk -t1 for DURATION_S at -c50 and -c200, plus -c1 added latency and meshlet's RSS
 # at 1,000 open connections. Configs go to a temp dir; every process started here is stopped on exit.
-# The table is appended to bench/RESULTS.md unless --no-record is given.
+# The table is printed; it is appended to bench/RESULTS.md only with --record.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DURATION_S=${DURATION_S:-10}
 C1_DURATION_S=${C1_DURATION_S:-5}
-RECORD=1
-[ "${1:-}" = "--no-record" ] && RECORD=0
+
+usage() {
+  cat <<USAGE
+Usage: bash bench/http.sh [--record]     (npm run bench:http [-- --record])
+
+HTTP/1.1 keep-alive proxying: direct to nginx, meshlet, HAProxy and nginx as a proxy, with wrk -t1
+at -c50 and -c200 for DURATION_S=$DURATION_S s each, -c1 for C1_DURATION_S=$C1_DURATION_S s, and meshlet's RSS at 1,000
+connections. Installs wrk, nginx-light, haproxy and curl with apt-get when they are missing.
+
+Options:
+  --record     append the result table to bench/RESULTS.md (default: only print it)
+  -h, --help   show this help
+USAGE
+}
+RECORD=0
+for arg in "$@"; do
+  case $arg in
+    --record) RECORD=1 ;;
+    -h | --help) usage; exit 0 ;;
+    *) echo "bench/http.sh: unknown argument '$arg' (see --help)" >&2; exit 64 ;;
+  esac
+done
+progress() { echo "[bench/http] $*" >&2; }
 
 need=()
 for tool in wrk:wrk nginx:nginx-light haproxy:haproxy curl:curl; do
@@ -32,8 +53,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-BASE=$((20000 + RANDOM % 10000)) # below the ephemeral range (32768+)
+# port_free PORT: nothing accepts connections on 127.0.0.1:PORT.
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+# Six consecutive ports below the ephemeral range (32768+), checked free before use.
+for attempt in $(seq 1 20); do
+  BASE=$((20000 + RANDOM % 10000))
+  free=1
+  for p in $(seq "$BASE" $((BASE + 5))); do port_free "$p" || { free=0; break; }; done
+  [ "$free" = 1 ] && break
+  [ "$attempt" = 20 ] && { echo "bench/http.sh: found no 6 free consecutive ports in 20 tries" >&2; exit 1; }
+done
 ORIGIN=$BASE MESHLET=$((BASE + 1)) HAPROXY=$((BASE + 2)) NGINX_PROXY=$((BASE + 3)) MESHLET_ADMIN=$((BASE + 4))
+progress "ports: origin $ORIGIN, meshlet $MESHLET (admin $MESHLET_ADMIN), haproxy $HAPROXY, nginx proxy $NGINX_PROXY"
 
 nginx_conf() { # name, server block
   mkdir -p "$WORK/$1"
@@ -121,13 +152,25 @@ TARGETS=(direct meshlet haproxy nginx)
 declare -A PORT=([direct]=$ORIGIN [meshlet]=$MESHLET [haproxy]=$HAPROXY [nginx]=$NGINX_PROXY)
 
 # Warm up every path (pools, JIT), then measure.
-for t in "${TARGETS[@]}"; do wrk -t1 -c50 -d2s "http://127.0.0.1:${PORT[$t]}/" >/dev/null 2>&1; done
-for c in 50 200; do
-  for t in "${TARGETS[@]}"; do run "$t/$c" "${PORT[$t]}" "$c" "$DURATION_S"; done
+for t in "${TARGETS[@]}"; do
+  progress "warm-up: $t (2 s)"
+  wrk -t1 -c50 -d2s "http://127.0.0.1:${PORT[$t]}/" >/dev/null 2>&1
 done
-for t in "${TARGETS[@]}"; do run "$t/1" "${PORT[$t]}" 1 "$C1_DURATION_S"; done
+RUNS=$((3 * ${#TARGETS[@]}))
+n=0
+for c in 50 200; do
+  for t in "${TARGETS[@]}"; do
+    progress "run $((++n))/$RUNS: $t at -c$c for ${DURATION_S} s"
+    run "$t/$c" "${PORT[$t]}" "$c" "$DURATION_S"
+  done
+done
+for t in "${TARGETS[@]}"; do
+  progress "run $((++n))/$RUNS: $t at -c1 for ${C1_DURATION_S} s"
+  run "$t/1" "${PORT[$t]}" 1 "$C1_DURATION_S"
+done
 
 # meshlet RSS with 1,000 open keep-alive connections (sampled in the middle of a -c1000 run).
+progress "meshlet RSS at -c1000 (4 s)"
 wrk -t1 -c1000 -d4s "http://127.0.0.1:$MESHLET/" >/dev/null 2>&1 &
 WRK_PID=$!
 sleep 2
@@ -147,7 +190,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
   echo "## HTTP/1.1 keep-alive proxying — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(uname -r); Bun $("$BUN" --version), $(haproxy -v | head -1 | awk '{ print $1, $3 }'), $(nginx -v 2>&1 | sed 's/.*: //')."
-  echo "Command: \`DURATION_S=$DURATION_S bash bench/http.sh\` — wrk -t1 -d${DURATION_S}s --latency against nginx (1 worker, 17-byte body); meshlet = \`meshlet proxy\` inbound (native front door → HTTP engine)."
+  echo "Command: \`DURATION_S=$DURATION_S bash bench/http.sh --record\` — wrk -t1 -d${DURATION_S}s --latency against nginx (1 worker, 17-byte body); meshlet = \`meshlet proxy\` inbound (native front door → HTTP engine)."
   echo
   echo "| conns | target | req/s | p50 ms | p99 ms | req/s ÷ HAProxy | req/s ÷ nginx proxy | p99 ÷ HAProxy | errors |"
   echo "|---:|---|---:|---:|---:|---:|---:|---:|---|"
@@ -170,5 +213,10 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
   echo
 } | tee "$WORK/result.md"
 
-[ "$RECORD" = 1 ] && cat "$WORK/result.md" >>bench/RESULTS.md
+if [ "$RECORD" = 1 ]; then
+  cat "$WORK/result.md" >>bench/RESULTS.md
+  progress "recorded in bench/RESULTS.md"
+else
+  progress "not recorded (run with --record to append it to bench/RESULTS.md)"
+fi
 exit 0

@@ -44,8 +44,23 @@ export async function waitForPort(port: number, timeoutMs = 10_000): Promise<voi
 
 // Below the ephemeral range (32768+), so a client connection cannot already hold the port.
 let nextPort = 20000 + Math.floor(Math.random() * 10000);
+/** The next port that nothing holds on 127.0.0.1 (checked by binding it for a moment). */
 export function port(): number {
-  return nextPort++;
+  for (let tries = 0; tries < 100; tries++) {
+    const candidate = nextPort++;
+    try {
+      Bun.listen({ hostname: "127.0.0.1", port: candidate, socket: { data() {} } }).stop(true);
+      return candidate;
+    } catch {
+      progress(`port ${candidate} is in use; trying the next`);
+    }
+  }
+  throw new Error(`no free port below ${nextPort} after 100 tries`);
+}
+
+/** One line on stderr saying what the benchmark is doing now. */
+export function progress(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
 }
 
 export function writeConfig(name: string, text: string): string {

@@ -1,13 +1,38 @@
 // Opaque TCP benchmark: iperf3 bulk throughput and redis-benchmark GET/SET (-P 1 and -P 16), each
 // direct, through meshlet (opaque port, native splice) and through HAProxy 2.6 (mode tcp,
 // option splice-auto, nbthread 1), in one run: BENCH_ROUNDS rounds in rotating order, medians kept.
-// Prints ratios and appends them to bench/RESULTS.md.
+// Prints ratios; appends them to bench/RESULTS.md only with --record.
 import { spawnSync } from "bun";
+import { parseArgs } from "node:util";
 
-import { appendResults, background, port, ratio, startMeshlet, waitForPort, writeConfig } from "./support.ts";
+import { appendResults, background, port, progress, ratio, startMeshlet, waitForPort, writeConfig } from "./support.ts";
 
 const IPERF_SECONDS = Number(process.env.BENCH_IPERF_SECONDS ?? 5);
 const REDIS_REQUESTS = Number(process.env.BENCH_REDIS_REQUESTS ?? 200_000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+
+const USAGE = `Usage: bash bench/tcp.sh [--record]     (npm run bench:tcp [-- --record])
+
+Opaque TCP through meshlet vs direct vs HAProxy: iperf3 bulk (BENCH_IPERF_SECONDS=${IPERF_SECONDS}) and
+redis-benchmark SET/GET at -P 1 and -P 16 (BENCH_REDIS_REQUESTS=${REDIS_REQUESTS}), BENCH_ROUNDS=${ROUNDS} rotating
+rounds, medians kept. bench/tcp.sh installs iperf3, haproxy and redis with apt-get when missing.
+
+Options:
+  --record     append the result table to bench/RESULTS.md (default: only print it)
+  -h, --help   show this help
+`;
+
+let args;
+try {
+  args = parseArgs({ options: { record: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
+} catch (err) {
+  process.stderr.write(`bench/tcp.ts: ${(err as Error).message} (see --help)\n`);
+  process.exit(64);
+}
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 
 const iperfPort = port();
 const redisPort = port();
@@ -63,17 +88,17 @@ function redisOps(target: number, pipeline: number, op: "set" | "get"): number {
   throw new Error(`redis-benchmark via port ${target} printed no ${op} result: ${run.stderr.toString()}`);
 }
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const targets = { direct: { iperf: iperfPort, redis: redisPort }, haproxy, meshlet };
 type Target = keyof typeof targets;
 const NAMES = Object.keys(targets) as Target[];
 
 /** Runs `measure` ROUNDS times per target, rotating the order each round, and keeps the median. */
-async function medianOf(measure: (t: Target) => Promise<number> | number): Promise<Record<Target, number>> {
+async function medianOf(benchmark: string, measure: (t: Target) => Promise<number> | number): Promise<Record<Target, number>> {
   const samples: Record<Target, number[]> = { direct: [], haproxy: [], meshlet: [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (let i = 0; i < NAMES.length; i++) {
       const name = NAMES[(i + round) % NAMES.length]!;
+      progress(`${benchmark}: round ${round + 1}/${ROUNDS}, ${name}`);
       samples[name].push(await measure(name));
     }
   }
@@ -82,19 +107,22 @@ async function medianOf(measure: (t: Target) => Promise<number> | number): Promi
 }
 
 const rows: string[] = [];
-const bulk = await medianOf((t) => iperfGbps(targets[t].iperf));
+const bulk = await medianOf("iperf3 bulk", (t) => iperfGbps(targets[t].iperf));
 rows.push(`| iperf3 bulk, Gbit/s (${IPERF_SECONDS} s) | ${bulk.direct.toFixed(2)} | ${bulk.haproxy.toFixed(2)} | ${bulk.meshlet.toFixed(2)} | ${ratio(bulk.meshlet, bulk.haproxy)} | ${ratio(bulk.meshlet, bulk.direct)} |`);
 
 for (const pipeline of [1, 16]) {
   for (const op of ["set", "get"] as const) {
-    const r = await medianOf((t) => redisOps(targets[t].redis, pipeline, op));
+    const r = await medianOf(`redis-benchmark ${op.toUpperCase()} -P ${pipeline}`, (t) => redisOps(targets[t].redis, pipeline, op));
     rows.push(`| redis-benchmark ${op.toUpperCase()} -P ${pipeline} -c 50, ops/s | ${r.direct.toFixed(0)} | ${r.haproxy.toFixed(0)} | ${r.meshlet.toFixed(0)} | ${ratio(r.meshlet, r.haproxy)} | ${ratio(r.meshlet, r.direct)} |`);
   }
 }
 
 const table = ["| benchmark | direct | HAProxy 2.6 (tcp, splice-auto, nbthread 1) | meshlet (opaque) | meshlet / HAProxy | meshlet / direct |", "|---|---|---|---|---|---|", ...rows].join("\n");
 console.log(table);
-if (!process.argv.includes("--no-record")) {
-  appendResults("Opaque TCP (bench/tcp.ts)", `npm run bench:tcp  # BENCH_ROUNDS=${ROUNDS} BENCH_IPERF_SECONDS=${IPERF_SECONDS} BENCH_REDIS_REQUESTS=${REDIS_REQUESTS}`, table);
+if (args.record) {
+  appendResults("Opaque TCP (bench/tcp.ts)", `npm run bench:tcp -- --record  # BENCH_ROUNDS=${ROUNDS} BENCH_IPERF_SECONDS=${IPERF_SECONDS} BENCH_REDIS_REQUESTS=${REDIS_REQUESTS}`, table);
+  progress("recorded in bench/RESULTS.md");
+} else {
+  progress("not recorded (run with --record to append it to bench/RESULTS.md)");
 }
 process.exit(0);

@@ -1,64 +1,60 @@
-// The `meshlet` command line: `proxy` runs the sidecar, `check` validates the environment, `env`
-// prints the settings table. Exit codes: 0 ok, 64 usage or invalid configuration.
-import { runCheck } from "./app/check.ts";
-import { SETTINGS, settingsMarkdown } from "./config/env.ts";
-import { EXIT_USAGE, runProxy } from "./main.ts";
+// The `meshlet` command line: picks the command (proxy, check, env), which parses its own options
+// strictly (src/cli/). Exit codes: 0 ok, 64 usage or invalid configuration (src/rt/exit-codes.ts).
+import { closestName } from "./config/closest-name.ts";
+import { UsageError } from "./cli/args.ts";
+import { checkCommand } from "./cli/check.ts";
+import type { Command } from "./cli/command.ts";
+import { envCommand } from "./cli/env.ts";
+import { overviewHelp } from "./cli/help.ts";
+import { proxyCommand } from "./cli/proxy.ts";
+import { EXIT_USAGE } from "./rt/exit-codes.ts";
+import { VERSION } from "./version.ts";
 
-const HELP = `meshlet — a service-mesh sidecar proxy
-
-Usage: meshlet <command> [options]
-
-Commands:
-  proxy            run the sidecar (inbound, outbound and admin listeners) with MESHLET_* settings
-  check [--config-dir DIR]
-                   validate the MESHLET_* environment and the resource directory (default
-                   MESHLET_CONFIG_DIR); lists every problem, exits 64 if any is an error
-  env [--markdown] list the MESHLET_* settings with their defaults
-  help             show this text
-
-Run \`meshlet env\` for every setting; README.md explains them.
-`;
+const COMMANDS: readonly Command[] = [proxyCommand, checkCommand, envCommand];
+const TOP_LEVEL_FLAGS = ["--help", "--version"];
 
 async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...args] = argv;
-  switch (command) {
-    case "proxy":
-      await runProxy(process.env);
-      return -1; // keeps running until drained
-    case "check":
-      return check(args);
-    case "env":
-      if (args.includes("--markdown")) {
-        process.stdout.write(settingsMarkdown() + "\n");
-      } else {
-        for (const s of SETTINGS) process.stdout.write(`${s.name}=${s.defaultText}\n    ${s.meaning}\n`);
-      }
-      return 0;
+  const [first, ...rest] = argv;
+  const help = overviewHelp(COMMANDS.map((c) => c.spec));
+  switch (first) {
     case undefined:
-    case "help":
+      process.stderr.write(help);
+      return EXIT_USAGE;
     case "--help":
     case "-h":
-      process.stdout.write(HELP);
-      return command === undefined ? EXIT_USAGE : 0;
-    default:
-      process.stderr.write(`meshlet: unknown command ${JSON.stringify(command)}\n\n${HELP}`);
-      return EXIT_USAGE;
+    case "help":
+      return helpFor(rest, help);
+    case "--version":
+      if (rest.length > 0) throw new UsageError(`--version takes no arguments (got ${JSON.stringify(rest[0])})`);
+      process.stdout.write(`meshlet ${VERSION}\n`);
+      return 0;
   }
+  const command = COMMANDS.find((c) => c.spec.name === first);
+  if (command !== undefined) return command.run(rest);
+  const known = first.startsWith("-") ? TOP_LEVEL_FLAGS : COMMANDS.map((c) => c.spec.name);
+  const hint = closestName(first, known, 2);
+  throw new UsageError(`unknown ${first.startsWith("-") ? "option" : "command"} ${JSON.stringify(first)}${hint !== undefined ? ` (did you mean ${hint}?)` : ""}`);
 }
 
-function check(args: readonly string[]): number {
-  const flag = args.indexOf("--config-dir");
-  if (flag >= 0 && args[flag + 1] === undefined) {
-    process.stderr.write("meshlet check: --config-dir needs a directory\n");
-    return EXIT_USAGE;
+/** `meshlet help [command]`. */
+function helpFor(args: readonly string[], overview: string): Promise<number> | number {
+  if (args.length === 0) {
+    process.stdout.write(overview);
+    return 0;
   }
-  return runCheck({
-    env: process.env,
-    configDir: flag >= 0 ? args[flag + 1] : undefined,
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-  });
+  const command = COMMANDS.find((c) => c.spec.name === args[0]);
+  if (command === undefined || args.length > 1) throw new UsageError(`help takes one command name (${COMMANDS.map((c) => c.spec.name).join(", ")})`);
+  return command.run(["--help"]);
 }
 
-const code = await main(process.argv.slice(2));
+let code: number;
+try {
+  code = await main(process.argv.slice(2));
+} catch (err) {
+  if (!(err instanceof UsageError)) throw err;
+  const command = COMMANDS.find((c) => c.spec.name === process.argv[2]);
+  const where = command !== undefined ? `meshlet ${command.spec.name}` : "meshlet";
+  process.stderr.write(`${where}: ${err.message}\nRun '${where} --help' for usage.\n`);
+  code = EXIT_USAGE;
+}
 if (code >= 0) process.exit(code);

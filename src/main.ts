@@ -1,10 +1,12 @@
 // Boot and lifecycle of the sidecar: parse the whole config (all errors at once, exit 64), start the
 // front door, listeners and admin server, then drain on SIGTERM/SIGINT within the grace period.
 import { type Config, ConfigError, parseConfig, type Strings } from "./config/env.ts";
+import { configView } from "./admin/config-view.ts";
+import { poolsView } from "./admin/pools-view.ts";
 import { startAdminServer } from "./admin/server.ts";
 import { resourceKinds } from "./app/resource-kinds.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
-import { FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
+import { FrontDoor, ListenError } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
 import { registerTransportMetrics } from "./l4/transport-metrics.ts";
@@ -16,10 +18,10 @@ import { outboundChain } from "./outbound/filters.ts";
 import { startOutbound } from "./outbound/index.ts";
 import { loadInitialResources, watchResources } from "./resources/startup.ts";
 import { monotonicClock } from "./rt/clock.ts";
+import { EXIT_CANNOT_LISTEN, EXIT_USAGE } from "./rt/exit-codes.ts";
 import { type Http1Stage, http1Stage } from "./stack/http1.ts";
+import { readyBannerFields } from "./ready-banner.ts";
 
-export const EXIT_USAGE = 64; // EX_USAGE, as linkerd2-proxy exits on a bad environment
-const EXIT_CANNOT_LISTEN = 71; // EX_OSERR
 const DRAIN_POLL_MS = 100;
 
 export function loadConfigOrExit(env: Strings): Config {
@@ -64,14 +66,15 @@ export async function runProxy(env: Strings): Promise<void> {
   try {
     const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle });
     const outbound = await startOutbound(config, frontDoor, { http1: http.outbound.handle });
-    const admin = startAdminServer({ listen: config.adminListen, isReady: () => ready, shutdown: () => drain("admin /shutdown") });
-    ready = true;
-    logger.info("meshlet ready", {
-      inbound: inbound.port,
-      outbound: outbound.map((l) => l.port).join(","),
-      admin: admin.port,
-      forward: formatHostPort(config.inboundForward),
+    const admin = startAdminServer({
+      listen: config.adminListen,
+      isReady: () => ready,
+      shutdown: () => drain("admin /shutdown"),
+      configView: () => configView({ env, configDir: config.configDir, config: resourceWatch.config, status: resourceWatch.status }),
+      poolsView: () => poolsView({ inbound: http.inbound.server.pool, outbound: http.outbound.server.pool }),
     });
+    ready = true;
+    logger.info("meshlet ready", readyBannerFields(config, { inbound, outbound, adminPort: admin.port ?? config.adminListen.port }));
   } catch (err) {
     if (!(err instanceof ListenError)) throw err;
     logger.error(err.message, { code: err.code });

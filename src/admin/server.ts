@@ -1,5 +1,6 @@
-// The admin server on MESHLET_ADMIN_LISTEN: /live, /ready, /metrics (Prometheus text) and, from
-// loopback only, POST /shutdown. Everything else is 404 with an empty body, as in linkerd2-proxy.
+// The admin server on MESHLET_ADMIN_LISTEN: /live, /ready, /metrics (Prometheus text), /config.json and
+// /pools.json (introspection) and, from loopback only, POST /shutdown. Everything else is 404 with an
+// empty body, as in linkerd2-proxy.
 import type { Server } from "bun";
 
 import type { HostPort } from "../config/values.ts";
@@ -11,6 +12,9 @@ export interface AdminOptions {
   readonly isReady: () => boolean;
   /** Starts the same graceful drain as SIGTERM. */
   readonly shutdown: () => void;
+  /** The bodies of GET /config.json and /pools.json, built per request. */
+  readonly configView: () => unknown;
+  readonly poolsView: () => unknown;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -42,6 +46,10 @@ function serve(options: AdminOptions): Server<undefined> {
           } catch (err) {
             return text(500, `metrics: ${(err as Error).message}\n`);
           }
+        case "/config.json":
+          return getJson(request, options.configView);
+        case "/pools.json":
+          return getJson(request, options.poolsView);
         case "/shutdown": {
           if (request.method !== "POST") return new Response(null, { status: 405, headers: { allow: "POST" } });
           const peer = server.requestIP(request)?.address ?? "";
@@ -58,4 +66,9 @@ function serve(options: AdminOptions): Server<undefined> {
 
 function text(status: number, body: string): Response {
   return new Response(body, { status, headers: { "content-type": "text/plain" } });
+}
+
+function getJson(request: Request, view: () => unknown): Response {
+  if (request.method !== "GET" && request.method !== "HEAD") return new Response(null, { status: 405, headers: { allow: "GET, HEAD" } });
+  return new Response(JSON.stringify(view(), null, 2) + "\n", { headers: { "content-type": "application/json" } });
 }

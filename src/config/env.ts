@@ -18,6 +18,7 @@ import {
   parsePositiveInteger,
   parseString,
 } from "./values.ts";
+import { closestName } from "./closest-name.ts";
 
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace" | "off";
 export type LogFormat = "plain" | "json";
@@ -65,6 +66,8 @@ interface Setting<K extends keyof Config> {
   readonly defaultText: string;
   readonly meaning: string;
   readonly parse: (text: string) => Config[K];
+  /** Holds a credential: `meshlet env` and the admin /config.json show it redacted (see effective.ts). */
+  readonly secret?: boolean;
 }
 
 function setting<K extends keyof Config>(s: Setting<K>): Setting<K> {
@@ -97,7 +100,7 @@ export const SETTINGS = [
   setting({ name: "MESHLET_INBOUND_FORWARD", field: "inboundForward", defaultText: "127.0.0.1:8080", meaning: "Where inbound connections go when they carry no original destination (the local app); host may be a DNS name", parse: parseDestination }),
   setting({ name: "MESHLET_OUTBOUND_LISTEN", field: "outboundListen", defaultText: "127.0.0.1:4140", meaning: "Outbound listener (traffic from the local app); connections go to their original destination", parse: parseListenAddress }),
   setting({ name: "MESHLET_OUTBOUND_UPSTREAMS", field: "outboundUpstreams", defaultText: "", meaning: "Extra outbound listeners for apps not redirected by iptables: comma-separated LISTEN=DEST pairs, e.g. `127.0.0.1:16379=redis.internal:6379`; DEST may be a DNS name", parse: parseUpstreams }),
-  setting({ name: "MESHLET_ADMIN_LISTEN", field: "adminListen", defaultText: "127.0.0.1:4191", meaning: "Admin server: /metrics, /ready, /live", parse: parseListenAddress }),
+  setting({ name: "MESHLET_ADMIN_LISTEN", field: "adminListen", defaultText: "127.0.0.1:4191", meaning: "Admin server: /metrics, /ready, /live, /config.json, /pools.json", parse: parseListenAddress }),
   setting({ name: "MESHLET_OPAQUE_PORTS", field: "opaquePorts", defaultText: "25,587,3306,4444,5432,6379,9300,11211", meaning: "Destination ports that skip protocol detection and are spliced as TCP; ranges like 8000-8010 allowed", parse: parsePortSet }),
   setting({ name: "MESHLET_DETECT_TIMEOUT", field: "detectTimeoutMs", defaultText: "10s", meaning: "How long a client may stay silent before its connection is forwarded as TCP (server-speaks-first protocols)", parse: parseDurationMs }),
   setting({ name: "MESHLET_CONNECT_TIMEOUT", field: "connectTimeoutMs", defaultText: "1s", meaning: "Upstream connect timeout", parse: parseDurationMs }),
@@ -161,39 +164,12 @@ export function parseConfig(env: Strings): Config {
   }
   for (const name of Object.keys(env)) {
     if (name.startsWith("MESHLET_") && !KNOWN_NAMES.has(name)) {
-      const hint = closestName(name);
+      const hint = closestName(name, KNOWN_NAMES);
       problems.push({ name, value: env[name] ?? "", expected: `a known setting${hint ? ` (did you mean ${hint}?)` : ""}; see README` });
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config) as unknown as Config;
-}
-
-function closestName(name: string): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 4;
-  for (const known of KNOWN_NAMES) {
-    const d = editDistance(name, known);
-    if (d < bestDistance) {
-      best = known;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
 }
 
 /** The README configuration table, generated from SETTINGS. */

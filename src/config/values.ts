@@ -108,6 +108,19 @@ export function parsePortSet(text: string): PortSet {
   return ports;
 }
 
+/** The inverse of parsePortSet, compact and sorted: "25,587,8000-8010". */
+export function formatPortSet(ports: PortSet): string {
+  const sorted = [...ports].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(j > i ? `${sorted[i]}-${sorted[j]}` : String(sorted[i]));
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
 export function parseEnum<T extends string>(allowed: readonly T[]): (text: string) => T {
   return (text) => {
     const value = text.trim().toLowerCase();

@@ -36,6 +36,21 @@ export interface PoolOptions {
   readonly direction: "inbound" | "outbound";
 }
 
+/** One endpoint's pool at a moment, read-only (the admin server's /pools.json). */
+export interface EndpointPoolSnapshot {
+  readonly endpoint: string;
+  /** Connected: idle + in use. */
+  readonly open: number;
+  readonly connecting: number;
+  readonly idle: number;
+  readonly inUse: number;
+  /** Requests waiting for a connection at the cap. */
+  readonly queued: number;
+  /** Since this endpoint was pooled: connections opened and requests dispatched on them. */
+  readonly opened: number;
+  readonly dispatched: number;
+}
+
 interface QueuedWaiter {
   readonly waiter: PoolWaiter;
   readonly sinceMs: number;
@@ -115,6 +130,12 @@ export class EndpointPool implements ConnectionHome {
 
   get idleCount(): number {
     return this.idle.length;
+  }
+
+  snapshot(): EndpointPoolSnapshot {
+    const open = this.total - this.dialing.size;
+    const idle = this.idle.length;
+    return { endpoint: this.addr, open, connecting: this.dialing.size, idle, inUse: open - idle, queued: this.queue.length, opened: this.opened, dispatched: this.dispatched };
   }
 
   private dial(waiter: PoolWaiter): void {
@@ -247,6 +268,11 @@ export class UpstreamPool {
   /** Looks up an existing endpoint pool (tests, admin). */
   get(key: string): EndpointPool | undefined {
     return this.endpoints.get(key);
+  }
+
+  /** Every pooled endpoint now (endpoints idle and empty are dropped by the sweep). */
+  snapshot(): EndpointPoolSnapshot[] {
+    return [...this.endpoints.values()].map((ep) => ep.snapshot());
   }
 
   sweep(nowMs: number): void {

@@ -67,10 +67,10 @@ export async function startProxy(env: Record<string, string> = {}, wrap: readonl
   };
 
   const ready = await waitForLog((l) => l.message === "meshlet ready");
-  const adminPort = Number(ready.admin);
+  const adminPort = portOf(ready.admin);
   return {
-    inboundPort: Number(ready.inbound),
-    outboundPorts: String(ready.outbound).split(",").map(Number),
+    inboundPort: portOf(ready.inbound),
+    outboundPorts: String(ready.outbound).split(",").map(portOf),
     adminPort,
     pid: proc.pid,
     logs,
@@ -86,6 +86,12 @@ export async function startProxy(env: Record<string, string> = {}, wrap: readonl
       return code;
     },
   };
+}
+
+/** The port of a bound address in the ready line: "127.0.0.1:4143", "[::1]:4143" (or a bare port). */
+function portOf(address: unknown): number {
+  const text = String(address);
+  return Number(text.slice(text.lastIndexOf(":") + 1));
 }
 
 /** The value of one Prometheus sample whose labels include all of `labels`, summed over matches. */

@@ -1,0 +1,27 @@
+// A CLI command: its spec (name, summary, options) and what it runs. `defineCommand` adds the parts
+// every command shares: strict argument parsing (a UsageError on any mistake) and --help.
+import { type CommandSpec, type OptionSpecs, type OptionValues, parseCommandArgs } from "./args.ts";
+import { commandHelp } from "./help.ts";
+
+export interface Command {
+  readonly spec: CommandSpec;
+  /** Runs with the arguments after the command name; resolves with the exit code (never, for `proxy`). */
+  run(args: readonly string[]): Promise<number>;
+}
+
+export function defineCommand<O extends OptionSpecs>(
+  spec: CommandSpec<O>,
+  run: (values: OptionValues<O>) => number | Promise<number>,
+): Command {
+  return {
+    spec,
+    async run(args) {
+      const parsed = parseCommandArgs(spec, args);
+      if (parsed.help) {
+        process.stdout.write(commandHelp(spec));
+        return 0;
+      }
+      return run(parsed.values);
+    },
+  };
+}
