@@ -22,6 +22,7 @@ export interface CheckReport {
     /** False for the default directory when it is absent (the proxy then starts with no resources). */
     readonly exists: boolean;
     readonly ok: boolean;
+    /** Files and resources of the generation the proxy would load; empty when it would refuse the set. */
     readonly files: readonly string[];
     readonly resources: readonly ResourceCount[];
     readonly errors: number;
