@@ -3,6 +3,7 @@
 import { type Config, ConfigError, parseConfig, type Strings } from "./config/env.ts";
 import { startAdminServer } from "./admin/server.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
+import { configureMetrics } from "./metrics/series-limits.ts";
 import { FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
@@ -32,6 +33,7 @@ export function loadConfigOrExit(env: Strings): Config {
 export async function runProxy(env: Strings): Promise<void> {
   const config = loadConfigOrExit(env);
   const logger = createLogger(config.logLevel, config.logFormat);
+  configureMetrics({ retainIdleMs: config.metricsRetainIdleMs, maxSeriesPerFamily: config.metricsMaxSeriesPerFamily });
   const resources = loadInitialResources(config, logger);
   if (!resources) process.exit(EXIT_USAGE);
   const resourceWatch = watchResources(config, resources, logger);

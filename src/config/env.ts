@@ -103,7 +103,7 @@ export const SETTINGS = [
   setting({ name: "MESHLET_EXTERNAL_PROFILES", field: "externalProfiles", defaultText: "false", meaning: "Let profiles apply to destinations outside the cluster domain (Linkerd's enable-external-profiles)", parse: parseBoolean }),
   setting({ name: "MESHLET_CLUSTER_DOMAIN", field: "clusterDomain", defaultText: "cluster.local", meaning: "Cluster domain: profiles apply to `*.svc.<domain>` names unless external profiles are on", parse: parseDnsName }),
   setting({ name: "MESHLET_METRICS_RETAIN_IDLE", field: "metricsRetainIdleMs", defaultText: "10m", meaning: "A metric series (HTTP endpoint or route label set) not updated for this long is dropped at the next scrape and its memory released (Linkerd's LINKERD2_PROXY_METRICS_RETAIN_IDLE)", parse: parseDurationMs }),
-  setting({ name: "MESHLET_METRICS_MAX_SERIES_PER_FAMILY", field: "metricsMaxSeriesPerFamily", defaultText: "10000", meaning: "Label sets per HTTP metric family and direction; new ones beyond it are folded into one `overflow` series and counted in meshlet_metrics_series_overflow_total", parse: parsePositiveInteger(1_000_000) }),
+  setting({ name: "MESHLET_METRICS_MAX_SERIES_PER_FAMILY", field: "metricsMaxSeriesPerFamily", defaultText: "1000", meaning: "Label sets per HTTP metric family and direction; new ones beyond it are folded into one `overflow` series and counted in meshlet_metrics_series_overflow_total", parse: parsePositiveInteger(1_000_000) }),
 ] as const;
 
 export interface ConfigProblem {
