@@ -143,4 +143,21 @@ describe("bounded HTTP metrics", () => {
     const drained = await scrapeUntil((t) => seriesLines(t, "route_request_total", inbound).length === 0, 15_000);
     expect(seriesLines(drained, "route_request_total", inbound)).toEqual([]);
   }, 120_000);
+
+  // Skipped until the engine's caches honour `series.evicted` (src/http/server-env.ts statsFor and
+  // src/profiles/http-hooks.ts statsFor, being rewritten): today they keep handing out the evicted
+  // series, so a label set that comes back after the window is never scraped again.
+  test.skip("a Host that comes back after the retain window is counted again (needs holders to re-fetch evicted series)", async () => {
+    const send = async () => {
+      const r = await flood({ port: proxy.outboundPorts[1]!, total: 1, connections: 1, batch: 1, timeoutMs: 10_000, request: () => "GET / HTTP/1.1\r\nhost: comes-back.test\r\n\r\n" });
+      expect(r.responses).toBe(1);
+    };
+    const series = (t: string) => seriesLines(t, "request_total", { authority: "comes-back.test" });
+    await send();
+    expect(series(await proxy.metrics()).length).toBe(1);
+    const drained = await scrapeUntil((t) => series(t).length === 0, 15_000);
+    expect(series(drained)).toEqual([]);
+    await send();
+    expect(series(await proxy.metrics())).toEqual([expect.stringMatching(/ 1$/)]);
+  }, 60_000);
 });
