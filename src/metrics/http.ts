@@ -5,9 +5,9 @@
 import type { Registry } from "prom-client";
 import { type CoarseClock, processCoarseClock } from "../rt/coarse-clock.ts";
 import { registry as sharedRegistry } from "./registry.ts";
-import { metricsLimits, type SeriesLimits } from "./series-limits.ts";
+import { metricsLimits } from "./series-limits.ts";
 import { reportOverflow } from "./series-overflow.ts";
-import { type Series, SeriesTable } from "./series-table.ts";
+import { OVERFLOW_LABEL_VALUE, type Series, type SeriesOptions, SeriesTable } from "./series-table.ts";
 
 /** Linkerd's latency buckets (`le`, milliseconds), [P] linkerd/metrics/src/latency.rs. */
 export const RESPONSE_LATENCY_BUCKETS_MS: readonly number[] = [
@@ -130,18 +130,6 @@ interface ScrapedMetric {
   get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] };
 }
 
-/** Where series expire and how many there may be; the process-wide ones by default. */
-export interface SeriesOptions {
-  readonly clock?: CoarseClock;
-  readonly limits?: Readonly<SeriesLimits>;
-}
-
-/**
- * Label value of the overflow series (every label but direction). Real target_addr values are
- * `host:port`, so target_addr="overflow" never names a real target.
- */
-export const OVERFLOW_LABEL = "overflow";
-
 export class HttpMetrics {
   private readonly targets: { readonly inbound: SeriesTable<HttpTargetStats>; readonly outbound: SeriesTable<HttpTargetStats> };
   private readonly clock: CoarseClock;
@@ -156,11 +144,12 @@ export class HttpMetrics {
     const limits = options.limits ?? metricsLimits();
     this.clock = clock;
     const table = (direction: "inbound" | "outbound") => {
+      // Every label but direction says overflow; target_addr="overflow" is what makes it unique.
       const overflowLabels: Record<string, string> = { direction };
-      if (direction === "outbound") overflowLabels.authority = OVERFLOW_LABEL;
-      overflowLabels.target_addr = OVERFLOW_LABEL;
-      overflowLabels.target_ip = OVERFLOW_LABEL;
-      overflowLabels.target_port = OVERFLOW_LABEL;
+      if (direction === "outbound") overflowLabels.authority = OVERFLOW_LABEL_VALUE;
+      overflowLabels.target_addr = OVERFLOW_LABEL_VALUE;
+      overflowLabels.target_ip = OVERFLOW_LABEL_VALUE;
+      overflowLabels.target_port = OVERFLOW_LABEL_VALUE;
       const t = new SeriesTable(clock, limits, () => new HttpTargetStats(overflowLabels, newRecorder, clock));
       reportOverflow(registry, { family: "http_endpoint", direction }, t);
       return t;

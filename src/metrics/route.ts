@@ -6,9 +6,9 @@
 import type { Registry } from "prom-client";
 import { type CoarseClock, processCoarseClock } from "../rt/coarse-clock.ts";
 import { registry as sharedRegistry } from "./registry.ts";
-import { metricsLimits, type SeriesLimits } from "./series-limits.ts";
+import { metricsLimits } from "./series-limits.ts";
 import { reportOverflow } from "./series-overflow.ts";
-import { type Series, SeriesTable } from "./series-table.ts";
+import { OVERFLOW_LABEL_VALUE, type Series, type SeriesOptions, SeriesTable } from "./series-table.ts";
 
 /** linkerd2-proxy's latency buckets in ms (linkerd/metrics/src/latency.rs); +Inf is implicit. */
 export const LATENCY_BUCKETS_MS: readonly number[] = Object.freeze([
@@ -154,29 +154,18 @@ interface MetricValue {
   metricName?: string;
 }
 
-/** Where series expire and how many there may be; the process-wide ones by default. */
-export interface RouteSeriesOptions {
-  readonly clock?: CoarseClock;
-  readonly limits?: Readonly<SeriesLimits>;
-}
-
-/**
- * dst and rt_route of the overflow series. Real dst values are `host:port` (logical-dst.ts), so
- * dst="overflow" never names a real destination, whatever the route names are.
- */
-export const ROUTE_OVERFLOW_LABEL = "overflow";
-
 /** All route series of a process; renders the route_* families into a prom-client registry. */
 export class RouteMetrics {
   readonly #stats: { readonly inbound: SeriesTable<RouteStats>; readonly outbound: SeriesTable<RouteStats> };
   readonly #clock: CoarseClock;
 
-  constructor(registry: Registry = sharedRegistry, options: RouteSeriesOptions = {}) {
+  constructor(registry: Registry = sharedRegistry, options: SeriesOptions = {}) {
     const clock = options.clock ?? processCoarseClock();
     const limits = options.limits ?? metricsLimits();
     this.#clock = clock;
     const table = (direction: "inbound" | "outbound") => {
-      const overflowLabels: Labels = Object.freeze({ direction, dst: ROUTE_OVERFLOW_LABEL, rt_route: ROUTE_OVERFLOW_LABEL });
+      // Real dst values are `host:port` (logical-dst.ts): dst="overflow" is unique whatever the route names.
+      const overflowLabels: Labels = Object.freeze({ direction, dst: OVERFLOW_LABEL_VALUE, rt_route: OVERFLOW_LABEL_VALUE });
       const t = new SeriesTable(clock, limits, () => new RouteStats(overflowLabels, clock));
       reportOverflow(registry, { family: "http_route", direction }, t);
       return t;

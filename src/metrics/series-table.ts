@@ -15,6 +15,18 @@
 import type { CoarseClock } from "../rt/coarse-clock.ts";
 import type { SeriesLimits } from "./series-limits.ts";
 
+/**
+ * The label value that marks a family's overflow series. Each family puts it in a label whose real
+ * values always contain a colon (`host:port`: target_addr, dst), so it never names a real series.
+ */
+export const OVERFLOW_LABEL_VALUE = "overflow";
+
+/** How a metrics object bounds its series; the process-wide clock and limits when left out. */
+export interface SeriesOptions {
+  readonly clock?: CoarseClock;
+  readonly limits?: Readonly<SeriesLimits>;
+}
+
 /** What a table needs of a series object. */
 export interface Series {
   /** Coarse monotonic ms of the last record; the series' record methods set it from the table's clock. */
