@@ -6,6 +6,7 @@ import { poolsView } from "./admin/pools-view.ts";
 import { startAdminServer } from "./admin/server.ts";
 import { resourceKinds } from "./app/resource-kinds.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
+import { configureMetrics } from "./metrics/series-limits.ts";
 import { FrontDoor, ListenError } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
@@ -37,6 +38,7 @@ export function loadConfigOrExit(env: Strings): Config {
 export async function runProxy(env: Strings): Promise<void> {
   const config = loadConfigOrExit(env);
   const logger = createLogger(config.logLevel, config.logFormat);
+  configureMetrics({ retainIdleMs: config.metricsRetainIdleMs, maxSeriesPerFamily: config.metricsMaxSeriesPerFamily });
   const kinds = resourceKinds(config, monotonicClock);
   const resources = loadInitialResources(config.configDir, kinds, logger);
   if (!resources) process.exit(EXIT_USAGE);

@@ -58,6 +58,8 @@ export interface Config {
   readonly inboundProfile: string; // "" = choose by the request's authority
   readonly externalProfiles: boolean;
   readonly clusterDomain: string;
+  readonly metricsRetainIdleMs: number;
+  readonly metricsMaxSeriesPerFamily: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -125,6 +127,8 @@ export const SETTINGS = [
   setting({ name: "MESHLET_INBOUND_PROFILE", field: "inboundProfile", defaultText: "", meaning: "ServiceProfile (metadata.name) that inbound requests use whatever their authority; empty: chosen by authority", parse: parseString }),
   setting({ name: "MESHLET_EXTERNAL_PROFILES", field: "externalProfiles", defaultText: "false", meaning: "Let profiles apply to destinations outside the cluster domain (Linkerd's enable-external-profiles)", parse: parseBoolean }),
   setting({ name: "MESHLET_CLUSTER_DOMAIN", field: "clusterDomain", defaultText: "cluster.local", meaning: "Cluster domain: profiles apply to `*.svc.<domain>` names unless external profiles are on", parse: parseDnsName }),
+  setting({ name: "MESHLET_METRICS_RETAIN_IDLE", field: "metricsRetainIdleMs", defaultText: "10m", meaning: "A metric series (HTTP endpoint or route label set) not updated for this long is dropped at the next scrape and its memory released (Linkerd's LINKERD2_PROXY_METRICS_RETAIN_IDLE)", parse: parseDurationMs }),
+  setting({ name: "MESHLET_METRICS_MAX_SERIES_PER_FAMILY", field: "metricsMaxSeriesPerFamily", defaultText: "1000", meaning: "Label sets per HTTP metric family and direction; new ones beyond it are folded into one `overflow` series and counted in meshlet_metrics_series_overflow_total", parse: parsePositiveInteger(1_000_000) }),
 ] as const;
 
 export interface ConfigProblem {

@@ -53,7 +53,8 @@ export class ServerEnv {
       cache.set(endpoint.key, byAuthority);
     }
     let stats = byAuthority.get(authKey);
-    if (stats === undefined) {
+    // An idle series the metrics dropped (MESHLET_METRICS_RETAIN_IDLE) is fetched anew.
+    if (stats === undefined || stats.evicted) {
       stats = this.metrics.target({
         direction,
         authority: authKey,

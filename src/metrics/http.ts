@@ -1,8 +1,16 @@
 // Linkerd's endpoint-level HTTP families (request_total, response_total, response_latency_ms; see
 // linkerd-behavior §5.1), counted in plain numbers on the hot path and rendered only at scrape time.
 // Latency goes through LatencyRecorder so the native lock-free histogram can replace the JS one.
+// Series live in one SeriesTable per direction: idle ones expire at scrape, new ones beyond the cap fold.
 import type { Registry } from "prom-client";
+import { type CoarseClock, processCoarseClock } from "../rt/coarse-clock.ts";
 import { registry as sharedRegistry } from "./registry.ts";
+import { metricsLimits } from "./series-limits.ts";
+import { reportOverflow } from "./series-overflow.ts";
+
+/** No mTLS yet: Linkerd labels the traffic of a proxy without identity tls="disabled". */
+const TLS_DISABLED = "disabled";
+import { OVERFLOW_LABEL_VALUE, type Series, type SeriesOptions, SeriesTable } from "./series-table.ts";
 
 /** Linkerd's latency buckets (`le`, milliseconds), [P] linkerd/metrics/src/latency.rs. */
 export const RESPONSE_LATENCY_BUCKETS_MS: readonly number[] = [
@@ -61,16 +69,28 @@ interface ResponseCount {
   count: number;
 }
 
-/** Counters for one target; the engine holds a reference, so recording is a field update. */
-export class HttpTargetStats {
+/**
+ * Counters for one target; the engine holds a reference, so recording is a field update (plus the
+ * touch: one field write). A holder that caches it must re-fetch it from target() once `evicted` is set.
+ */
+export class HttpTargetStats implements Series {
   requestTotal = 0;
+  lastTouchedMs: number;
+  evicted = false;
   /** key: status * 2 + failure bit, or a string for errors without a status. */
   readonly responses = new Map<number | string, ResponseCount>();
   readonly latency = new Map<number, LatencyRecorder>();
 
-  constructor(readonly labels: Record<string, string>, private readonly newRecorder: () => LatencyRecorder) {}
+  constructor(
+    readonly labels: Record<string, string>,
+    private readonly newRecorder: () => LatencyRecorder,
+    private readonly clock: CoarseClock,
+  ) {
+    this.lastTouchedMs = clock.nowMs;
+  }
 
   recordRequest(): void {
+    this.lastTouchedMs = this.clock.nowMs;
     this.requestTotal++;
   }
 
@@ -79,6 +99,7 @@ export class HttpTargetStats {
    * classes, else Linkerd's default: 5xx). `error` labels a response whose body was cut.
    */
   recordResponse(status: number, failure: boolean, error = ""): void {
+    this.lastTouchedMs = this.clock.nowMs;
     const key = error === "" ? status * 2 + (failure ? 1 : 0) : `${status}:${error}`;
     let r = this.responses.get(key);
     if (r === undefined) {
@@ -90,6 +111,7 @@ export class HttpTargetStats {
 
   /** The request failed without a response (connect error, timeout): a failure with no status_code. */
   recordError(error: string): void {
+    this.lastTouchedMs = this.clock.nowMs;
     const key = `:${error}`;
     let r = this.responses.get(key);
     if (r === undefined) {
@@ -101,6 +123,7 @@ export class HttpTargetStats {
 
   /** Time to first response byte for a response with `status`. */
   recordLatency(status: number, ms: number): void {
+    this.lastTouchedMs = this.clock.nowMs;
     let h = this.latency.get(status);
     if (h === undefined) {
       h = this.newRecorder();
@@ -126,10 +149,31 @@ interface ScrapedMetric {
 }
 
 export class HttpMetrics {
-  private readonly targets = new Map<string, Map<string, HttpTargetStats>>();
+  private readonly targets: { readonly inbound: SeriesTable<HttpTargetStats>; readonly outbound: SeriesTable<HttpTargetStats> };
+  private readonly clock: CoarseClock;
 
-  constructor(registry: Registry = sharedRegistry, private readonly newRecorder: () => LatencyRecorder = () => new JsLatencyHistogram()) {
+  constructor(
+    registry: Registry = sharedRegistry,
+    private readonly newRecorder: () => LatencyRecorder = () => new JsLatencyHistogram(),
+    options: SeriesOptions = {},
+  ) {
     const self = this;
+    const clock = options.clock ?? processCoarseClock();
+    const limits = options.limits ?? metricsLimits();
+    this.clock = clock;
+    const table = (direction: "inbound" | "outbound") => {
+      // Every label but direction says overflow; target_addr="overflow" is what makes it unique.
+      const overflowLabels: Record<string, string> = { direction };
+      if (direction === "outbound") overflowLabels.authority = OVERFLOW_LABEL_VALUE;
+      overflowLabels.target_addr = OVERFLOW_LABEL_VALUE;
+      overflowLabels.target_ip = OVERFLOW_LABEL_VALUE;
+      overflowLabels.target_port = OVERFLOW_LABEL_VALUE;
+      overflowLabels.tls = TLS_DISABLED;
+      const t = new SeriesTable(clock, limits, () => new HttpTargetStats(overflowLabels, newRecorder, clock));
+      reportOverflow(registry, { family: "http_endpoint", direction }, t);
+      return t;
+    };
+    this.targets = { inbound: table("inbound"), outbound: table("outbound") };
     const metric = (name: string, help: string, type: "counter" | "histogram", values: () => MetricValue[]): ScrapedMetric => ({
       name,
       help,
@@ -148,32 +192,31 @@ export class HttpMetrics {
     );
   }
 
-  /** The stats for a target, created on first use. Cache the result per endpoint/authority. */
+  /**
+   * The stats for a target, created on first use; the overflow series when the direction's table is
+   * full. Cache the result per endpoint/authority, and re-fetch it once its `evicted` flag is set.
+   */
   target(labels: HttpTargetLabels): HttpTargetStats {
-    const outer = `${labels.direction}|${labels.targetAddr}`;
-    let byAuthority = this.targets.get(outer);
-    if (byAuthority === undefined) {
-      byAuthority = new Map();
-      this.targets.set(outer, byAuthority);
-    }
     const authority = labels.direction === "inbound" ? "" : (labels.authority ?? "");
-    let stats = byAuthority.get(authority);
-    if (stats === undefined) {
+    // Length-prefixed, so no authority can make two targets share a key.
+    const key = `${labels.targetAddr.length}:${labels.targetAddr}${authority}`;
+    return this.targets[labels.direction].get(key, () => {
       const l: Record<string, string> = { direction: labels.direction };
       if (labels.direction === "outbound") l.authority = authority;
       l.target_addr = labels.targetAddr;
       l.target_ip = labels.targetIp;
       l.target_port = String(labels.targetPort);
-      // No mTLS yet: Linkerd labels plaintext traffic of a proxy without identity tls="disabled".
-      l.tls = "disabled";
-      stats = new HttpTargetStats(l, this.newRecorder);
-      byAuthority.set(authority, stats);
-    }
-    return stats;
+      l.tls = TLS_DISABLED;
+      return new HttpTargetStats(l, this.newRecorder, this.clock);
+    });
   }
 
+  /** Every series held now, idle ones dropped first (once per scrape: see SeriesTable.expireIdle). */
   private *allStats(): Generator<HttpTargetStats> {
-    for (const m of this.targets.values()) yield* m.values();
+    for (const t of [this.targets.inbound, this.targets.outbound]) {
+      t.expireIdle();
+      yield* t.values();
+    }
   }
 
   private requestValues(): MetricValue[] {

@@ -1,9 +1,14 @@
 // ServiceProfile route metrics, named and labelled like linkerd2-proxy's (§5.1) so `linkerd viz
 // routes`-style queries work: route_* count each original request once (above retries),
 // route_actual_* count every attempt. The default route carries no rt_route label at all.
-// Recording is a field update on a per-route stats object; Prometheus text is built at scrape.
+// Recording is a field update on a per-route stats object; Prometheus text is built at scrape. Series
+// live in one SeriesTable per direction: idle ones expire at scrape, new ones beyond the cap fold.
 import type { Registry } from "prom-client";
+import { type CoarseClock, processCoarseClock } from "../rt/coarse-clock.ts";
 import { registry as sharedRegistry } from "./registry.ts";
+import { metricsLimits } from "./series-limits.ts";
+import { reportOverflow } from "./series-overflow.ts";
+import { OVERFLOW_LABEL_VALUE, type Series, type SeriesOptions, SeriesTable } from "./series-table.ts";
 
 /** linkerd2-proxy's latency buckets in ms (linkerd/metrics/src/latency.rs); +Inf is implicit. */
 export const LATENCY_BUCKETS_MS: readonly number[] = Object.freeze([
@@ -56,10 +61,13 @@ class LatencyHistogram {
 
 /**
  * Counters of one (direction, dst, route). Get it from RouteMetrics.stats() when a request is
- * routed and keep it for the request; every method is a field update for the common outcomes.
+ * routed and keep it for the request; every method is a field update for the common outcomes (plus
+ * the touch: one field write). A holder that caches it must re-fetch it once `evicted` is set.
  */
-export class RouteStats {
+export class RouteStats implements Series {
   requests = 0;
+  lastTouchedMs: number;
+  evicted = false;
   actualRequests = 0;
   retryable = 0;
   retryableNoBudget = 0;
@@ -68,20 +76,28 @@ export class RouteStats {
   readonly latencies = new Map<number, LatencyHistogram>();
 
   /** Labels shared by all families: direction, dst, and rt_route unless this is the default route. */
-  constructor(readonly labels: Labels) {}
+  constructor(
+    readonly labels: Labels,
+    private readonly clock: CoarseClock,
+  ) {
+    this.lastTouchedMs = clock.nowMs;
+  }
 
   /** The original request was dispatched (counted once, whatever the retries). */
   request(): void {
+    this.lastTouchedMs = this.clock.nowMs;
     this.requests++;
   }
 
   /** The original request's response ended (after any retries), or failed without a response. */
   response(outcome: ResponseOutcome): void {
+    this.lastTouchedMs = this.clock.nowMs;
     count(this.responses, this.labels, outcome);
   }
 
   /** Time to the first response body byte (or end/error) of the original request, in ms. */
   latency(ms: number, statusCode?: number | undefined): void {
+    this.lastTouchedMs = this.clock.nowMs;
     const key = statusCode ?? 0;
     let h = this.latencies.get(key);
     if (h === undefined) {
@@ -93,11 +109,13 @@ export class RouteStats {
 
   /** One attempt (the first or a retry) was sent upstream. */
   actualRequest(): void {
+    this.lastTouchedMs = this.clock.nowMs;
     this.actualRequests++;
   }
 
   /** One attempt ended. */
   actualResponse(outcome: ResponseOutcome): void {
+    this.lastTouchedMs = this.clock.nowMs;
     count(this.actualResponses, this.labels, outcome);
   }
 
@@ -106,6 +124,7 @@ export class RouteStats {
    * retryable response counts in route_retryable_total; denied ones also in {skipped="no_budget"}.
    */
   retryableResponse(withdrew: boolean): void {
+    this.lastTouchedMs = this.clock.nowMs;
     this.retryable++;
     if (!withdrew) this.retryableNoBudget++;
   }
@@ -137,9 +156,21 @@ interface MetricValue {
 
 /** All route series of a process; renders the route_* families into a prom-client registry. */
 export class RouteMetrics {
-  readonly #stats = new Map<string, RouteStats>();
+  readonly #stats: { readonly inbound: SeriesTable<RouteStats>; readonly outbound: SeriesTable<RouteStats> };
+  readonly #clock: CoarseClock;
 
-  constructor(registry: Registry = sharedRegistry) {
+  constructor(registry: Registry = sharedRegistry, options: SeriesOptions = {}) {
+    const clock = options.clock ?? processCoarseClock();
+    const limits = options.limits ?? metricsLimits();
+    this.#clock = clock;
+    const table = (direction: "inbound" | "outbound") => {
+      // Real dst values are `host:port` (logical-dst.ts): dst="overflow" is unique whatever the route names.
+      const overflowLabels: Labels = Object.freeze({ direction, dst: OVERFLOW_LABEL_VALUE, rt_route: OVERFLOW_LABEL_VALUE });
+      const t = new SeriesTable(clock, limits, () => new RouteStats(overflowLabels, clock));
+      reportOverflow(registry, { family: "http_route", direction }, t);
+      return t;
+    };
+    this.#stats = { inbound: table("inbound"), outbound: table("outbound") };
     const add = (name: string, help: string, type: "counter" | "histogram", values: () => MetricValue[]) =>
       registry.registerMetric({
         name,
@@ -148,7 +179,14 @@ export class RouteMetrics {
         aggregator: "sum",
         get: () => ({ name, help, type, aggregator: "sum", values: values() }),
       } as never);
-    const all = () => this.#stats.values();
+    // Every series held now, idle ones dropped first (once per scrape: see SeriesTable.expireIdle).
+    const tables = [this.#stats.inbound, this.#stats.outbound];
+    const all = function* (): Generator<RouteStats> {
+      for (const t of tables) {
+        t.expireIdle();
+        yield* t.values();
+      }
+    };
     add("route_request_total", "Total count of HTTP requests, per ServiceProfile route.", "counter", () =>
       [...all()].map((s) => ({ value: s.requests, labels: s.labels })),
     );
@@ -181,20 +219,20 @@ export class RouteMetrics {
     );
   }
 
-  /** The stats of one route; created on first use, then the same object. Cache it per route/dst. */
+  /**
+   * The stats of one route; created on first use, then the same object until it expires; the overflow
+   * series when the direction's table is full. Cache it per route/dst; re-fetch it once `evicted` is set.
+   */
   stats(target: RouteTarget): RouteStats {
-    const key = `${target.direction}\u0000${target.dst}\u0000${target.route === undefined ? "\u0001" : target.route}`;
-    let s = this.#stats.get(key);
-    if (s === undefined) {
+    const key = `${target.dst}\u0000${target.route === undefined ? "\u0001" : target.route}`;
+    return this.#stats[target.direction].get(key, () => {
       // Linkerd omits rt_route for the default route (viz shows such series as [DEFAULT]).
       const labels: Labels =
         target.route === undefined
           ? { direction: target.direction, dst: target.dst }
           : { direction: target.direction, dst: target.dst, rt_route: target.route };
-      s = new RouteStats(Object.freeze(labels));
-      this.#stats.set(key, s);
-    }
-    return s;
+      return new RouteStats(Object.freeze(labels), this.#clock);
+    });
   }
 }
 

@@ -100,7 +100,8 @@ export function profileFilter(opts: ProfileFilterOptions): ProfileFilter {
       statsByRoute.set(route, byDst);
     }
     let stats = byDst.get(dst);
-    if (stats === undefined) {
+    // An idle series the metrics dropped (MESHLET_METRICS_RETAIN_IDLE) is fetched anew.
+    if (stats === undefined || stats.evicted) {
       stats = metrics.stats({ direction, dst, route: route.name });
       byDst.set(dst, stats);
     }
