@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `npm run bench:http [-- --record]`: HTTP/1.1 keep-alive proxying compared in one run — direct to nginx,
 # meshlet (the real sidecar process), HAProxy 2.6 (mode http, nbthread 1, http-reuse always) and nginx as a proxy (upstream
-# keepalive) — with wrk -t1 for DURATION_S at -c50 and -c200, plus -c1 added latency and meshlet's RSS
-# at 1,000 open connections. Configs go to a temp dir; every process started here is stopped on exit.
+# keepalive) — with wrk -t1 for DURATION_S at -c50 and -c200, the proxy's CPU µs per request (utime+stime
+# from /proc over the run ÷ requests), plus -c1 added latency and meshlet's RSS at 1,000 open connections. Configs go to a temp dir; every process started here is stopped on exit.
 # The table is printed; it is appended to bench/RESULTS.md only with --record.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -126,22 +126,42 @@ wait_port() {
 start origin nginx -c "$WORK/origin/nginx.conf" -p "$WORK/origin"
 start nginx-proxy nginx -c "$WORK/proxy/nginx.conf" -p "$WORK/proxy"
 start haproxy haproxy -f "$WORK/haproxy.cfg" -db
+HAPROXY_PID=${PIDS[-1]}
 # The real sidecar: native front door (accept, sniff) hands each HTTP/1 connection to the engine.
 start meshlet env MESHLET_INBOUND_LISTEN="127.0.0.1:$MESHLET" MESHLET_INBOUND_FORWARD="127.0.0.1:$ORIGIN" \
   MESHLET_OUTBOUND_LISTEN="127.0.0.1:$((BASE + 5))" MESHLET_ADMIN_LISTEN="127.0.0.1:$MESHLET_ADMIN" \
   MESHLET_LOG_LEVEL=warn "$BUN" src/cli.ts proxy
 MESHLET_PID=${PIDS[-1]}
+NGINX_PROXY_PID=${PIDS[1]}
 for p in $ORIGIN $NGINX_PROXY $HAPROXY $MESHLET; do wait_port "$p"; done
+
+# cpu_ticks PID: utime+stime of PID and its children (nginx's workers), in clock ticks.
+cpu_ticks() {
+  local total=0 pid
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    [ -r "/proc/$pid/stat" ] || continue
+    # Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
+    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
+  done
+  echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK)
+declare -A PROXY_PID=([meshlet]=$MESHLET_PID [haproxy]=$HAPROXY_PID [nginx]=$NGINX_PROXY_PID)
 
 # to_ms "384.00us" → 0.384
 to_ms() {
   awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
 }
 
-declare -A RPS P50 P99 ERRS
+declare -A RPS P50 P99 ERRS CPU_US
 run() { # key, port, connections, duration
-  local out
+  local out target=${1%%/*} before=0 after=0 requests
+  [ -n "${PROXY_PID[$target]:-}" ] && before=$(cpu_ticks "${PROXY_PID[$target]}")
   out=$(wrk -t1 -c"$3" -d"$4"s --latency "http://127.0.0.1:$2/" 2>&1)
+  [ -n "${PROXY_PID[$target]:-}" ] && after=$(cpu_ticks "${PROXY_PID[$target]}")
+  requests=$(awk '/requests in/ { print $1 }' <<<"$out")
+  # The proxy's CPU µs per request over the run: the steadiest figure on a 2-core box.
+  CPU_US[$1]=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="${requests:-0}" 'BEGIN { if (n > 0 && t > 0) printf "%.2f", t * 1e6 / hz / n; else print "-" }')
   RPS[$1]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
   P50[$1]=$(to_ms "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
   P99[$1]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
@@ -183,7 +203,7 @@ OPENED=$(awk '/^meshlet_http_upstream_connections_opened_total\{direction="inbou
 DISPATCHED=$(awk '/^meshlet_http_upstream_requests_dispatched_total\{direction="inbound"\}/ { print $2 }' <<<"$METRICS")
 REUSE=$(awk -v o="${OPENED:-0}" -v d="${DISPATCHED:-0}" 'BEGIN { if (d > 0) printf "%d upstream connections for %d requests (reuse %.4f%%)", o, d, 100 * (1 - o / d) }')
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 
 {
   echo
@@ -192,12 +212,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(uname -r); Bun $("$BUN" --version), $(haproxy -v | head -1 | awk '{ print $1, $3 }'), $(nginx -v 2>&1 | sed 's/.*: //')."
   echo "Command: \`DURATION_S=$DURATION_S bash bench/http.sh --record\` — wrk -t1 -d${DURATION_S}s --latency against nginx (1 worker, 17-byte body); meshlet = \`meshlet proxy\` inbound (native front door → HTTP engine)."
   echo
-  echo "| conns | target | req/s | p50 ms | p99 ms | req/s ÷ HAProxy | req/s ÷ nginx proxy | p99 ÷ HAProxy | errors |"
-  echo "|---:|---|---:|---:|---:|---:|---:|---:|---|"
+  echo "| conns | target | req/s | p50 ms | p99 ms | proxy CPU µs/req | req/s ÷ HAProxy | req/s ÷ nginx proxy | p99 ÷ HAProxy | CPU/req ÷ HAProxy | errors |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   for c in 50 200; do
     for t in "${TARGETS[@]}"; do
       k=$t/$c
-      echo "| $c | $t | ${RPS[$k]} | ${P50[$k]} | ${P99[$k]} | $(ratio "${RPS[$k]}" "${RPS[haproxy/$c]}") | $(ratio "${RPS[$k]}" "${RPS[nginx/$c]}") | $(ratio "${P99[$k]}" "${P99[haproxy/$c]}") | ${ERRS[$k]} |"
+      echo "| $c | $t | ${RPS[$k]} | ${P50[$k]} | ${P99[$k]} | ${CPU_US[$k]} | $(ratio "${RPS[$k]}" "${RPS[haproxy/$c]}") | $(ratio "${RPS[$k]}" "${RPS[nginx/$c]}") | $(ratio "${P99[$k]}" "${P99[haproxy/$c]}") | $(ratio "${CPU_US[$k]}" "${CPU_US[haproxy/$c]}") | ${ERRS[$k]} |"
     done
   done
   echo

@@ -8,6 +8,9 @@ import type { ResolvedHttp1Options } from "./options.ts";
 import type { ServerConnection } from "./server-connection.ts";
 import type { EndpointPool, UpstreamPool } from "./upstream-pool.ts";
 
+/** Entries per level of the stats cache before it is cleared. */
+const MAX_CACHED_SERIES = 4096;
+
 export class ServerEnv {
   draining = false;
   /** nowMs() as of the last sweep tick: for timeouts that tolerate one tick of slack, not for latency. */
@@ -49,12 +52,15 @@ export class ServerEnv {
     const cache = this.statsCache[direction];
     let byAuthority = cache.get(endpoint.key);
     if (byAuthority === undefined) {
+      if (cache.size >= MAX_CACHED_SERIES) cache.clear();
       byAuthority = new Map();
       cache.set(endpoint.key, byAuthority);
     }
     let stats = byAuthority.get(authKey);
-    // An idle series the metrics dropped (MESHLET_METRICS_RETAIN_IDLE) is fetched anew.
+    // An idle series the metrics dropped (MESHLET_METRICS_RETAIN_IDLE) is fetched anew. The cache is
+    // bounded (the metrics' own table caps and expires the series), so a flood of authorities cannot grow it.
     if (stats === undefined || stats.evicted) {
+      if (byAuthority.size >= MAX_CACHED_SERIES) byAuthority.clear();
       stats = this.metrics.target({
         direction,
         authority: authKey,

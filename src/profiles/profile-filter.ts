@@ -52,6 +52,9 @@ export class ProfiledRequest implements FilterState {
 
 export type ProfileFilter = HttpFilter<ProfiledRequest>;
 
+/** Route series cached per route (the metrics' own table caps and expires the series themselves). */
+const MAX_CACHED_SERIES = 4096;
+
 /** A route's response classes as the engine's classifier; one object per route, made on first use. */
 const classifiers = new WeakMap<Route, ResponseClassifier>();
 function classifierOf(route: Route): ResponseClassifier {
@@ -87,10 +90,9 @@ export function profileFilter(opts: ProfileFilterOptions): ProfileFilter {
     externalProfiles: opts.externalProfiles,
     clusterDomain: opts.clusterDomain,
   };
-  // With MESHLET_INBOUND_PROFILE the profile is not chosen by authority, so the dst label names the
-  // profile (Linkerd's inbound labels the profile's logical address): otherwise every Host header a
-  // client cares to send would mint new series.
-  const dstByProfileName = direction === "inbound" && opts.inboundProfileName !== undefined && opts.inboundProfileName !== "";
+  // Inbound, the dst label is the profile's name with the port the request really reaches (the app's
+  // port): the Host header is the client's to choose, and `<profile>:<any port>` would otherwise mint a
+  // series per port (Linkerd takes the authority's port; meshlet deliberately does not, see README).
   // Route objects are immutable and belong to this generation, so stats are cached per (route, dst).
   const statsByRoute = new WeakMap<Route, Map<string, RouteStats>>();
   const statsFor = (route: Route, dst: string): RouteStats => {
@@ -103,6 +105,8 @@ export function profileFilter(opts: ProfileFilterOptions): ProfileFilter {
     // An idle series the metrics dropped (MESHLET_METRICS_RETAIN_IDLE) is fetched anew.
     if (stats === undefined || stats.evicted) {
       stats = metrics.stats({ direction, dst, route: route.name });
+      // A cache, not the series table: bounded, so a flood of authorities cannot grow it.
+      if (byDst.size >= MAX_CACHED_SERIES) byDst.clear();
       byDst.set(dst, stats);
     }
     return stats;
@@ -120,7 +124,7 @@ export function profileFilter(opts: ProfileFilterOptions): ProfileFilter {
       s.route = route;
       ctx.route = route.name;
       ctx.classifier = classifierOf(route);
-      const stats = statsFor(route, logicalDst(dstByProfileName ? profile.name : ctx.authority, ctx.conn.dst));
+      const stats = statsFor(route, direction === "inbound" ? logicalDst(profile.name, ctx.conn.dst) : logicalDst(ctx.authority, ctx.conn.dst));
       s.stats = stats;
       stats.request();
       stats.actualRequest();
