@@ -132,6 +132,8 @@ function checkAcrossKinds(dir: string, loaded: LoadedResources, kinds: readonly 
   const report: SetReporter = {
     error: (r, path, message) => out.push(problemAt(r.source, at(r, path), "error", message)),
     warn: (r, path, message) => out.push(problemAt(r.source, at(r, path), "warning", message)),
+    missingReference: (r, path, target) =>
+      out.push(problemAt(r.source, at(r, path), "warning", `${target} is not in the config directory (yet): until it is, this reference has no effect`)),
     warnSet: (message) =>
       out.push({ severity: "warning", file: dir, doc: 0, path: "", line: undefined, column: undefined, message }),
   };
