@@ -96,10 +96,9 @@ function loadGeneration(dir: string, kinds: readonly KindRegistration[], previou
     indexes[kind.index] = kind.build(decodedOf(loaded, kind), previous?.[kind.index]);
   }
   const objects: Record<string, number> = {};
-  for (const list of [...loaded.decoded.values(), ...loaded.recognised.values()]) {
-    const first = list[0];
-    const kind = first === undefined ? undefined : "resource" in first ? first.resource.kind : first.kind;
-    if (kind !== undefined) objects[kind] = (objects[kind] ?? 0) + list.length;
+  for (const [key, list] of [...loaded.decoded, ...loaded.recognised]) {
+    const kind = key.slice(key.lastIndexOf("/") + 1); // keys are `group/Kind`
+    objects[kind] = (objects[kind] ?? 0) + list.length;
   }
   const info: GenerationInfo = {
     generation: (previous?.generation ?? 0) + 1,
