@@ -1,12 +1,18 @@
 // ServiceProfile decoder: CRD schema (schema.ts), then Linkerd's semantic checks
 // (pkg/profiles/profiles.go) and the proxy's conversion rules (service-profiles/src/proto.rs).
-// Where Linkerd's proxy would silently drop or broaden something invalid (a bad regex or method
-// drops a route, an unset status bound drops a class, a bad budget disables retries), meshlet
-// rejects the document at load instead, with a located error.
+// Where Linkerd's proxy would silently drop or broaden a route or class (a bad regex or method, an
+// unset status bound), meshlet rejects the document with a located error (README lists each case);
+// a budget the proxy drops is dropped here too, with a warning, since Linkerd accepts the document.
 import type { FieldPath } from "../resources/problem.ts";
 import { parseGoDuration } from "../resources/duration.ts";
 import { isRecord, type Reporter, type Resource } from "../resources/kind.ts";
-import { budgetParamsError, DEFAULT_RETRY_BUDGET, type RetryBudgetParams } from "../retry/budget.ts";
+import {
+  budgetParamsError,
+  DEFAULT_RETRY_BUDGET,
+  MAX_MIN_RETRIES_PER_SECOND,
+  MAX_RETRY_RATIO,
+  type RetryBudgetParams,
+} from "../retry/budget.ts";
 import { compileRoute, DEFAULT_ROUTE } from "./match.ts";
 import type {
   PortRange,
@@ -49,19 +55,24 @@ export function decodeServiceProfile(resource: Resource, report: Reporter): Prof
     } else routeNames.set(route.name, i);
     routes.push(route);
   });
-  const retryBudget = decodeRetryBudget(spec["retryBudget"], ["spec", "retryBudget"], error);
+  const budget = decodeRetryBudget(spec["retryBudget"], ["spec", "retryBudget"], error, warn);
   const dstOverrides = decodeDstOverrides(spec["dstOverrides"], ["spec", "dstOverrides"], error);
   const opaquePorts = decodeOpaquePorts(spec["opaquePorts"], ["spec", "opaquePorts"], error);
-  if (rawRoutes.length === 0 && !failed) {
+  const hasSplit = Array.isArray(spec["dstOverrides"]) && spec["dstOverrides"].length > 0;
+  const hasOpaquePorts = Array.isArray(spec["opaquePorts"]) && spec["opaquePorts"].length > 0;
+  if (rawRoutes.length === 0 && !hasSplit && !hasOpaquePorts && !failed) {
     warn(["spec"], "profile has no routes: every request uses the default route (no per-route metrics, timeouts or retries)");
   }
+  if (hasSplit) warn(["spec", "dstOverrides"], "dstOverrides (traffic split) is not enforced yet: requests go to their own authority");
+  if (hasOpaquePorts) warn(["spec", "opaquePorts"], "opaquePorts of a profile are not enforced yet: use MESHLET_OPAQUE_PORTS");
 
   if (failed || name === undefined) return undefined;
   return Object.freeze({
     name,
     namespace: resource.namespace,
-    routes: Object.freeze([...routes.map(compileRoute), DEFAULT_ROUTE]),
-    retryBudget,
+    // A dropped budget means no retries at all (Linkerd's proxy sets no retry policy on the routes).
+    routes: Object.freeze([...routes.map((r) => compileRoute(budget.dropped ? { ...r, isRetryable: false } : r)), DEFAULT_ROUTE]),
+    retryBudget: budget.params,
     dstOverrides,
     opaquePorts,
   });
@@ -139,11 +150,31 @@ function decodeRoute(raw: unknown, path: FieldPath, error: Report, warn: Report)
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const STANDARD_METHODS = new Set(["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"]);
 const MATCH_FIELDS = "pathRegex, method, all, any or not";
-const REQUEST_MATCH_KEYS: ReadonlySet<string> = new Set(["pathRegex", "method", "all", "any", "not"]);
-const RESPONSE_MATCH_KEYS: ReadonlySet<string> = new Set(["status", "all", "any", "not"]);
 
-const hasUnknownKey = (raw: Readonly<Record<string, unknown>>, known: ReadonlySet<string>): boolean =>
-  Object.keys(raw).some((k) => !known.has(k));
+const isInteger = (v: unknown): boolean => typeof v === "number" && Number.isInteger(v);
+const isNotValue = (v: unknown): boolean => isRecord(v) || Array.isArray(v);
+
+/** Field types of a match object; a field the schema finds ill-typed (or unknown) is its error alone. */
+const REQUEST_MATCH_TYPES: Readonly<Record<string, (v: unknown) => boolean>> = {
+  pathRegex: (v) => typeof v === "string",
+  method: (v) => typeof v === "string",
+  all: Array.isArray,
+  any: Array.isArray,
+  not: isNotValue,
+};
+const RESPONSE_MATCH_TYPES: Readonly<Record<string, (v: unknown) => boolean>> = {
+  status: (v) => isRecord(v) && (v["min"] === undefined || isInteger(v["min"])) && (v["max"] === undefined || isInteger(v["max"])),
+  all: Array.isArray,
+  any: Array.isArray,
+  not: isNotValue,
+};
+
+/**
+ * True when the schema already reported a field of this match object (unknown or ill-typed): then
+ * "must have a field set" would be a second, misleading error for the same defect.
+ */
+const schemaReported = (raw: Readonly<Record<string, unknown>>, types: Readonly<Record<string, (v: unknown) => boolean>>): boolean =>
+  Object.entries(raw).some(([k, v]) => !Object.hasOwn(types, k) || !types[k]!(v));
 
 type Combinator<M> =
   | { readonly kind: "all" | "any"; readonly matches: readonly M[] }
@@ -174,6 +205,7 @@ function decodeCombinators<M>(
     list.forEach((child, i) => {
       const c = decodeChild(child, [...path, key, i]);
       if (c !== undefined) children.push(c);
+      else ok = false; // reported where it failed (or by the schema)
     });
     out.push({ kind: key, matches: children });
   }
@@ -186,6 +218,7 @@ function decodeCombinators<M>(
     } else {
       const c = decodeChild(inner, innerPath);
       if (c !== undefined) out.push({ kind: "not", match: c });
+      else ok = false;
     }
   }
   return { parts: out, ok };
@@ -223,9 +256,9 @@ function decodeRequestMatch(raw: unknown, path: FieldPath, error: Report, warn: 
   const combined = decodeCombinators<RequestMatchSpec>(raw, path, err, (child, at) => decodeRequestMatch(child, at, err, warn, label), false);
   parts.push(...combined.parts);
   if (!combined.ok) ok = false;
-  // An unknown field (a typo the schema reported) would make this error a mere echo of that one.
-  if (parts.length === 0 && ok && !hasUnknownKey(raw, REQUEST_MATCH_KEYS)) {
-    err(path, `a request match must have a field set (${MATCH_FIELDS})`);
+  if (parts.length === 0 && ok) {
+    if (schemaReported(raw, REQUEST_MATCH_TYPES)) ok = false;
+    else err(path, `a request match must have a field set (${MATCH_FIELDS})`);
   }
   if (!ok) return undefined;
   return parts.length === 1 ? parts[0] : { kind: "all", matches: parts };
@@ -244,7 +277,8 @@ function decodeResponseMatch(raw: unknown, path: FieldPath, error: Report): Resp
   };
 
   const status = raw["status"];
-  if (isRecord(status)) {
+  // An ill-typed bound (`min: false`) is the schema's error alone; reading it as unset would add a wrong one.
+  if (isRecord(status) && RESPONSE_MATCH_TYPES["status"]!(status)) {
     const at: FieldPath = [...path, "status"];
     const min = typeof status["min"] === "number" ? status["min"] : 0;
     const max = typeof status["max"] === "number" ? status["max"] : 0;
@@ -274,8 +308,9 @@ function decodeResponseMatch(raw: unknown, path: FieldPath, error: Report): Resp
   parts.push(...combined.parts);
   if (!combined.ok) ok = false;
 
-  if (parts.length === 0 && ok && !hasUnknownKey(raw, RESPONSE_MATCH_KEYS)) {
-    err(path, "a response match must have a field set (status, all, any or not)");
+  if (parts.length === 0 && ok) {
+    if (schemaReported(raw, RESPONSE_MATCH_TYPES)) ok = false;
+    else err(path, "a response match must have a field set (status, all, any or not)");
   }
   if (!ok) return undefined;
   return parts.length === 1 ? parts[0] : { kind: "all", matches: parts };
@@ -283,19 +318,39 @@ function decodeResponseMatch(raw: unknown, path: FieldPath, error: Report): Resp
 
 // === spec-level fields ===
 
-function decodeRetryBudget(raw: unknown, path: FieldPath, error: Report): RetryBudgetParams {
-  if (!isRecord(raw)) return DEFAULT_RETRY_BUDGET;
+/**
+ * The budget, or `dropped` when Linkerd accepts the document but its proxy would drop the budget (a ttl
+ * outside 1s-60s, retryRatio above 1000, minRetriesPerSecond too large): then, as there, the profile's
+ * routes are not retried, and a warning names the field. What Linkerd's validation rejects is an error.
+ */
+function decodeRetryBudget(
+  raw: unknown,
+  path: FieldPath,
+  error: Report,
+  warn: Report,
+): { readonly params: RetryBudgetParams; readonly dropped: boolean } {
+  const none = { params: DEFAULT_RETRY_BUDGET, dropped: false };
+  if (!isRecord(raw)) return none;
   const ratio = raw["retryRatio"];
   const min = raw["minRetriesPerSecond"];
   const ttl = raw["ttl"];
   let ok = typeof ratio === "number" && typeof min === "number" && typeof ttl === "string";
-  if (typeof ratio === "number" && !(ratio >= 0 && ratio <= 1000)) {
-    error([...path, "retryRatio"], `retryRatio must be between 0 and 1000, got ${ratio}`);
+  let dropped = false;
+  const drop = (field: string, message: string) => {
+    dropped = true;
+    warn([...path, field], `${message}: Linkerd's proxy ignores such a budget, so this profile's routes are not retried`);
+  };
+  if (typeof ratio === "number" && ratio < 0) {
+    error([...path, "retryRatio"], `retryRatio must not be negative, got ${ratio}`);
     ok = false;
+  } else if (typeof ratio === "number" && ratio > MAX_RETRY_RATIO) {
+    drop("retryRatio", `retryRatio must be at most ${MAX_RETRY_RATIO}, got ${ratio}`);
   }
-  if (typeof min === "number" && Number.isInteger(min) && (min < 0 || min >= 2 ** 31 - 1)) {
-    error([...path, "minRetriesPerSecond"], `minRetriesPerSecond must be between 0 and ${2 ** 31 - 2}, got ${min}`);
+  if (typeof min === "number" && Number.isInteger(min) && min < 0) {
+    error([...path, "minRetriesPerSecond"], `minRetriesPerSecond must not be negative, got ${min}`);
     ok = false;
+  } else if (typeof min === "number" && min > MAX_MIN_RETRIES_PER_SECOND) {
+    drop("minRetriesPerSecond", `minRetriesPerSecond must be at most ${MAX_MIN_RETRIES_PER_SECOND}, got ${min}`);
   }
   let ttlMs = 0;
   if (typeof ttl === "string") {
@@ -304,18 +359,18 @@ function decodeRetryBudget(raw: unknown, path: FieldPath, error: Report): RetryB
       error([...path, "ttl"], `${d.error} (Go duration syntax, e.g. 10s)`);
       ok = false;
     } else if (d.ns < 1_000_000_000n || d.ns > 60_000_000_000n) {
-      error([...path, "ttl"], `ttl must be between 1s and 60s, got ${ttl}`);
-      ok = false;
+      drop("ttl", `ttl must be between 1s and 60s, got ${ttl}`);
     } else ttlMs = d.ms;
   }
-  if (!ok || typeof ratio !== "number" || typeof min !== "number") return DEFAULT_RETRY_BUDGET;
+  if (!ok || typeof ratio !== "number" || typeof min !== "number") return none;
+  if (dropped) return { params: DEFAULT_RETRY_BUDGET, dropped: true };
   const params: RetryBudgetParams = Object.freeze({ ttlMs, minRetriesPerSecond: min, retryRatio: ratio });
   const invalid = budgetParamsError(params);
   if (invalid !== undefined) {
     error(path, invalid);
-    return DEFAULT_RETRY_BUDGET;
+    return none;
   }
-  return params;
+  return { params, dropped: false };
 }
 
 function decodeDstOverrides(raw: unknown, path: FieldPath, error: Report): readonly WeightedDst[] {

@@ -96,10 +96,9 @@ function loadGeneration(dir: string, kinds: readonly KindRegistration[], previou
     indexes[kind.index] = kind.build(decodedOf(loaded, kind), previous?.[kind.index]);
   }
   const objects: Record<string, number> = {};
-  for (const list of [...loaded.decoded.values(), ...loaded.recognised.values()]) {
-    const first = list[0];
-    const kind = first === undefined ? undefined : "resource" in first ? first.resource.kind : first.kind;
-    if (kind !== undefined) objects[kind] = (objects[kind] ?? 0) + list.length;
+  for (const [key, list] of [...loaded.decoded, ...loaded.recognised]) {
+    const kind = key.slice(key.lastIndexOf("/") + 1); // keys are `group/Kind`
+    objects[kind] = (objects[kind] ?? 0) + list.length;
   }
   const info: GenerationInfo = {
     generation: (previous?.generation ?? 0) + 1,
@@ -132,6 +131,8 @@ function checkAcrossKinds(dir: string, loaded: LoadedResources, kinds: readonly 
   const report: SetReporter = {
     error: (r, path, message) => out.push(problemAt(r.source, at(r, path), "error", message)),
     warn: (r, path, message) => out.push(problemAt(r.source, at(r, path), "warning", message)),
+    missingReference: (r, path, target) =>
+      out.push(problemAt(r.source, at(r, path), "warning", `${target} is not in the config directory (yet): until it is, this reference has no effect`)),
     warnSet: (message) =>
       out.push({ severity: "warning", file: dir, doc: 0, path: "", line: undefined, column: undefined, message }),
   };

@@ -55,14 +55,19 @@ export interface DecodedSet {
 export interface SetReporter {
   error(resource: Resource, path: FieldPath, message: string): void;
   warn(resource: Resource, path: FieldPath, message: string): void;
+  /**
+   * The one way to report a reference to an object that is not in the set: always a warning, since
+   * in Kubernetes resources arrive in any order. `target` names it, e.g. `Server "web-http"`.
+   */
+  missingReference(resource: Resource, path: FieldPath, target: string): void;
   /** A problem of the set as a whole (no document), e.g. a setting that names nothing. */
   warnSet(message: string): void;
 }
 
 /**
  * A kind meshlet implements. `Spec` is the validated form of one document; `Name` names its index.
- * Rule for `check`: a reference to an object that is absent is a warning, never an error — in
- * Kubernetes resources arrive in any order, so a document Linkerd accepts must load alone.
+ * Rule for `check`: a reference to an object that is absent is a warning (report.missingReference),
+ * never an error — in Kubernetes resources arrive in any order, so a document Linkerd accepts must load alone.
  */
 export interface ResourceKind<Spec, Name extends IndexName> {
   readonly group: string;

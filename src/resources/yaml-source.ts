@@ -66,7 +66,17 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
   const accept = (document: Document.Parsed) => {
     const index = indexes.shift() ?? 0;
     if (document.errors.length > 0) {
-      for (const err of document.errors) problems.push(problem(index, err.pos[0], `invalid yaml: ${describeYamlError(err, text)}`));
+      // Keys repeated at the top level are one defect, most often a missing `---`: one error names them all.
+      const topLevel = document.errors.filter((e) => e.code === "DUPLICATE_KEY" && at(e.pos[0])?.column === 1);
+      const keys = topLevel.map((e) => keyAt(text, e.pos[0]) ?? "?");
+      if (topLevel.length > 1) {
+        const hint = keys.includes("apiVersion") || keys.includes("kind") ? ": is a --- missing between two documents?" : "";
+        problems.push(problem(index, topLevel[0]!.pos[0], `invalid yaml: duplicate keys ${keys.map((k) => JSON.stringify(k)).join(", ")} (map keys must be unique)${hint}`));
+      }
+      for (const err of document.errors) {
+        if (topLevel.length > 1 && topLevel.includes(err)) continue;
+        problems.push(problem(index, err.pos[0], `invalid yaml: ${describeYamlError(err, text)}`));
+      }
       return; // the other documents of the file are still checked
     }
     const limit = aliasProblem(document);
@@ -107,12 +117,15 @@ export function parseYamlFile(file: string, text: string): ParsedFile {
 
 /** The yaml library's message, lowercased; a duplicate key names the key. */
 function describeYamlError(err: YAMLError, text: string): string {
-  if (err.code === "DUPLICATE_KEY") {
-    const key = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^:#\n,{}[\]]*?))\s*:/.exec(text.slice(err.pos[0], err.pos[0] + 256));
-    const name = key?.[1] ?? key?.[2]?.replace(/''/g, "'") ?? key?.[3]?.trim();
-    if (name !== undefined && name !== "") return `duplicate key ${JSON.stringify(name)} (map keys must be unique)`;
-  }
-  return lowerFirst(err.message);
+  const key = err.code === "DUPLICATE_KEY" ? keyAt(text, err.pos[0]) : undefined;
+  return key !== undefined ? `duplicate key ${JSON.stringify(key)} (map keys must be unique)` : lowerFirst(err.message);
+}
+
+/** The (plain or quoted) map key written at `offset`, or undefined. */
+function keyAt(text: string, offset: number): string | undefined {
+  const m = /^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)'|([^:#\n,{}[\]]*?))\s*:/.exec(text.slice(offset, offset + 256));
+  const key = m?.[1] ?? m?.[2]?.replace(/''/g, "'") ?? m?.[3]?.trim();
+  return key === "" ? undefined : key;
 }
 
 /**

@@ -241,19 +241,49 @@ describe("rejections (one document each; every problem located)", () => {
   });
 
   test.each([
-    ["ratio above 1000", "{retryRatio: 1001, minRetriesPerSecond: 10, ttl: 10s}", "spec.retryBudget.retryRatio"],
     ["negative ratio", "{retryRatio: -1, minRetriesPerSecond: 10, ttl: 10s}", "spec.retryBudget.retryRatio"],
-    ["ttl below 1s", "{retryRatio: 0.2, minRetriesPerSecond: 10, ttl: 999ms}", "spec.retryBudget.ttl"],
-    ["ttl above 60s", "{retryRatio: 0.2, minRetriesPerSecond: 10, ttl: 61s}", "spec.retryBudget.ttl"],
+    ["negative min", "{retryRatio: 0.2, minRetriesPerSecond: -1, ttl: 10s}", "spec.retryBudget.minRetriesPerSecond"],
     ["ttl not a duration", "{retryRatio: 0.2, minRetriesPerSecond: 10, ttl: ten}", "spec.retryBudget.ttl"],
-    ["min too large", "{retryRatio: 0.2, minRetriesPerSecond: 2147483647, ttl: 10s}", "spec.retryBudget.minRetriesPerSecond"],
     ["missing ttl", "{retryRatio: 0.2, minRetriesPerSecond: 10}", "spec.retryBudget.ttl"],
-  ])("budget: %s", (_name, budget, path) => {
+  ])("budget Linkerd's validation rejects: %s", (_name, budget, path) => {
     const { specs, problems } = decodeYaml(
       `apiVersion: linkerd.io/v1alpha2\nkind: ServiceProfile\nmetadata: {name: b.ns.svc.cluster.local}\nspec:\n  retryBudget: ${budget}\n`,
     );
     expect(specs).toHaveLength(0);
-    expect(problems.map((p) => p.path)).toEqual([path]);
+    expect(problems.map((p) => [p.severity, p.path])).toEqual([["error", path]]);
+  });
+
+  // Linkerd accepts these documents; its proxy drops the budget (with a warning) and keeps the routes
+  // without retries. meshlet does the same, and the warning names the field.
+  test.each([
+    ["ratio above 1000", "{retryRatio: 1001, minRetriesPerSecond: 10, ttl: 10s}", "spec.retryBudget.retryRatio", "at most 1000"],
+    ["ttl below 1s", "{retryRatio: 0.2, minRetriesPerSecond: 10, ttl: 999ms}", "spec.retryBudget.ttl", "between 1s and 60s, got 999ms"],
+    ["ttl above 60s", "{retryRatio: 0.2, minRetriesPerSecond: 10, ttl: 61s}", "spec.retryBudget.ttl", "between 1s and 60s, got 61s"],
+    ["negative ttl", "{retryRatio: 0.2, minRetriesPerSecond: 10, ttl: -1s}", "spec.retryBudget.ttl", "between 1s and 60s"],
+    ["min too large", "{retryRatio: 0.2, minRetriesPerSecond: 2147483647, ttl: 10s}", "spec.retryBudget.minRetriesPerSecond", "at most 2147483646"],
+  ])("budget Linkerd's proxy drops: %s (a warning; the routes stay, not retried)", (_name, budget, path, fragment) => {
+    const { specs, problems } = decodeYaml(
+      withRoutes(`  - name: r\n    condition: {method: GET}\n    isRetryable: true\n`).replace("spec:\n", `spec:\n  retryBudget: ${budget}\n`),
+    );
+    expect(problems.map((p) => [p.severity, p.path])).toEqual([["warning", path]]);
+    expect(problems[0]!.message).toContain(fragment);
+    expect(problems[0]!.message).toContain("routes are not retried");
+    expect(specs[0]!.routes.map((r) => [r.name, r.isRetryable])).toEqual([["r", false], [undefined, false]]);
+    expect(specs[0]!.retryBudget).toEqual(DEFAULT_RETRY_BUDGET);
+  });
+
+  test("one defect, one error: an ill-typed status bound is not also 'status needs min, max or both'", () => {
+    const { problems } = decodeYaml(
+      withRoutes(`  - name: r\n    condition: {method: GET}\n    responseClasses:\n    - condition: {not: {status: {min: false}}}\n`),
+    );
+    expect(problems.map((p) => [p.path, p.message])).toEqual([
+      ["spec.routes[0].responseClasses[0].condition.not.status.min", "must be an integer, got boolean false"],
+    ]);
+  });
+
+  test("one defect, one error: a null method is not also 'must have a field set'", () => {
+    const { problems } = decodeYaml(withRoutes(`  - name: r\n    condition: {method: null}\n`));
+    expect(problems.map((p) => [p.path, p.message])).toEqual([["spec.routes[0].condition.method", "must be a string, got null"]]);
   });
 
   test("duplicate route names only warn (their metrics share a label)", () => {

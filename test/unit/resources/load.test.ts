@@ -82,8 +82,8 @@ describe("a broken directory: all problems at once", () => {
     ["semantics.yaml", "error", 1, "spec.routes[0].responseClasses[2].condition.status", 19, "status needs min, max or both"],
     ["semantics.yaml", "error", 1, "spec.routes[1].condition", 22, "must have a field set"],
     ["semantics.yaml", "error", 1, "spec.routes[1].timeout", 23, 'missing unit in duration "10"'],
-    ["semantics.yaml", "error", 1, "spec.retryBudget.retryRatio", 25, "between 0 and 1000"],
-    ["semantics.yaml", "error", 1, "spec.retryBudget.ttl", 27, "between 1s and 60s"],
+    ["semantics.yaml", "warning", 1, "spec.retryBudget.retryRatio", 25, "at most 1000"],
+    ["semantics.yaml", "warning", 1, "spec.retryBudget.ttl", 27, "between 1s and 60s"],
     ["shape.yml", "error", 1, "", 1, "a resource must be a mapping"],
     ["shape.yml", "error", 2, "", 3, "missing apiVersion"],
   ];
