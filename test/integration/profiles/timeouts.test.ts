@@ -105,7 +105,8 @@ test("inbound: route metrics with direction=inbound, but no route timeout and no
     expect(flaky.status).toBe(503);
     expect(up.requests.length).toBe(2);
 
-    const inbound = { direction: "inbound", dst: HOST };
+    // Inbound, dst is the profile's name with the port the request reaches (the app's), not the Host's.
+    const inbound = { direction: "inbound", dst: `books.default.svc.cluster.local:${up.port}` };
     expect(await metric(p.registry, "route_response_total", { ...inbound, rt_route: "slow", status_code: "200", classification: "success" })).toBe(1);
     expect(await metric(p.registry, "route_response_total", { ...inbound, rt_route: "retry-then-hang", status_code: "503", classification: "failure" })).toBe(1);
     expect(await metric(p.registry, "route_retryable_total", inbound)).toBe(0);
