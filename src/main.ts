@@ -2,6 +2,7 @@
 // front door, listeners and admin server, then drain on SIGTERM/SIGINT within the grace period.
 import { type Config, ConfigError, parseConfig, type Strings } from "./config/env.ts";
 import { startAdminServer } from "./admin/server.ts";
+import { ownListeners } from "./http/own-listeners.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
 import { FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
@@ -70,6 +71,8 @@ export async function runProxy(env: Strings): Promise<void> {
   try {
     const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle });
     const outbound = await startOutbound(config, frontDoor, { http1: http.outbound.handle });
+    // The HTTP engine refuses to dial these (508), however a request spells their address.
+    for (const listener of [inbound, ...outbound]) ownListeners.add(listener.config.bind.host, listener.port);
     const admin = startAdminServer({ listen: config.adminListen, isReady: () => ready, shutdown: () => drain("admin /shutdown") });
     ready = true;
     logger.info("meshlet ready", {

@@ -227,11 +227,6 @@ export class ServerConnection {
 
   // === called by the exchange and the tunnel ===
 
-  /** Whether `host` names the address this connection was accepted on (loop detection). */
-  isOwnAddress(host: string): boolean {
-    return host === this.socket.localAddress || host === "localhost" || host === "127.0.0.1" || host === "::1" || host === "0.0.0.0";
-  }
-
   /** The pool of this connection's fixed destination, cached (a Map lookup and key string per request saved). */
   dstEndpoint(): EndpointPool {
     let ep = this.cachedEndpoint;
