@@ -2,13 +2,13 @@
 // front door, listeners and admin server, then drain on SIGTERM/SIGINT within the grace period.
 import { type Config, ConfigError, parseConfig, type Strings } from "./config/env.ts";
 import { startAdminServer } from "./admin/server.ts";
-import { ownListeners } from "./http/own-listeners.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
 import { FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
 import { registerTransportMetrics } from "./l4/transport-metrics.ts";
 import { tcpLivenessOf } from "./l4/tcp-liveness.ts";
+import { ownListeners } from "./http/own-listeners.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { startInbound } from "./inbound/index.ts";
 import { startOutbound } from "./outbound/index.ts";
@@ -39,6 +39,8 @@ export async function runProxy(env: Strings): Promise<void> {
   const resourceWatch = watchResources(config, resources, logger);
   const frontDoor = FrontDoor.start(logger, tcpLivenessOf(config));
   frontDoor.setOpaquePorts(config.opaquePorts);
+  // The HTTP engine refuses to dial a listener (508), however a request spells its address.
+  frontDoor.onListening((listener) => ownListeners.add(listener.config.bind.host, listener.port));
   registerTransportMetrics();
   registerDetectMetrics();
   const stopConnectionLog = startConnectionLog(logger);
@@ -71,8 +73,6 @@ export async function runProxy(env: Strings): Promise<void> {
   try {
     const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle });
     const outbound = await startOutbound(config, frontDoor, { http1: http.outbound.handle });
-    // The HTTP engine refuses to dial these (508), however a request spells their address.
-    for (const listener of [inbound, ...outbound]) ownListeners.add(listener.config.bind.host, listener.port);
     const admin = startAdminServer({ listen: config.adminListen, isReady: () => ready, shutdown: () => drain("admin /shutdown") });
     ready = true;
     logger.info("meshlet ready", {

@@ -26,7 +26,6 @@ import {
   renderSyntheticResponse,
   rescue,
 } from "./proxy-errors.ts";
-import { ownListeners } from "./own-listeners.ts";
 import type { ConnInfo, RequestCtx, RequestTiming, UpstreamTarget } from "./request-ctx.ts";
 import type { ServerConnection } from "./server-connection.ts";
 import type { ServerEnv } from "./server-env.ts";
@@ -179,7 +178,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
       this.fail(target);
       return buf.length;
     }
-    if (ownListeners.isOwn(target.host, target.port, this.server.socket)) {
+    if (target.port === this.server.socket.localPort && this.server.isOwnAddress(target.host)) {
       this.fail(new GatewayLoopError(`${target.host}:${target.port}`));
       return buf.length;
     }
