@@ -12,6 +12,7 @@ import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
 import { registerTransportMetrics } from "./l4/transport-metrics.ts";
 import { tcpLivenessOf } from "./l4/tcp-liveness.ts";
+import { ownListeners } from "./http/own-listeners.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { inboundChain } from "./inbound/filters.ts";
 import { startInbound } from "./inbound/index.ts";
@@ -45,6 +46,8 @@ export async function runProxy(env: Strings): Promise<void> {
   const resourceWatch = watchResources(config.configDir, kinds, resources, logger);
   const frontDoor = FrontDoor.start(logger, tcpLivenessOf(config));
   frontDoor.setOpaquePorts(config.opaquePorts);
+  // The HTTP engine refuses to dial a listener (508), however a request spells its address.
+  frontDoor.onListening((listener) => ownListeners.add(listener.config.bind.host, listener.port));
   registerTransportMetrics();
   registerDetectMetrics();
   const stopConnectionLog = startConnectionLog(logger);

@@ -14,6 +14,7 @@ import { Tunnel } from "./tunnel.ts";
 import type { UpstreamConnection } from "./upstream-connection.ts";
 import type { EndpointPool } from "./upstream-pool.ts";
 import { WriteQueue } from "./write-queue.ts";
+import { ownListeners } from "./own-listeners.ts";
 import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 
 /** What an adopted fd carries until `open` turns it into a ServerConnection. */
@@ -242,9 +243,12 @@ export class ServerConnection {
 
   // === called by the exchange and the tunnel ===
 
-  /** Whether `host` names the address this connection was accepted on (loop detection). */
+  /**
+   * Whether host names one of meshlet's listeners at this connection's port, in any spelling (loop
+   * detection before any lookup; the pool checks resolved names and other ports before dialing).
+   */
   isOwnAddress(host: string): boolean {
-    return host === this.socket.localAddress || host === "localhost" || host === "127.0.0.1" || host === "::1" || host === "0.0.0.0";
+    return ownListeners.isOwn(host, this.socket.localPort, this.socket);
   }
 
   /** The pool of this connection's fixed destination, cached (a Map lookup and key string per request saved). */

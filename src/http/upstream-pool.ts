@@ -7,7 +7,8 @@ import {
   UpstreamConnection,
   type ConnectionHome,
 } from "./upstream-connection.ts";
-import { ConnectRefusedError, ConnectTimeoutError, FailFastError, LoadShedError, NoEndpointError } from "./proxy-errors.ts";
+import { ConnectRefusedError, ConnectTimeoutError, FailFastError, GatewayLoopError, LoadShedError, NoEndpointError } from "./proxy-errors.ts";
+import { canonicalIp, ownListeners } from "./own-listeners.ts";
 import type { ProxyError } from "../errors/proxy-error.ts";
 import type { Resolver } from "./resolver.ts";
 import { setTcpLiveness } from "./tcp-liveness.ts";
@@ -160,6 +161,8 @@ export class EndpointPool implements ConnectionHome {
   }
 
   private connect(conn: UpstreamConnection, ip: string): void {
+    // The resolved address, whatever the authority's spelling, must not be one of meshlet's listeners.
+    if (ownListeners.accepts(canonicalIp(ip) ?? ip, this.port)) return conn.handleConnectError(new GatewayLoopError(this.addr));
     Bun.connect({ hostname: ip, port: this.port, allowHalfOpen: true, socket: UPSTREAM_HANDLERS, data: conn }).catch((err: unknown) => {
       conn.handleConnectError(err instanceof Error ? err : new Error(String(err)));
     });
@@ -237,7 +240,7 @@ export class EndpointPool implements ConnectionHome {
 }
 
 function toConnectError(err: Error, addr: string): ProxyError {
-  if (err instanceof ConnectTimeoutError || err instanceof NoEndpointError) return err;
+  if (err instanceof ConnectTimeoutError || err instanceof NoEndpointError || err instanceof GatewayLoopError) return err;
   return new ConnectRefusedError(addr, { cause: err });
 }
 

@@ -64,6 +64,7 @@ const DNS_REFRESH_MS = 5_000;
 export class FrontDoor {
   private readonly listeners = new Map<number, Listener>();
   private readonly refreshTimers: ReturnType<typeof setInterval>[] = [];
+  private readonly listeningCallbacks: Array<(listener: Listener) => void> = [];
   private nextListenerId = 1;
 
   private constructor(
@@ -106,8 +107,14 @@ export class FrontDoor {
     if (rc < 0) throw new ListenError(config.name, config.bind, native.errnoName(-rc));
     const listener: Listener = { id, config, port: rc };
     this.listeners.set(id, listener);
+    for (const callback of this.listeningCallbacks) callback(listener);
     if (config.target && !isIp(config.target.host)) this.keepTargetFresh(listener, config.target);
     return listener;
+  }
+
+  /** Calls `callback` with every listener from now on, once it is bound (its port known). */
+  onListening(callback: (listener: Listener) => void): void {
+    this.listeningCallbacks.push(callback);
   }
 
   /** Splices a handed-off connection to its target in native code (TypeScript decided on TCP). */

@@ -32,6 +32,13 @@ describe("defaults", () => {
     expect(config.shutdownGracePeriodMs).toBe(30_000);
     expect([...config.opaquePorts].sort((a, b) => a - b)).toEqual([25, 587, 3306, 4444, 5432, 6379, 9300, 11211]);
   });
+  test("keepalive and user timeout as Linkerd's injector sets them", () => {
+    expect(config.inboundAcceptKeepaliveMs).toBe(10_000);
+    expect(config.outboundConnectKeepaliveMs).toBe(10_000);
+    expect(config.inboundConnectKeepaliveMs).toBe(0);
+    expect(config.outboundAcceptKeepaliveMs).toBe(0);
+    expect(config.tcpUserTimeoutMs).toBe(30_000);
+  });
   test("is frozen", () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
@@ -49,6 +56,11 @@ describe("valid values", () => {
     ["MESHLET_SPLICE_PIPE_SIZE", "1MiB", "splicePipeBytes", 1048576],
     ["MESHLET_SPLICE_PIPE_SIZE", "65536", "splicePipeBytes", 65536],
     ["MESHLET_SPLICE_PIPE_SIZE", "64kib", "splicePipeBytes", 65536],
+    ["MESHLET_INBOUND_ACCEPT_KEEPALIVE", "off", "inboundAcceptKeepaliveMs", 0],
+    ["MESHLET_OUTBOUND_ACCEPT_KEEPALIVE", "1s", "outboundAcceptKeepaliveMs", 1_000],
+    ["MESHLET_INBOUND_CONNECT_KEEPALIVE", "9h", "inboundConnectKeepaliveMs", 32_400_000],
+    ["MESHLET_TCP_USER_TIMEOUT", "off", "tcpUserTimeoutMs", 0],
+    ["MESHLET_TCP_USER_TIMEOUT", "3s", "tcpUserTimeoutMs", 3_000],
   ] as const)("%s=%s", (name, value, field, expected) => {
     expect(parseConfig({ [name]: value })[field]).toBe(expected);
   });
@@ -93,6 +105,9 @@ describe("invalid values are each reported with name, value and expectation", ()
     ["MESHLET_SPLICE_PIPE_SIZE", "1GiB"],
     ["MESHLET_SPLICE_PIPE_SIZE", "100"],
     ["MESHLET_SPLICE_PIPE_SIZE", "32MiB"],
+    ["MESHLET_OUTBOUND_CONNECT_KEEPALIVE", "10h"],
+    ["MESHLET_INBOUND_ACCEPT_KEEPALIVE", "often"],
+    ["MESHLET_TCP_USER_TIMEOUT", "30"],
   ])("%s=%s", (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);
