@@ -16,6 +16,8 @@ Commands:
                    validate the MESHLET_* environment and the resource directory (default
                    MESHLET_CONFIG_DIR); lists every problem, exits 64 if any is an error
   env [--markdown] list the MESHLET_* settings with their defaults
+  init-iptables [--dry-run|--uninstall] [--close-wait-timeout D]
+                   redirect this network namespace's TCP to meshlet (Linkerd proxy-init's rules)
   help             show this text
 
 Run \`meshlet env\` for every setting; README.md explains them.
@@ -36,6 +38,7 @@ async function main(argv: readonly string[]): Promise<number> {
         for (const s of SETTINGS) process.stdout.write(`${s.name}=${s.defaultText}\n    ${s.meaning}\n`);
       }
       return 0;
+    case "init-iptables": return (await import("./transparent/init-iptables-command.ts")).run(args);
     case undefined:
     case "help":
     case "--help":

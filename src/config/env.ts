@@ -2,7 +2,9 @@
 // parseConfig() turns an environment into one frozen, typed Config, reporting every problem at once.
 // README's configuration table is generated from SETTINGS (`meshlet env --markdown`) and checked by a test.
 import {
+  type Cidr,
   type HostPort,
+  type PortRange,
   type PortSet,
   ValueError,
   parseDestination,
@@ -11,8 +13,10 @@ import {
   parseListenAddress,
   parseBoolean,
   parseByteSize,
+  parseCidrs,
   parseDnsName,
   parseOptionalDurationMs,
+  parsePortRanges,
   parsePortSet,
   parsePositiveInteger,
   parseString,
@@ -50,6 +54,10 @@ export interface Config {
   readonly inboundProfile: string; // "" = choose by the request's authority
   readonly externalProfiles: boolean;
   readonly clusterDomain: string;
+  readonly skipInboundPorts: readonly PortRange[];
+  readonly skipOutboundPorts: readonly PortRange[];
+  readonly skipSubnets: readonly Cidr[];
+  readonly proxyUid: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -100,6 +108,10 @@ export const SETTINGS = [
   setting({ name: "MESHLET_INBOUND_PROFILE", field: "inboundProfile", defaultText: "", meaning: "ServiceProfile (metadata.name) that inbound requests use whatever their authority; empty: chosen by authority", parse: parseString }),
   setting({ name: "MESHLET_EXTERNAL_PROFILES", field: "externalProfiles", defaultText: "false", meaning: "Let profiles apply to destinations outside the cluster domain (Linkerd's enable-external-profiles)", parse: parseBoolean }),
   setting({ name: "MESHLET_CLUSTER_DOMAIN", field: "clusterDomain", defaultText: "cluster.local", meaning: "Cluster domain: profiles apply to `*.svc.<domain>` names unless external profiles are on", parse: parseDnsName }),
+  setting({ name: "MESHLET_SKIP_INBOUND_PORTS", field: "skipInboundPorts", defaultText: "4567,4568", meaning: "`meshlet init-iptables`: inbound destination ports not redirected to meshlet (the admin port and 4190 always are not); ranges like 8000-8010 allowed", parse: parsePortRanges }),
+  setting({ name: "MESHLET_SKIP_OUTBOUND_PORTS", field: "skipOutboundPorts", defaultText: "4567,4568", meaning: "`meshlet init-iptables`: outbound destination ports not redirected to meshlet; ranges allowed", parse: parsePortRanges }),
+  setting({ name: "MESHLET_SKIP_SUBNETS", field: "skipSubnets", defaultText: "", meaning: "`meshlet init-iptables`: CIDRs whose inbound connections (matched on source, as Linkerd's skip-subnets) are not redirected", parse: parseCidrs }),
+  setting({ name: "MESHLET_PROXY_UID", field: "proxyUid", defaultText: "2102", meaning: "`meshlet init-iptables`: the uid meshlet runs as; its own connections are never redirected (no loop)", parse: parsePositiveInteger(2 ** 31 - 2) }),
 ] as const;
 
 export interface ConfigProblem {
