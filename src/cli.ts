@@ -18,6 +18,8 @@ Commands:
   env [--markdown] list the MESHLET_* settings with their defaults
   init-iptables [--dry-run|--uninstall] [--close-wait-timeout D]
                    redirect this network namespace's TCP to meshlet (Linkerd proxy-init's rules)
+  diagnostics half-open [--json]
+                   half-closed TCP connections (CLOSE_WAIT, FIN_WAIT_2) here, with their peers
   help             show this text
 
 Run \`meshlet env\` for every setting; README.md explains them.
@@ -39,6 +41,7 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       return 0;
     case "init-iptables": return (await import("./transparent/init-iptables-command.ts")).run(args);
+    case "diagnostics": return (await import("./diagnostics/diagnostics-command.ts")).run(args);
     case undefined:
     case "help":
     case "--help":

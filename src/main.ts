@@ -2,6 +2,7 @@
 // front door, listeners and admin server, then drain on SIGTERM/SIGINT within the grace period.
 import { type Config, ConfigError, parseConfig, type Strings } from "./config/env.ts";
 import { startAdminServer } from "./admin/server.ts";
+import { registerHalfOpenMetrics } from "./diagnostics/half-open.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
 import { FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
@@ -39,6 +40,7 @@ export async function runProxy(env: Strings): Promise<void> {
   frontDoor.setOpaquePorts(config.opaquePorts);
   registerTransportMetrics();
   registerDetectMetrics();
+  registerHalfOpenMetrics();
   const stopConnectionLog = startConnectionLog(logger);
 
   // Service profiles route, time out and retry HTTP requests; a reload applies to the next request.
