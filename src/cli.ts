@@ -18,6 +18,10 @@ Commands:
   env [--markdown] list the MESHLET_* settings with their defaults
   init-iptables [--dry-run|--uninstall] [--close-wait-timeout D]
                    redirect this network namespace's TCP to meshlet (Linkerd proxy-init's rules)
+  inject [-f FILE|-]
+                   add the meshlet sidecar to Kubernetes workloads (YAML on standard output)
+  uninject [-f FILE|-]
+                   remove what inject added
   diagnostics half-open [--json]
                    half-closed TCP connections (CLOSE_WAIT, FIN_WAIT_2) here, with their peers
   help             show this text
@@ -41,6 +45,8 @@ async function main(argv: readonly string[]): Promise<number> {
       }
       return 0;
     case "init-iptables": return (await import("./transparent/init-iptables-command.ts")).run(args);
+    case "inject": return (await import("./inject/inject-command.ts")).run(args);
+    case "uninject": return (await import("./inject/uninject-command.ts")).run(args);
     case "diagnostics": return (await import("./diagnostics/diagnostics-command.ts")).run(args);
     case undefined:
     case "help":
