@@ -104,8 +104,16 @@ export async function run(argv: string[], env: Strings = process.env): Promise<n
     return usageError("MESHLET_INBOUND_LISTEN and MESHLET_OUTBOUND_LISTEN need fixed ports (not 0) for a redirect");
   }
 
-  const settings = redirectSettings(config);
+  // REDIRECT in OUTPUT delivers to 127.0.0.1 (::1 for IPv6): an outbound listener elsewhere would get nothing.
+  const outboundHost = config.outboundListen.host;
+  if (!["127.0.0.1", "0.0.0.0", "::1", "::"].includes(outboundHost)) {
+    return usageError(`MESHLET_OUTBOUND_LISTEN must be on 127.0.0.1 or 0.0.0.0 for redirected connections to reach it (got ${outboundHost})`);
+  }
   const families: Family[] = flags.ipv6 ? [4, 6] : [4];
+  if (flags.ipv6 && !outboundHost.includes(":")) {
+    process.stderr.write(`meshlet init-iptables: warning: --ipv6 redirects IPv6 connections to [::1]:${config.outboundListen.port}, but MESHLET_OUTBOUND_LISTEN is ${outboundHost}\n`);
+  }
+  const settings = redirectSettings(config);
   if (flags["dry-run"]) {
     for (const family of families) {
       // What a first run feeds to restore (a later run adds no second jump).

@@ -201,11 +201,11 @@ describe("the commands", () => {
     const back = cli(["uninject", "-f", "-"], injected.stdout);
     expect(back.code).toBe(0);
     expect(objects(back.stdout)).toEqual(objects(readFileSync(file, "utf8")));
-  });
+  }, 30_000);
 
   test("usage errors exit 64", () => {
     expect(cli(["inject", "--bogus"]).code).toBe(64);
     expect(cli(["inject", "-f", "/nonexistent.yaml"]).stderr).toContain("cannot read /nonexistent.yaml: ENOENT");
     expect(cli(["uninject", "extra"]).code).toBe(64);
-  });
+  }, 30_000);
 });
