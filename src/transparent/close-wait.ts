@@ -1,9 +1,9 @@
 // `--close-wait-timeout`: how long conntrack keeps a CLOSE_WAIT entry in this network namespace
 // (net.netfilter.nf_conntrack_tcp_timeout_close_wait), written straight to /proc/sys as sysctl does.
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 
 import { parseGoDuration } from "../resources/duration.ts";
-import { IptablesError } from "./iptables.ts";
+import { InitIptablesError } from "./iptables.ts";
 
 export const CLOSE_WAIT_SYSCTL = "/proc/sys/net/netfilter/nf_conntrack_tcp_timeout_close_wait";
 
@@ -21,10 +21,6 @@ export function setCloseWaitTimeout(seconds: number, path = CLOSE_WAIT_SYSCTL): 
   try {
     writeFileSync(path, `${seconds}\n`);
   } catch (err) {
-    throw new IptablesError(`cannot set ${path} to ${seconds}: ${(err as Error).message} (needs CAP_NET_ADMIN and the nf_conntrack module)`);
+    throw new InitIptablesError(`cannot set ${path} to ${seconds}: ${(err as Error).message} (needs CAP_NET_ADMIN and the nf_conntrack module)`);
   }
-}
-
-export function closeWaitTimeoutSeconds(path = CLOSE_WAIT_SYSCTL): number {
-  return Number(readFileSync(path, "utf8").trim());
 }

@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { ConfigError, type Config, type Strings, parseConfig } from "../config/env.ts";
 import { EXIT_USAGE } from "../main.ts";
 import { parseCloseWaitSeconds, setCloseWaitTimeout } from "./close-wait.ts";
-import { IPTABLES_MODES, type IptablesMode, IptablesError, install, toolsFor, uninstall } from "./iptables.ts";
+import { IPTABLES_MODES, type IptablesMode, InitIptablesError, install, toolsFor, uninstall } from "./iptables.ts";
 import { type Family, type RedirectSettings, installScript, ruleSet } from "./rules.ts";
 
 const EXIT_FAILED = 1;
@@ -140,7 +140,7 @@ export async function run(argv: string[], env: Strings = process.env): Promise<n
     }
     return 0;
   } catch (err) {
-    if (!(err instanceof IptablesError)) throw err;
+    if (!(err instanceof InitIptablesError)) throw err;
     process.stderr.write(`meshlet init-iptables: ${err.message}\n`);
     return EXIT_FAILED;
   }

@@ -1,6 +1,6 @@
 // Applies and removes the rule set of rules.ts with the iptables tools of one backend (nft or legacy)
 // in the current network namespace: save, then one atomic `restore --noflush`; uninstall deletes
-// exactly the jumps and chains meshlet owns. The first failing tool aborts with an IptablesError.
+// exactly the jumps and chains meshlet owns. The first failing tool aborts with an InitIptablesError.
 import { spawnSync } from "bun";
 
 import { type Family, type RuleSet, installScript, uninstallCommands } from "./rules.ts";
@@ -8,8 +8,8 @@ import { type Family, type RuleSet, installScript, uninstallCommands } from "./r
 export type IptablesMode = "nft" | "legacy";
 export const IPTABLES_MODES: readonly IptablesMode[] = ["nft", "legacy"];
 
-export class IptablesError extends Error {
-  readonly code = "MESHLET_ERR_IPTABLES";
+export class InitIptablesError extends Error {
+  readonly code = "MESHLET_ERR_INIT_IPTABLES";
 }
 
 interface Tools {
@@ -29,10 +29,10 @@ function run(argv: readonly string[], stdin?: string): string {
   try {
     result = spawnSync([...argv], { stdin: stdin === undefined ? "ignore" : Buffer.from(stdin), stdout: "pipe", stderr: "pipe" });
   } catch (err) {
-    throw new IptablesError(`${argv[0]}: cannot run it (${(err as Error).message}); install the iptables package`);
+    throw new InitIptablesError(`${argv[0]}: cannot run it (${(err as Error).message}); install the iptables package`);
   }
   if (result.exitCode !== 0) {
-    throw new IptablesError(`${argv.join(" ")} exited with ${result.exitCode}: ${result.stderr.toString().trim()}`);
+    throw new InitIptablesError(`${argv.join(" ")} exited with ${result.exitCode}: ${result.stderr.toString().trim()}`);
   }
   return result.stdout.toString();
 }
