@@ -2,11 +2,11 @@
 // front door, listeners and admin server, then drain on SIGTERM/SIGINT within the grace period.
 import { type Config, ConfigError, parseConfig, type Strings } from "./config/env.ts";
 import { startAdminServer } from "./admin/server.ts";
-import { registerHalfOpenMetrics } from "./diagnostics/half-open.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
 import { FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
+import { registerHalfOpenMetrics } from "./diagnostics/half-open.ts";
 import { registerTransportMetrics } from "./l4/transport-metrics.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
 import { startInbound } from "./inbound/index.ts";

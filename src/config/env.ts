@@ -1,10 +1,9 @@
 // The MESHLET_* environment variables: each name sits beside its default, meaning and parser, and
 // parseConfig() turns an environment into one frozen, typed Config, reporting every problem at once.
 // README's configuration table is generated from SETTINGS (`meshlet env --markdown`) and checked by a test.
+import { type Cidr, type PortRange, parseCidrs, parsePortRanges } from "./values.ts";
 import {
-  type Cidr,
   type HostPort,
-  type PortRange,
   type PortSet,
   ValueError,
   parseDestination,
@@ -13,10 +12,8 @@ import {
   parseListenAddress,
   parseBoolean,
   parseByteSize,
-  parseCidrs,
   parseDnsName,
   parseOptionalDurationMs,
-  parsePortRanges,
   parsePortSet,
   parsePositiveInteger,
   parseString,

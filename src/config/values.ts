@@ -85,15 +85,9 @@ export function parseOptionalDurationMs(text: string): number {
   return parseDurationMs(text);
 }
 
-/** An inclusive port range; a single port has lo === hi. */
-export interface PortRange {
-  readonly lo: number;
-  readonly hi: number;
-}
-
-/** Comma-separated ports and inclusive ranges lo-hi, in the order given; blank entries ignored (Linkerd's port-range set). */
-export function parsePortRanges(text: string): readonly PortRange[] {
-  const ranges: PortRange[] = [];
+/** Comma-separated ports and inclusive ranges lo-hi; blank entries ignored (Linkerd's port-range set). */
+export function parsePortSet(text: string): PortSet {
+  const ports = new Set<number>();
   for (const raw of text.split(",")) {
     const item = raw.trim();
     if (item === "") continue;
@@ -102,55 +96,16 @@ export function parsePortRanges(text: string): readonly PortRange[] {
       const lo = parsePortNumber(range[1]!, false);
       const hi = parsePortNumber(range[2]!, false);
       if (hi < lo) throw new ValueError(`a range lo-hi with lo <= hi (got ${item})`);
-      ranges.push({ lo, hi });
+      for (let p = lo; p <= hi; p++) ports.add(p);
     } else {
       try {
-        const port = parsePortNumber(item, false);
-        ranges.push({ lo: port, hi: port });
+        ports.add(parsePortNumber(item, false));
       } catch {
         throw new ValueError(`ports 1-65535 or ranges like 8000-8010, comma-separated (got ${JSON.stringify(item)})`);
       }
     }
   }
-  return ranges;
-}
-
-/** The same syntax as parsePortRanges, as a set of ports. */
-export function parsePortSet(text: string): PortSet {
-  const ports = new Set<number>();
-  for (const { lo, hi } of parsePortRanges(text)) for (let p = lo; p <= hi; p++) ports.add(p);
   return ports;
-}
-
-/** An IP network; `text` is canonical for IPv4 (host bits cleared), as iptables prints it. */
-export interface Cidr {
-  readonly family: 4 | 6;
-  readonly text: string;
-}
-
-/** Comma-separated CIDRs (10.0.0.0/8, fd00::/8); a bare address or a bad prefix length is an error. */
-export function parseCidrs(text: string): readonly Cidr[] {
-  const cidrs: Cidr[] = [];
-  for (const raw of text.split(",")) {
-    const item = raw.trim();
-    if (item === "") continue;
-    const expected = `CIDRs like 10.0.0.0/8 or fd00::/8, comma-separated (got ${JSON.stringify(item)})`;
-    const slash = item.indexOf("/");
-    if (slash < 0 || !/^\d{1,3}$/.test(item.slice(slash + 1))) throw new ValueError(expected);
-    const ip = item.slice(0, slash);
-    const prefix = Number(item.slice(slash + 1));
-    if (isIpv4(ip) && prefix <= 32) {
-      const value = ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
-      const network = prefix === 0 ? 0 : value - (value % 2 ** (32 - prefix));
-      const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
-      cidrs.push({ family: 4, text: `${octets.join(".")}/${prefix}` });
-    } else if (isIpv6(ip) && prefix <= 128) {
-      cidrs.push({ family: 6, text: `${ip.toLowerCase()}/${prefix}` });
-    } else {
-      throw new ValueError(expected);
-    }
-  }
-  return cidrs;
 }
 
 export function parseEnum<T extends string>(allowed: readonly T[]): (text: string) => T {
@@ -197,4 +152,51 @@ export function parseDnsName(text: string): string {
 
 export function parseString(text: string): string {
   return text.trim();
+}
+
+/** An inclusive port range; a single port has lo === hi. */
+export interface PortRange {
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/** parsePortSet's syntax, keeping each entry as given, in order (iptables rules list them so). */
+export function parsePortRanges(text: string): readonly PortRange[] {
+  const ranges: PortRange[] = [];
+  for (const item of text.split(",")) {
+    const ports = [...parsePortSet(item)];
+    if (ports.length > 0) ranges.push({ lo: Math.min(...ports), hi: Math.max(...ports) });
+  }
+  return ranges;
+}
+
+/** An IP network; `text` is canonical for IPv4 (host bits cleared), as iptables prints it. */
+export interface Cidr {
+  readonly family: 4 | 6;
+  readonly text: string;
+}
+
+/** Comma-separated CIDRs (10.0.0.0/8, fd00::/8); a bare address or a bad prefix length is an error. */
+export function parseCidrs(text: string): readonly Cidr[] {
+  const cidrs: Cidr[] = [];
+  for (const raw of text.split(",")) {
+    const item = raw.trim();
+    if (item === "") continue;
+    const expected = `CIDRs like 10.0.0.0/8 or fd00::/8, comma-separated (got ${JSON.stringify(item)})`;
+    const slash = item.indexOf("/");
+    if (slash < 0 || !/^\d{1,3}$/.test(item.slice(slash + 1))) throw new ValueError(expected);
+    const ip = item.slice(0, slash);
+    const prefix = Number(item.slice(slash + 1));
+    if (isIpv4(ip) && prefix <= 32) {
+      const value = ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
+      const network = prefix === 0 ? 0 : value - (value % 2 ** (32 - prefix));
+      const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
+      cidrs.push({ family: 4, text: `${octets.join(".")}/${prefix}` });
+    } else if (isIpv6(ip) && prefix <= 128) {
+      cidrs.push({ family: 6, text: `${ip.toLowerCase()}/${prefix}` });
+    } else {
+      throw new ValueError(expected);
+    }
+  }
+  return cidrs;
 }

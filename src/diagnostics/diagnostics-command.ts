@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 
 import { formatHostPort } from "../l4/front-door.ts";
-import { EXIT_USAGE } from "../main.ts";
+import { EXIT_USAGE } from "../rt/exit-codes.ts";
 import { HALF_OPEN_STATES, countByState, halfOpenSockets } from "./half-open.ts";
 import { readTcpSockets } from "./tcp-table.ts";
 

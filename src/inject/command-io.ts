@@ -2,7 +2,7 @@
 // and writing the rewritten YAML to standard output with one report line per object on standard error.
 import { readFileSync } from "node:fs";
 
-import { EXIT_USAGE } from "../main.ts";
+import { EXIT_USAGE } from "../rt/exit-codes.ts";
 import { formatProblem } from "../resources/problem.ts";
 import type { Result } from "./manifests.ts";
 

@@ -3,7 +3,7 @@
 import { parseArgs } from "node:util";
 
 import packageJson from "../../package.json" with { type: "json" };
-import { EXIT_USAGE } from "../main.ts";
+import { EXIT_USAGE } from "../rt/exit-codes.ts";
 import { readManifests, writeResult } from "./command-io.ts";
 import { processManifests } from "./manifests.ts";
 

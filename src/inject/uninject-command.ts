@@ -2,7 +2,7 @@
 // annotation) from a Kubernetes YAML stream, leaving everything else as written.
 import { parseArgs } from "node:util";
 
-import { EXIT_USAGE } from "../main.ts";
+import { EXIT_USAGE } from "../rt/exit-codes.ts";
 import { readManifests, writeResult } from "./command-io.ts";
 import { processManifests } from "./manifests.ts";
 

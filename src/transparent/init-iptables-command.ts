@@ -4,7 +4,7 @@
 import { parseArgs } from "node:util";
 
 import { ConfigError, type Config, type Strings, parseConfig } from "../config/env.ts";
-import { EXIT_USAGE } from "../main.ts";
+import { EXIT_USAGE } from "../rt/exit-codes.ts";
 import { parseCloseWaitSeconds, setCloseWaitTimeout } from "./close-wait.ts";
 import { IPTABLES_MODES, type IptablesMode, InitIptablesError, install, toolsFor, uninstall } from "./iptables.ts";
 import { type Family, type RedirectSettings, installScript, ruleSet } from "./rules.ts";

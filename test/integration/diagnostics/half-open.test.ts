@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawnSync } from "bun";
 
-import { Netns, canUseNetns, waitForLine } from "../../support/netns.ts";
+import { Netns, canUseNetns, waitForLine } from "../../support/private-netns.ts";
 import { BUN, CLI, type RunningProxy, metricValue, startProxy } from "../../support/proxy.ts";
 
 const canRun = canUseNetns && ["curl", "python3"].every((t) => spawnSync(["which", t]).exitCode === 0);

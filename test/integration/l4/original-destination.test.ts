@@ -4,7 +4,6 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Subprocess, spawn, spawnSync } from "bun";
 
-import { waitForLine } from "../../support/netns.ts";
 import { type RunningProxy, startProxy } from "../../support/proxy.ts";
 
 const PROXY_UID = "2102"; // Linkerd's proxy uid, excluded from the redirect so the proxy can dial out
@@ -19,12 +18,10 @@ function sh(cmd: string[]): void {
   if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")}: ${r.stderr.toString()}`);
 }
 
-/** A one-line-answer TCP server inside the namespace; resolves once it listens. */
-async function answerServer(ip: string, port: number, answer: string): Promise<void> {
-  const code = `import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(("${ip}",${port}));s.listen(16)\nprint("ready",flush=True)\nwhile True:\n  c,_=s.accept();c.recv(65536);c.sendall(b"HTTP/1.1 200 OK\\r\\ncontent-length: ${answer.length}\\r\\nconnection: close\\r\\n\\r\\n${answer}");c.close()`;
-  const server = spawn([...inNs, "python3", "-c", code], { stdout: "pipe", stderr: "inherit" });
-  servers.push(server);
-  await waitForLine(server);
+/** A one-line-answer TCP server inside the namespace. */
+function answerServer(ip: string, port: number, answer: string): void {
+  const code = `import socket\ns=socket.socket();s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1);s.bind(("${ip}",${port}));s.listen(16)\nwhile True:\n  c,_=s.accept();c.recv(65536);c.sendall(b"HTTP/1.1 200 OK\\r\\ncontent-length: ${answer.length}\\r\\nconnection: close\\r\\n\\r\\n${answer}");c.close()`;
+  servers.push(spawn([...inNs, "python3", "-c", code], { stdout: "ignore", stderr: "inherit" }));
 }
 
 async function clientInNs(cmd: string[]): Promise<string> {
@@ -38,9 +35,9 @@ beforeAll(async () => {
   if (!canRun) return;
   sh(["ip", "netns", "add", ns]);
   sh([...inNs, "ip", "link", "set", "lo", "up"]);
-  await answerServer("127.0.0.1", 8080, "configured-target");
-  await answerServer("127.0.0.3", 9999, "original-destination-9999");
-  await answerServer("127.0.0.4", 7777, "original-destination-7777");
+  answerServer("127.0.0.1", 8080, "configured-target");
+  answerServer("127.0.0.3", 9999, "original-destination-9999");
+  answerServer("127.0.0.4", 7777, "original-destination-7777");
   proxy = await startProxy(
     { MESHLET_INBOUND_LISTEN: "127.0.0.1:4143", MESHLET_OUTBOUND_LISTEN: "127.0.0.1:4140", MESHLET_INBOUND_FORWARD: "127.0.0.1:8080", MESHLET_OPAQUE_PORTS: "7777" },
     [...inNs, "setpriv", `--reuid=${PROXY_UID}`, `--regid=${PROXY_UID}`, "--clear-groups"],
@@ -48,6 +45,7 @@ beforeAll(async () => {
   const skipProxy = ["-m", "owner", "!", "--uid-owner", PROXY_UID];
   sh([...inNs, "iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", "127.0.0.3", "--dport", "9999", ...skipProxy, "-j", "REDIRECT", "--to-ports", "4140"]);
   sh([...inNs, "iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", "127.0.0.4", "--dport", "7777", ...skipProxy, "-j", "REDIRECT", "--to-ports", "4143"]);
+  await Bun.sleep(200); // the python servers bind
 });
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawnSync } from "bun";
 
 import { CLI, BUN, type RunningProxy, metricValue, startProxy } from "../../support/proxy.ts";
-import { Netns, canUseNetns, link, waitForLine } from "../../support/netns.ts";
+import { Netns, canUseNetns, link, waitForLine } from "../../support/private-netns.ts";
 import { meshletLines, ruleSet } from "../../../src/transparent/rules.ts";
 import { redirectSettings } from "../../../src/transparent/init-iptables-command.ts";
 import { parseConfig } from "../../../src/config/env.ts";
