@@ -74,7 +74,8 @@ for (const mode of ["nft", "legacy"] as const) {
       for (let i = 0; i < 100 && (await outside.output(["redis-cli", "-h", OUTSIDE_IP, "ping"])).stdout.trim() !== "PONG"; i++) await Bun.sleep(50);
       proxy = await startProxy(
         { MESHLET_INBOUND_LISTEN: "0.0.0.0:4143", MESHLET_OUTBOUND_LISTEN: "127.0.0.1:4140", MESHLET_ADMIN_LISTEN: "127.0.0.1:4191" },
-        [...app.exec, "setpriv", `--reuid=${PROXY_UID}`, `--regid=${PROXY_UID}`, "--clear-groups"],
+        // As the proxy uid, keeping only the right to read files: the checkout may sit where only root can enter.
+        [...app.exec, "setpriv", `--reuid=${PROXY_UID}`, `--regid=${PROXY_UID}`, "--clear-groups", "--inh-caps=+dac_read_search", "--ambient-caps=+dac_read_search"],
       );
       // Someone else's rule, which uninstall must leave alone.
       app.run([`iptables-${mode}`, "-t", "nat", "-A", "OUTPUT", "-p", "udp", "--dport", "5353", "-j", "RETURN"]);
