@@ -1,12 +1,16 @@
 // Transparent mode: in a network namespace of its own, iptables REDIRECTs connections to meshlet
 // (as Linkerd's proxy-init does, sparing the proxy's own uid); SO_ORIGINAL_DST wins over the
 // configured target, for spliced TCP on the inbound side and for handed-off HTTP on the outbound side.
+// The proxy runs as root (uid 0 is the one spared) and the clients as another uid from "/": no
+// unprivileged process needs the checkout, which may live in a directory only root can enter.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Subprocess, spawn, spawnSync } from "bun";
 
+import { listeningIn } from "../../support/netns.ts";
 import { type RunningProxy, startProxy } from "../../support/proxy.ts";
 
-const PROXY_UID = "2102"; // Linkerd's proxy uid, excluded from the redirect so the proxy can dial out
+const PROXY_UID = "0"; // excluded from the redirect so the proxy can dial out (Linkerd's is 2102)
+const CLIENT_UID = "2102"; // an app's uid: its connections are redirected
 const canRun = process.getuid?.() === 0 && spawnSync(["which", "iptables"]).exitCode === 0;
 const ns = `meshlet-odst-${process.pid}`;
 const inNs = ["ip", "netns", "exec", ns];
@@ -24,8 +28,14 @@ function answerServer(ip: string, port: number, answer: string): void {
   servers.push(spawn([...inNs, "python3", "-c", code], { stdout: "ignore", stderr: "inherit" }));
 }
 
+/**
+ * Runs `cmd` in the namespace as the app's uid, in "/" and with the system PATH: the checkout, and
+ * tool shims under root's home (pyenv), may be unreadable to that uid.
+ */
 async function clientInNs(cmd: string[]): Promise<string> {
-  const proc = spawn([...inNs, ...cmd], { stdout: "pipe", stderr: "pipe" });
+  const asClient = ["setpriv", `--reuid=${CLIENT_UID}`, `--regid=${CLIENT_UID}`, "--clear-groups"];
+  const env = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" };
+  const proc = spawn([...inNs, ...asClient, ...cmd], { stdout: "pipe", stderr: "inherit", cwd: "/", env });
   const out = await new Response(proc.stdout).text();
   await proc.exited;
   return out;
@@ -40,12 +50,12 @@ beforeAll(async () => {
   answerServer("127.0.0.4", 7777, "original-destination-7777");
   proxy = await startProxy(
     { MESHLET_INBOUND_LISTEN: "127.0.0.1:4143", MESHLET_OUTBOUND_LISTEN: "127.0.0.1:4140", MESHLET_INBOUND_FORWARD: "127.0.0.1:8080", MESHLET_OPAQUE_PORTS: "7777" },
-    [...inNs, "setpriv", `--reuid=${PROXY_UID}`, `--regid=${PROXY_UID}`, "--clear-groups"],
+    inNs,
   );
   const skipProxy = ["-m", "owner", "!", "--uid-owner", PROXY_UID];
   sh([...inNs, "iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", "127.0.0.3", "--dport", "9999", ...skipProxy, "-j", "REDIRECT", "--to-ports", "4140"]);
   sh([...inNs, "iptables", "-t", "nat", "-A", "OUTPUT", "-p", "tcp", "-d", "127.0.0.4", "--dport", "7777", ...skipProxy, "-j", "REDIRECT", "--to-ports", "4143"]);
-  await Bun.sleep(200); // the python servers bind
+  await listeningIn(inNs, ["127.0.0.1:8080", "127.0.0.3:9999", "127.0.0.4:7777"]);
 });
 
 afterAll(async () => {
