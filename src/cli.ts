@@ -1,16 +1,25 @@
-// The `meshlet` command line: picks the command (proxy, check, env), which parses its own options
+// The `meshlet` command line: picks the command (proxy, check, env, init-iptables, inject, uninject,
+// diagnostics), which parses its own options
 // strictly (src/cli/). Exit codes: 0 ok, 64 usage or invalid configuration (src/rt/exit-codes.ts).
 import { closestName } from "./config/closest-name.ts";
 import { UsageError } from "./cli/args.ts";
 import { checkCommand } from "./cli/check.ts";
-import type { Command } from "./cli/command.ts";
+import { type Command, selfParsingCommand } from "./cli/command.ts";
 import { envCommand } from "./cli/env.ts";
 import { overviewHelp } from "./cli/help.ts";
 import { proxyCommand } from "./cli/proxy.ts";
 import { EXIT_USAGE } from "./rt/exit-codes.ts";
 import { VERSION } from "./version.ts";
 
-const COMMANDS: readonly Command[] = [proxyCommand, checkCommand, envCommand];
+const COMMANDS: readonly Command[] = [
+  proxyCommand,
+  checkCommand,
+  envCommand,
+  selfParsingCommand("init-iptables", "redirect this network namespace's TCP to meshlet (Linkerd proxy-init's rules); --dry-run, --uninstall", () => import("./transparent/init-iptables-command.ts")),
+  selfParsingCommand("inject", "add the meshlet sidecar to Kubernetes workloads (-f FILE or -; YAML on standard output)", () => import("./inject/inject-command.ts")),
+  selfParsingCommand("uninject", "remove what inject added", () => import("./inject/uninject-command.ts")),
+  selfParsingCommand("diagnostics", "diagnostics half-open [--json]: half-closed TCP connections here, with their peers", () => import("./diagnostics/diagnostics-command.ts")),
+];
 const TOP_LEVEL_FLAGS = ["--help", "--version"];
 
 async function main(argv: readonly string[]): Promise<number> {

@@ -10,6 +10,7 @@ import { configureMetrics } from "./metrics/series-limits.ts";
 import { FrontDoor, ListenError } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
+import { registerHalfOpenMetrics } from "./diagnostics/half-open.ts";
 import { registerTransportMetrics } from "./l4/transport-metrics.ts";
 import { tcpLivenessOf } from "./l4/tcp-liveness.ts";
 import { ownListeners } from "./http/own-listeners.ts";
@@ -50,6 +51,7 @@ export async function runProxy(env: Strings): Promise<void> {
   frontDoor.onListening((listener) => ownListeners.add(listener.config.bind.host, listener.port));
   registerTransportMetrics();
   registerDetectMetrics();
+  registerHalfOpenMetrics();
   const stopConnectionLog = startConnectionLog(logger);
 
   // The request pipelines, compiled per configuration generation: a reload applies to the next request.

@@ -25,3 +25,15 @@ export function defineCommand<O extends OptionSpecs>(
     },
   };
 }
+
+/**
+ * A command that parses its own arguments (strictly, with node:util parseArgs) and prints its own
+ * --help; loaded only when run, so `meshlet proxy` does not load it.
+ */
+export function selfParsingCommand(
+  name: string,
+  summary: string,
+  load: () => Promise<{ run(argv: string[]): Promise<number> }>,
+): Command {
+  return { spec: { name, summary, options: {} }, run: async (args) => (await load()).run([...args]) };
+}

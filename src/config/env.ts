@@ -1,6 +1,7 @@
 // The MESHLET_* environment variables: each name sits beside its default, meaning and parser, and
 // parseConfig() turns an environment into one frozen, typed Config, reporting every problem at once.
 // README's configuration table is generated from SETTINGS (`meshlet env --markdown`) and checked by a test.
+import { type Cidr, type PortRange, parseCidrs, parsePortRanges } from "./values.ts";
 import {
   type HostPort,
   type PortSet,
@@ -60,6 +61,10 @@ export interface Config {
   readonly clusterDomain: string;
   readonly metricsRetainIdleMs: number;
   readonly metricsMaxSeriesPerFamily: number;
+  readonly skipInboundPorts: readonly PortRange[];
+  readonly skipOutboundPorts: readonly PortRange[];
+  readonly skipSubnets: readonly Cidr[];
+  readonly proxyUid: number;
 }
 
 interface Setting<K extends keyof Config> {
@@ -129,6 +134,10 @@ export const SETTINGS = [
   setting({ name: "MESHLET_CLUSTER_DOMAIN", field: "clusterDomain", defaultText: "cluster.local", meaning: "Cluster domain: profiles apply to `*.svc.<domain>` names unless external profiles are on", parse: parseDnsName }),
   setting({ name: "MESHLET_METRICS_RETAIN_IDLE", field: "metricsRetainIdleMs", defaultText: "10m", meaning: "A metric series (HTTP endpoint or route label set) not updated for this long is dropped at the next scrape and its memory released (Linkerd's LINKERD2_PROXY_METRICS_RETAIN_IDLE)", parse: parseDurationMs }),
   setting({ name: "MESHLET_METRICS_MAX_SERIES_PER_FAMILY", field: "metricsMaxSeriesPerFamily", defaultText: "1000", meaning: "Label sets per HTTP metric family and direction; new ones beyond it are folded into one `overflow` series and counted in meshlet_metrics_series_overflow_total", parse: parsePositiveInteger(1_000_000) }),
+  setting({ name: "MESHLET_SKIP_INBOUND_PORTS", field: "skipInboundPorts", defaultText: "4567,4568", meaning: "`meshlet init-iptables`: inbound destination ports not redirected to meshlet (the admin port and 4190 always are not); ranges like 8000-8010 allowed", parse: parsePortRanges }),
+  setting({ name: "MESHLET_SKIP_OUTBOUND_PORTS", field: "skipOutboundPorts", defaultText: "4567,4568", meaning: "`meshlet init-iptables`: outbound destination ports not redirected to meshlet; ranges allowed", parse: parsePortRanges }),
+  setting({ name: "MESHLET_SKIP_SUBNETS", field: "skipSubnets", defaultText: "", meaning: "`meshlet init-iptables`: CIDRs whose inbound connections (matched on source, as Linkerd's skip-subnets) are not redirected", parse: parseCidrs }),
+  setting({ name: "MESHLET_PROXY_UID", field: "proxyUid", defaultText: "2102", meaning: "`meshlet init-iptables`: the uid meshlet runs as; its own connections are never redirected (no loop)", parse: parsePositiveInteger(2 ** 31 - 2) }),
 ] as const;
 
 export interface ConfigProblem {
