@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 DURATION_S=${DURATION_S:-10}
+ROUNDS=${ROUNDS:-3}
 C1_DURATION_S=${C1_DURATION_S:-5}
 
 usage() {
@@ -15,8 +16,8 @@ usage() {
 Usage: bash bench/http.sh [--record]     (npm run bench:http [-- --record])
 
 HTTP/1.1 keep-alive proxying: direct to nginx, meshlet, HAProxy and nginx as a proxy, with wrk -t1
-at -c50 and -c200 for DURATION_S=$DURATION_S s each, -c1 for C1_DURATION_S=$C1_DURATION_S s, and meshlet's RSS at 1,000
-connections. Installs wrk, nginx-light, haproxy and curl with apt-get when they are missing.
+at -c50 and -c200 for DURATION_S=$DURATION_S s each in ROUNDS=$ROUNDS rotating rounds (medians reported), with
+the proxies' CPU µs per request, -c1 for C1_DURATION_S=$C1_DURATION_S s, and meshlet's RSS at 1,000 connections. Installs wrk, nginx-light, haproxy and curl with apt-get when they are missing.
 
 Options:
   --record     append the result table to bench/RESULTS.md (default: only print it)
@@ -176,12 +177,32 @@ for t in "${TARGETS[@]}"; do
   progress "warm-up: $t (2 s)"
   wrk -t1 -c50 -d2s "http://127.0.0.1:${PORT[$t]}/" >/dev/null 2>&1
 done
-RUNS=$((3 * ${#TARGETS[@]}))
+# ROUNDS rounds at -c50 and -c200, the target order rotated each round (no target always runs first
+# or last); the table reports each figure's median over the rounds.
+RUNS=$((ROUNDS * 2 * ${#TARGETS[@]} + ${#TARGETS[@]}))
 n=0
+for r in $(seq 1 "$ROUNDS"); do
+  for c in 50 200; do
+    for i in "${!TARGETS[@]}"; do
+      t=${TARGETS[$(((i + r - 1) % ${#TARGETS[@]}))]}
+      progress "run $((++n))/$RUNS (round $r/$ROUNDS): $t at -c$c for ${DURATION_S} s"
+      run "$t/$c/$r" "${PORT[$t]}" "$c" "$DURATION_S"
+    done
+  done
+done
+median() { printf '%s\n' "$@" | { grep -v '^-$' || true; } | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for c in 50 200; do
   for t in "${TARGETS[@]}"; do
-    progress "run $((++n))/$RUNS: $t at -c$c for ${DURATION_S} s"
-    run "$t/$c" "${PORT[$t]}" "$c" "$DURATION_S"
+    for metric in RPS P50 P99 CPU_US; do
+      declare -n m=$metric
+      vals=()
+      for r in $(seq 1 "$ROUNDS"); do vals+=("${m[$t/$c/$r]}"); done
+      m[$t/$c]=$(median "${vals[@]}")
+      unset -n m
+    done
+    errs=""
+    for r in $(seq 1 "$ROUNDS"); do errs+="${ERRS[$t/$c/$r]}"; done
+    ERRS[$t/$c]=$errs
   done
 done
 for t in "${TARGETS[@]}"; do
@@ -210,7 +231,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b > 0) printf "%.2f",
   echo "## HTTP/1.1 keep-alive proxying — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(uname -r); Bun $("$BUN" --version), $(haproxy -v | head -1 | awk '{ print $1, $3 }'), $(nginx -v 2>&1 | sed 's/.*: //')."
-  echo "Command: \`DURATION_S=$DURATION_S bash bench/http.sh --record\` — wrk -t1 -d${DURATION_S}s --latency against nginx (1 worker, 17-byte body); meshlet = \`meshlet proxy\` inbound (native front door → HTTP engine)."
+  echo "Command: \`DURATION_S=$DURATION_S ROUNDS=$ROUNDS bash bench/http.sh --record\` — wrk -t1 -d${DURATION_S}s --latency against nginx (1 worker, 17-byte body), medians of $ROUNDS rotating rounds; meshlet = \`meshlet proxy\` inbound (native front door → HTTP engine, default filter chain); proxy CPU µs/req = utime+stime of the proxy process (and its workers) from /proc over the run ÷ requests."
   echo
   echo "| conns | target | req/s | p50 ms | p99 ms | proxy CPU µs/req | req/s ÷ HAProxy | req/s ÷ nginx proxy | p99 ÷ HAProxy | CPU/req ÷ HAProxy | errors |"
   echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
