@@ -763,7 +763,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     const syn = rescue(err);
     const clientMinor = req.minorVersion;
     const close =
-      syn.closeConnection || !this.reqComplete || env.draining || this.isUpgrade ||
+      syn.closeConnection || this.closeRequested || !this.reqComplete || env.draining || this.isUpgrade ||
       (clientMinor === 1 ? req.connectionClose : !req.connectionKeepAlive);
     const bytes = renderSyntheticResponse(syn, {
       closeConnection: close,
