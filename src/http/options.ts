@@ -2,6 +2,7 @@
 // variables onto these. Defaults follow Linkerd where it has one (pool idle 3 s, connect 1 s).
 import type { HttpMetrics } from "../metrics/http.ts";
 import type { FilterChainSource } from "./filter.ts";
+import type { Direction } from "../rt/direction.ts";
 
 export const DEFAULT_HEAD_READ_TIMEOUT_MS = 10_000;
 export const DEFAULT_CLIENT_IDLE_TIMEOUT_MS = 60_000;
@@ -19,7 +20,7 @@ export const DEFAULT_CLOSE_LINGER_MS = 5_000;
 
 export interface Http1ServerOptions {
   /** Direction of connections accepted through socketHandlers without adoptFd (Bun.listen). Default inbound. */
-  readonly direction?: "inbound" | "outbound";
+  readonly direction?: Direction;
   /** Fixed upstream for Bun.listen-accepted connections; absent/null = route each request by authority. */
   readonly forwardTo?: { readonly host: string; readonly port: number } | null;
   /** Per client connection: max time from the first byte of a request head to its end (slowloris). */
@@ -61,7 +62,7 @@ export interface Http1ServerOptions {
 }
 
 export interface ResolvedHttp1Options {
-  readonly direction: "inbound" | "outbound";
+  readonly direction: Direction;
   readonly forwardTo: { readonly host: string; readonly port: number } | null;
   readonly headReadTimeoutMs: number;
   readonly clientIdleTimeoutMs: number;

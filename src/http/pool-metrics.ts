@@ -4,9 +4,10 @@ import { Counter } from "prom-client";
 
 import { registry } from "../metrics/registry.ts";
 import type { Http1Server } from "./server.ts";
+import type { Direction } from "../rt/direction.ts";
 
-export function registerPoolMetrics(servers: Readonly<Record<"inbound" | "outbound", Http1Server>>): void {
-  const entries = Object.entries(servers) as ["inbound" | "outbound", Http1Server][];
+export function registerPoolMetrics(servers: Readonly<Record<Direction, Http1Server>>): void {
+  const entries = Object.entries(servers) as [Direction, Http1Server][];
   new Counter({
     name: "meshlet_http_upstream_connections_opened_total",
     help: "Upstream HTTP/1 connections opened by the pool",

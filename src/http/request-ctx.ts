@@ -3,6 +3,7 @@
 // header edits. Valid from onRequestHead until onComplete returns; do not keep it afterwards.
 import type { ProxyError } from "../errors/proxy-error.ts";
 import type { FilterState, HttpFilter } from "./filter.ts";
+import type { Direction } from "../rt/direction.ts";
 
 /** Where a connection's requests go. `dst` null means: route each request by its authority. */
 export interface ConnInfo {
@@ -15,7 +16,7 @@ export interface ConnInfo {
   readonly clientPort: number;
   /** Original destination or the listener's forward target; null for authority-routed outbound. */
   readonly dst: { readonly host: string; readonly port: number } | null;
-  readonly direction: "inbound" | "outbound";
+  readonly direction: Direction;
 }
 
 /** Milliseconds on the server clock; 0 until the phase happens. */

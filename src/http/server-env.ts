@@ -7,6 +7,7 @@ import type { HeadLimits } from "./head-parser.ts";
 import type { ResolvedHttp1Options } from "./options.ts";
 import type { ServerConnection } from "./server-connection.ts";
 import type { EndpointPool, UpstreamPool } from "./upstream-pool.ts";
+import type { Direction } from "../rt/direction.ts";
 
 /** Entries per level of the stats cache before it is cleared. */
 const MAX_CACHED_SERIES = 4096;
@@ -47,7 +48,7 @@ export class ServerEnv {
   }
 
   /** The metrics target for (endpoint, authority); inbound ignores the authority, as Linkerd does. */
-  statsFor(endpoint: EndpointPool, direction: "inbound" | "outbound", authority: string | undefined): HttpTargetStats {
+  statsFor(endpoint: EndpointPool, direction: Direction, authority: string | undefined): HttpTargetStats {
     const authKey = direction === "inbound" ? "" : (authority ?? "");
     const cache = this.statsCache[direction];
     let byAuthority = cache.get(endpoint.key);

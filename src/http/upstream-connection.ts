@@ -3,6 +3,7 @@
 import type { Socket, SocketHandler } from "bun";
 import { WriteQueue } from "./write-queue.ts";
 import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
+import type { Direction } from "../rt/direction.ts";
 
 /** Whoever currently uses the connection. */
 export interface UpstreamOwner {
@@ -43,7 +44,7 @@ export class UpstreamConnection {
   constructor(
     readonly home: ConnectionHome,
     readonly addr: string,
-    private readonly direction: "inbound" | "outbound",
+    private readonly direction: Direction,
   ) {}
 
   /** Counts the close once, whichever way the connection ends. */

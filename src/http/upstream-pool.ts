@@ -12,6 +12,7 @@ import { canonicalIp, ownListeners } from "./own-listeners.ts";
 import type { ProxyError } from "../errors/proxy-error.ts";
 import type { Resolver } from "./resolver.ts";
 import { setTcpLiveness } from "./tcp-liveness.ts";
+import type { Direction } from "../rt/direction.ts";
 
 /** Someone waiting for a connection. Exactly one of the two callbacks is called, possibly synchronously. */
 export interface PoolWaiter {
@@ -34,7 +35,7 @@ export interface PoolOptions {
   readonly nowMs: () => number;
   readonly resolver: Resolver;
   /** For the transport metrics of upstream connections. */
-  readonly direction: "inbound" | "outbound";
+  readonly direction: Direction;
 }
 
 /** One endpoint's pool at a moment, read-only (the admin server's /pools.json). */

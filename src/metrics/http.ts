@@ -11,6 +11,7 @@ import { reportOverflow } from "./series-overflow.ts";
 /** No mTLS yet: Linkerd labels the traffic of a proxy without identity tls="disabled". */
 const TLS_DISABLED = "disabled";
 import { OVERFLOW_LABEL_VALUE, type Series, type SeriesOptions, SeriesTable } from "./series-table.ts";
+import type { Direction } from "../rt/direction.ts";
 
 /** Linkerd's latency buckets (`le`, milliseconds), [P] linkerd/metrics/src/latency.rs. */
 export const RESPONSE_LATENCY_BUCKETS_MS: readonly number[] = [
@@ -53,7 +54,7 @@ export class JsLatencyHistogram implements LatencyRecorder {
 
 /** The label set of one endpoint target (inbound omits authority, as Linkerd does by default). */
 export interface HttpTargetLabels {
-  readonly direction: "inbound" | "outbound";
+  readonly direction: Direction;
   readonly authority?: string;
   /** "ip:port" of the endpoint (host:port when it was addressed by name). */
   readonly targetAddr: string;
@@ -161,7 +162,7 @@ export class HttpMetrics {
     const clock = options.clock ?? processCoarseClock();
     const limits = options.limits ?? metricsLimits();
     this.clock = clock;
-    const table = (direction: "inbound" | "outbound") => {
+    const table = (direction: Direction) => {
       // Every label but direction says overflow; target_addr="overflow" is what makes it unique.
       const overflowLabels: Record<string, string> = { direction };
       if (direction === "outbound") overflowLabels.authority = OVERFLOW_LABEL_VALUE;

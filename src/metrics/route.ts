@@ -9,6 +9,7 @@ import { registry as sharedRegistry } from "./registry.ts";
 import { metricsLimits } from "./series-limits.ts";
 import { reportOverflow } from "./series-overflow.ts";
 import { OVERFLOW_LABEL_VALUE, type Series, type SeriesOptions, SeriesTable } from "./series-table.ts";
+import type { Direction } from "../rt/direction.ts";
 
 /** linkerd2-proxy's latency buckets in ms (linkerd/metrics/src/latency.rs); +Inf is implicit. */
 export const LATENCY_BUCKETS_MS: readonly number[] = Object.freeze([
@@ -18,7 +19,7 @@ export const LATENCY_BUCKETS_MS: readonly number[] = Object.freeze([
 
 /** Identifies one route's series. */
 export interface RouteTarget {
-  readonly direction: "inbound" | "outbound";
+  readonly direction: Direction;
   /** The logical destination `name:port`. */
   readonly dst: string;
   /** The route name; undefined for the default route (then no rt_route label is emitted). */
@@ -163,7 +164,7 @@ export class RouteMetrics {
     const clock = options.clock ?? processCoarseClock();
     const limits = options.limits ?? metricsLimits();
     this.#clock = clock;
-    const table = (direction: "inbound" | "outbound") => {
+    const table = (direction: Direction) => {
       // Real dst values are `host:port` (logical-dst.ts): dst="overflow" is unique whatever the route names.
       const overflowLabels: Labels = Object.freeze({ direction, dst: OVERFLOW_LABEL_VALUE, rt_route: OVERFLOW_LABEL_VALUE });
       const t = new SeriesTable(clock, limits, () => new RouteStats(overflowLabels, clock));

@@ -2,12 +2,13 @@
 // pooled upstream connections), in the same shape as the front door's native counters, so that one set
 // of tcp_* families (src/l4/transport-metrics.ts) reports every connection. Plain numbers: no work at
 // scrape time beyond reading them, no allocation per byte.
+import type { Direction } from "../rt/direction.ts";
 
 export type Peer = "src" | "dst";
 
 /** Counters of one (direction, peer, target); connections keep a reference and add to it. */
 export interface TransportRow {
-  readonly direction: "inbound" | "outbound";
+  readonly direction: Direction;
   readonly peer: Peer;
   readonly targetIp: string;
   readonly targetPort: number;
@@ -26,7 +27,7 @@ export class TransportCounters {
    * A connection opened: returns its row. `countOpen` is false when the front door already counted
    * the accept (a handed-off client), so tcp_open_total counts each connection once.
    */
-  open(direction: "inbound" | "outbound", peer: Peer, targetIp: string, targetPort: number, countOpen: boolean): TransportRow {
+  open(direction: Direction, peer: Peer, targetIp: string, targetPort: number, countOpen: boolean): TransportRow {
     const key = `${direction}|${peer}|${targetIp}|${targetPort}`;
     let row = this.byKey.get(key);
     if (row === undefined) {

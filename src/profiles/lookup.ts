@@ -2,11 +2,12 @@
 // Like Linkerd's LINKERD2_PROXY_DESTINATION_PROFILE_SUFFIXES, only names under `svc.<cluster domain>`
 // get profiles unless external profiles are enabled (Linkerd's enableExternalProfiles).
 import type { Profile, ProfileSet } from "./model.ts";
+import type { Direction } from "../rt/direction.ts";
 
 export const DEFAULT_CLUSTER_DOMAIN = "cluster.local";
 
 export interface LookupOptions {
-  readonly direction: "inbound" | "outbound";
+  readonly direction: Direction;
   /**
    * MESHLET_INBOUND_PROFILE: inbound requests use this profile whatever their authority (and
    * whatever externalProfiles says: the operator named it). If no profile has that name, inbound

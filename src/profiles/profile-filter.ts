@@ -15,10 +15,11 @@ import { classifyResponse, routeFor } from "./match.ts";
 import type { Profile, ProfileSet, Route } from "./model.ts";
 import { finalOutcome, responseOutcome } from "./route-outcome.ts";
 import { attemptTimeoutMs, routeTimeoutMs } from "./route-timeout.ts";
+import type { Direction } from "../rt/direction.ts";
 
 export interface ProfileFilterOptions {
   /** The direction of the server this filter serves: route timeouts are outbound only. */
-  readonly direction: "inbound" | "outbound";
+  readonly direction: Direction;
   /** The profiles of the configuration generation this filter is compiled for. */
   readonly profiles: ProfileSet;
   /** MESHLET_INBOUND_PROFILE: inbound requests use this profile whatever their authority ("" or undefined: by authority). */

@@ -7,6 +7,7 @@ import { MAX_REPLAY_BYTES, type RetryBudget, decideAfterAttempt, retrySupport } 
 import { classifyResponse } from "./match.ts";
 import { type ProfileFilter, finalOutcomeOf } from "./profile-filter.ts";
 import { attemptOutcomeOf } from "./route-outcome.ts";
+import type { Direction } from "../rt/direction.ts";
 
 class RetriedRequest implements FilterState {
   /** The profile's budget when the request has retry support; undefined: never retried, budget untouched. */
@@ -24,7 +25,7 @@ class RetriedRequest implements FilterState {
  * Retries for the requests `profile` routes. Transport errors and timeouts are never retried (Linkerd's
  * `Err` is not retryable), so the filter has no attempt-error phase; onComplete deposits for them.
  */
-export function retryFilter(direction: "inbound" | "outbound", profile: ProfileFilter): HttpFilter<RetriedRequest> {
+export function retryFilter(direction: Direction, profile: ProfileFilter): HttpFilter<RetriedRequest> {
   return {
     name: "retry",
     newState: () => new RetriedRequest(),

@@ -1,6 +1,7 @@
 // The ServiceProfile route timeout (linkerd-behavior §4.1) as one deadline over every attempt until
 // the final response head: each attempt is armed with the time left. Outbound only, as in Linkerd.
 import type { Route } from "./model.ts";
+import type { Direction } from "../rt/direction.ts";
 
 /**
  * The whole-request timeout a profiled request gets, in ms, or undefined for none.
@@ -9,7 +10,7 @@ import type { Route } from "./model.ts";
  * The client's outbound proxy owns the deadline; a second equal timer on the server side could only
  * race it and turn a late answer into a 504 the client never asked for.
  */
-export function routeTimeoutMs(direction: "inbound" | "outbound", route: Route): number | undefined {
+export function routeTimeoutMs(direction: Direction, route: Route): number | undefined {
   return direction === "outbound" ? route.timeoutMs : undefined;
 }
 

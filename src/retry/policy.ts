@@ -2,6 +2,7 @@
 // engine drives once per attempt. Only the budget limits retries: there is no attempt count and
 // no backoff, transport errors are never retried, and only non-retryable outcomes deposit.
 import { canReplay, MAX_REPLAY_BYTES } from "./replay.ts";
+import type { Direction } from "../rt/direction.ts";
 
 export { MAX_REPLAY_BYTES };
 
@@ -37,7 +38,7 @@ export type RetrySupport = "enabled" | "inbound" | "route_not_retryable" | "body
  * deposit (Linkerd has no policy for it).
  */
 export function retrySupport(
-  direction: "inbound" | "outbound",
+  direction: Direction,
   route: { readonly isRetryable: boolean },
   contentLength: number | undefined,
   maxReplayBytes: number = MAX_REPLAY_BYTES,

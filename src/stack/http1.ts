@@ -5,13 +5,14 @@ import type { FilterChainSource } from "../http/filter.ts";
 import type { Http1Server } from "../http/server.ts";
 import { createHttp1Server } from "../http/server.ts";
 import type { AcceptedConnection } from "../l4/front-door.ts";
+import type { Direction } from "../rt/direction.ts";
 
 export interface Http1Stage {
   readonly server: Http1Server;
   readonly handle: (conn: AcceptedConnection) => void;
 }
 
-export function http1Stage(config: Config, direction: "inbound" | "outbound", chain: FilterChainSource): Http1Stage {
+export function http1Stage(config: Config, direction: Direction, chain: FilterChainSource): Http1Stage {
   const server = createHttp1Server({
     direction,
     headReadTimeoutMs: config.httpHeadReadTimeoutMs,
