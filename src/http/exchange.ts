@@ -66,6 +66,8 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
   route: string | undefined = undefined;
   classifier: ResponseClassifier = DEFAULT_CLASSIFIER;
   upstreamStatus = 0;
+  requestBodyBytes = 0;
+  responseBytes = 0;
   responseTimeoutMs = 0;
   timeoutError: ((timeoutMs: number) => ProxyError) | undefined = undefined;
   retainBodyBytes = 0;
@@ -261,6 +263,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     }
     this.segStart = bodyStart;
     this.segEnd = consumedTo;
+    this.requestBodyBytes = consumedTo - bodyStart;
     this.runHeadPhase(0);
     return consumedTo;
   }
@@ -343,6 +346,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     }
     const end = r >= 0 ? r : buf.length;
     this.reqComplete = this.reqBody.done;
+    this.requestBodyBytes += end - start;
     if (end > start) {
       const chunk = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
       if (this.dispatched) this.retain(chunk);
@@ -639,6 +643,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
   }
 
   private writeToClient(data: Uint8Array, start: number, end: number, owned: boolean): boolean {
+    this.responseBytes += end - start;
     return this.server.writeToClient(data, start, end, owned);
   }
 

@@ -91,6 +91,10 @@ export interface RequestCtx {
   readonly timing: RequestTiming;
   /** Status of the upstream response head that was relayed to the client; 0 if none was. */
   readonly upstreamStatus: number;
+  /** Request body bytes received from the client so far, as on the wire (chunk framing included). */
+  readonly requestBodyBytes: number;
+  /** Bytes sent to the client for this response so far: head and body (a tunnel's bytes are not counted). */
+  readonly responseBytes: number;
   /** Final status sent to the client (0 until known). */
   readonly status: number;
   /** The failure, if the exchange failed. */

@@ -24,6 +24,8 @@ export class FakeExchange implements RequestCtx {
   replayable = true;
   timing: RequestTiming = { startMs: 10, dispatchMs: 11, responseHeadMs: 0, endMs: 0 };
   upstreamStatus = 0;
+  requestBodyBytes = 0;
+  responseBytes = 0;
   status = 0;
   error: ProxyError | undefined = undefined;
   requestKindMask = 0;

@@ -36,6 +36,25 @@ test("phases run in order, once each, and completion sees the final status", asy
   }
 });
 
+test("completion sees the bytes both ways: request body as received, response head and body as sent", async () => {
+  const up = rawUpstream((conn) => {
+    if (!conn.received.toString("latin1").endsWith("hello")) return;
+    conn.socket.write("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nworld");
+  });
+  const seen: Array<[number, number]> = [];
+  const bytes: HttpFilter<undefined> = { name: "bytes", onComplete: (ctx) => void seen.push([ctx.requestBodyBytes, ctx.responseBytes]) };
+  const proxy = proxyWith([bytes], up.port);
+  try {
+    const r = await rawRequest(proxy.port, ["POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhel", "lo"], { until: hasResponses(1) });
+    expect(splitResponses(r.data)[0]!.status).toBe(200);
+    // The response as the client received it: everything the proxy wrote for this exchange.
+    expect(seen).toEqual([[5, r.data.length]]);
+  } finally {
+    proxy.stop();
+    up.stop();
+  }
+});
+
 test("a request rejected at its head: no byte of its body reaches the backend, every filter completes once", async () => {
   let received = 0;
   const up = rawUpstream((conn, chunk) => {
