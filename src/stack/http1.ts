@@ -5,13 +5,15 @@ import type { FilterChainSource } from "../http/filter.ts";
 import type { Http1Server } from "../http/server.ts";
 import { createHttp1Server } from "../http/server.ts";
 import type { AcceptedConnection } from "../l4/front-door.ts";
+import type { Logger } from "../log/logger.ts";
 
 export interface Http1Stage {
   readonly server: Http1Server;
   readonly handle: (conn: AcceptedConnection) => void;
 }
 
-export function http1Stage(config: Config, direction: "inbound" | "outbound", chain: FilterChainSource): Http1Stage {
+/** `logger`: the process logger; the engine logs in the `direction` scope. */
+export function http1Stage(config: Config, direction: "inbound" | "outbound", chain: FilterChainSource, logger: Logger): Http1Stage {
   const server = createHttp1Server({
     direction,
     headReadTimeoutMs: config.httpHeadReadTimeoutMs,
@@ -24,6 +26,7 @@ export function http1Stage(config: Config, direction: "inbound" | "outbound", ch
     maxQueuedRequestsPerUpstream: config.httpQueueCapacity,
     poolQueueTimeoutMs: config.httpFailfastTimeoutMs,
     chain,
+    logger,
   });
   const handle = (conn: AcceptedConnection) => {
     server.adoptFd(conn.fd, {
