@@ -7,7 +7,7 @@ import { startAdminServer } from "./admin/server.ts";
 import { resourceKinds } from "./app/resource-kinds.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
 import { configureMetrics } from "./metrics/series-limits.ts";
-import { FrontDoor, ListenError } from "./l4/front-door.ts";
+import { FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
 import { registerHalfOpenMetrics } from "./diagnostics/half-open.ts";
@@ -39,25 +39,26 @@ export function loadConfigOrExit(env: Strings): Config {
 
 export async function runProxy(env: Strings): Promise<void> {
   const config = loadConfigOrExit(env);
-  const logger = createLogger(config.logLevel, config.logFormat);
+  const rootLogger = createLogger(config.logLevel, config.logFormat);
+  const logger = rootLogger.scoped("proxy");
   configureMetrics({ retainIdleMs: config.metricsRetainIdleMs, maxSeriesPerFamily: config.metricsMaxSeriesPerFamily });
   const kinds = resourceKinds(config, monotonicClock);
-  const resources = loadInitialResources(config.configDir, kinds, logger);
+  const resources = loadInitialResources(config.configDir, kinds, rootLogger.scoped("resources"));
   if (!resources) process.exit(EXIT_USAGE);
-  const resourceWatch = watchResources(config.configDir, kinds, resources, logger);
-  const frontDoor = FrontDoor.start(logger, tcpLivenessOf(config));
+  const resourceWatch = watchResources(config.configDir, kinds, resources, rootLogger.scoped("resources"));
+  const frontDoor = FrontDoor.start(rootLogger.scoped("native"), tcpLivenessOf(config));
   frontDoor.setOpaquePorts(config.opaquePorts);
   // The HTTP engine refuses to dial a listener (508), however a request spells its address.
   frontDoor.onListening((listener) => ownListeners.add(listener.config.bind.host, listener.port));
   registerTransportMetrics();
   registerDetectMetrics();
   registerHalfOpenMetrics();
-  const stopConnectionLog = startConnectionLog(logger);
+  const stopConnectionLog = startConnectionLog(rootLogger, frontDoor);
 
   // The request pipelines, compiled per configuration generation: a reload applies to the next request.
   const http = {
-    inbound: http1Stage(config, "inbound", inboundChain(config, resourceWatch.config, monotonicClock)),
-    outbound: http1Stage(config, "outbound", outboundChain(config, resourceWatch.config, monotonicClock, logger)),
+    inbound: http1Stage(config, "inbound", inboundChain(config, resourceWatch.config, monotonicClock), rootLogger),
+    outbound: http1Stage(config, "outbound", outboundChain(config, resourceWatch.config, monotonicClock, rootLogger.scoped("outbound")), rootLogger),
   };
   registerPoolMetrics({ inbound: http.inbound.server, outbound: http.outbound.server });
   let ready = false;
@@ -79,12 +80,13 @@ export async function runProxy(env: Strings): Promise<void> {
       shutdown: () => drain("admin /shutdown"),
       configView: () => configView({ env, configDir: config.configDir, config: resourceWatch.config, status: resourceWatch.status }),
       poolsView: () => poolsView({ inbound: http.inbound.server.pool, outbound: http.outbound.server.pool }),
+      logger: rootLogger.scoped("admin"),
     });
     ready = true;
     logger.info("meshlet ready", readyBannerFields(config, { inbound, outbound, adminPort: admin.port ?? config.adminListen.port }));
   } catch (err) {
     if (!(err instanceof ListenError)) throw err;
-    logger.error(err.message, { code: err.code });
+    logger.error("cannot listen", { listener: err.listenerName, address: formatHostPort(err.address), errno: err.errnoName, code: err.code });
     frontDoor.stop();
     process.exit(EXIT_CANNOT_LISTEN);
   }

@@ -5,6 +5,7 @@ import type { Server } from "bun";
 
 import type { HostPort } from "../config/values.ts";
 import { ListenError } from "../l4/front-door.ts";
+import { type Logger, silentLogger } from "../log/logger.ts";
 import { renderMetrics } from "../metrics/registry.ts";
 
 export interface AdminOptions {
@@ -15,6 +16,8 @@ export interface AdminOptions {
   /** The bodies of GET /config.json and /pools.json, built per request. */
   readonly configView: () => unknown;
   readonly poolsView: () => unknown;
+  /** The `admin` scope: shutdown requests, refused ones, metrics failures. Default: silent. */
+  readonly logger?: Logger;
 }
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
@@ -30,6 +33,7 @@ export function startAdminServer(options: AdminOptions): Server<undefined> {
 }
 
 function serve(options: AdminOptions): Server<undefined> {
+  const log = options.logger ?? silentLogger;
   return Bun.serve({
     hostname: options.listen.host,
     port: options.listen.port,
@@ -44,6 +48,7 @@ function serve(options: AdminOptions): Server<undefined> {
           try {
             return new Response(await renderMetrics(), { headers: { "content-type": "text/plain; version=0.0.4" } });
           } catch (err) {
+            log.error("metrics render failed", { error: (err as Error).message });
             return text(500, `metrics: ${(err as Error).message}\n`);
           }
         case "/config.json":
@@ -53,7 +58,11 @@ function serve(options: AdminOptions): Server<undefined> {
         case "/shutdown": {
           if (request.method !== "POST") return new Response(null, { status: 405, headers: { allow: "POST" } });
           const peer = server.requestIP(request)?.address ?? "";
-          if (!LOOPBACK.test(peer)) return text(403, "Requests are only permitted from localhost.\n");
+          if (!LOOPBACK.test(peer)) {
+            log.warn("shutdown refused: not from loopback", { peer });
+            return text(403, "Requests are only permitted from localhost.\n");
+          }
+          log.info("shutdown requested", { peer });
           options.shutdown();
           return text(200, "shutdown\n");
         }

@@ -42,7 +42,7 @@ import {
 import { defaultRoute } from "./upstream-router.ts";
 import type { ServerConnection } from "./server-connection.ts";
 import type { ServerEnv } from "./server-env.ts";
-import type { EndpointPool, PoolWaiter } from "./upstream-pool.ts";
+import { type EndpointPool, type PoolWaiter, endpointKey } from "./upstream-pool.ts";
 import type { UpstreamConnection, UpstreamOwner } from "./upstream-connection.ts";
 
 /** Bodies up to this size are copied behind the head so head and body leave in one write. */
@@ -766,6 +766,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     const env = this.env;
     const req = this.req;
     const syn = rescue(err);
+    if (syn.status >= 502 && syn.status <= 504) this.logFailure("request failed", syn.status, err);
     const clientMinor = req.minorVersion;
     const close =
       syn.closeConnection || this.closeRequested || !this.reqComplete || env.draining || this.isUpgrade ||
@@ -788,6 +789,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
   private abort(err: ProxyError): void {
     if (this.finished) return;
     this.error = err;
+    if (err.side === "upstream") this.logFailure("response aborted", this.status, err);
     this.dropUpstream();
     this.stats?.recordResponse(this.status, true, metricErrorLabel(err));
     this.closeClientAfter = true;
@@ -817,7 +819,31 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     this.endMs = this.env.nowMs();
     const chain = this.chain;
     for (const i of chain.complete) chain.filters[i]!.onComplete!(this, this.slots[i]);
+    if (this.env.log.traceExchanges) this.traceDone();
     this.server.exchangeDone(this, this.closeClientAfter);
+  }
+
+  /** Warn (rate limited) about a failure the proxy answered or cut; the target is the upstream, else the authority. */
+  private logFailure(message: "request failed" | "response aborted", status: number, err: ProxyError): void {
+    const log = this.env.log;
+    if (!log.failuresEnabled) return;
+    const info = this.server.info;
+    const authority = this.authority;
+    const target = this.endpoint !== null ? this.endpoint.key : info.dst !== null ? endpointKey(info.dst.host, info.dst.port) : (authority ?? "");
+    log.proxyFailed(message, status, err, info, target, authority);
+  }
+
+  private traceDone(): void {
+    this.env.log.exchangeDone({
+      conn: this.server.info,
+      method: this.req.method,
+      authority: this.authority,
+      target: this.endpoint?.key,
+      status: this.status,
+      code: this.error?.code,
+      attempts: this.attempt,
+      durationMs: this.endMs - this.startMs,
+    });
   }
 }
 

@@ -1,5 +1,6 @@
 // Options of the HTTP/1 server engine with their defaults and units; src/config maps MESHLET_* env
 // variables onto these. Defaults follow Linkerd where it has one (pool idle 3 s, connect 1 s).
+import type { Logger } from "../log/logger.ts";
 import type { HttpMetrics } from "../metrics/http.ts";
 import type { FilterChainSource } from "./filter.ts";
 import type { Direction } from "../rt/direction.ts";
@@ -59,6 +60,8 @@ export interface Http1ServerOptions {
   readonly metrics?: HttpMetrics;
   /** Monotonic clock in ms; default src/rt/clock.ts's monotonicClock (tests pass a fake). */
   readonly nowMs?: () => number;
+  /** Proxy failures (warn, rate limited) and exchange ends (trace), scoped by direction. Default: silent. */
+  readonly logger?: Logger;
 }
 
 export interface ResolvedHttp1Options {

@@ -2,6 +2,7 @@
 // (with per-endpoint/authority stats cached so recording is a field update) and a scratch buffer.
 import { isIP } from "node:net";
 import type { HttpMetrics, HttpTargetStats } from "../metrics/http.ts";
+import type { ExchangeLog } from "./exchange-log.ts";
 import type { FilterChainSource } from "./filter.ts";
 import type { HeadLimits } from "./head-parser.ts";
 import type { ResolvedHttp1Options } from "./options.ts";
@@ -32,6 +33,7 @@ export class ServerEnv {
     readonly chain: FilterChainSource,
     readonly metrics: HttpMetrics,
     readonly nowMs: () => number,
+    readonly log: ExchangeLog,
   ) {
     this.limits = { maxHeadBytes: opts.maxHeadBytes, maxHeaders: opts.maxHeaders };
     this.coarseNowMs = nowMs();

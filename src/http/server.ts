@@ -7,10 +7,12 @@ import type { ConnInfo } from "./request-ctx.ts";
 import { Resolver } from "./resolver.ts";
 import { ServerConnection, type ConnState, type PendingConn } from "./server-connection.ts";
 import { ServerEnv } from "./server-env.ts";
-import { UpstreamPool } from "./upstream-pool.ts";
+import { UpstreamPool, endpointKey } from "./upstream-pool.ts";
 import { httpTransport } from "../metrics/transport.ts";
 import { monotonicClock } from "../rt/clock.ts";
 import { EMPTY_CHAIN, staticChain } from "./filter.ts";
+import { ExchangeLog } from "./exchange-log.ts";
+import { silentLogger } from "../log/logger.ts";
 
 export type { ConnInfo, RequestCtx, UpstreamTarget } from "./request-ctx.ts";
 export type { Http1ServerOptions } from "./options.ts";
@@ -53,7 +55,9 @@ export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server
     resolver,
     direction: opts.direction,
   });
-  const env = new ServerEnv(opts, pool, options.chain ?? staticChain(EMPTY_CHAIN), options.metrics ?? defaultHttpMetrics(), nowMs);
+  const logger = (options.logger ?? silentLogger).scoped(opts.direction);
+  const exchangeLog = new ExchangeLog(logger, opts.direction, { nowMs });
+  const env = new ServerEnv(opts, pool, options.chain ?? staticChain(EMPTY_CHAIN), options.metrics ?? defaultHttpMetrics(), nowMs, exchangeLog);
 
   // One timer per server drives every timeout: no per-request timers on the hot path.
   const shortestMs = Math.min(opts.headReadTimeoutMs, opts.clientIdleTimeoutMs, opts.upstreamIdleTimeoutMs, opts.poolQueueTimeoutMs);
@@ -105,7 +109,7 @@ export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server
     },
     error(socket, err) {
       // A handler threw (a bug) or the socket failed: only this connection pays for it.
-      console.error("meshlet http: connection error", err);
+      logger.error("connection handler failed", { error: String(err), stack: err instanceof Error ? err.stack : undefined });
       const conn = socket.data;
       if (conn instanceof ServerConnection) conn.forceClose();
     },
@@ -123,7 +127,7 @@ export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server
       (Bun.connect as unknown as (o: object) => Promise<unknown>)({ fd, socket: socketHandlers, data, allowHalfOpen: true }).catch((err: unknown) => {
         // Not closed here: whether Bun already closed it is unknown, and closing a number that was
         // reused by then would cut an unrelated connection. A leak is the lesser harm; it is logged.
-        console.error(`meshlet http: cannot adopt fd ${fd}`, err);
+        logger.error("cannot adopt connection", { fd, client: endpointKey(info.clientAddr, info.clientPort), error: String(err) });
       });
     },
     drain(graceMs = DEFAULT_DRAIN_GRACE_MS) {
@@ -149,6 +153,7 @@ export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server
     close() {
       env.draining = true;
       stopSweeper();
+      exchangeLog.close();
       for (const conn of env.connections) conn.forceClose();
       pool.closeIdle();
     },

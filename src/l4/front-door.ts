@@ -67,11 +67,15 @@ export class FrontDoor {
   private readonly refreshTimers: ReturnType<typeof setInterval>[] = [];
   private readonly listeningCallbacks: Array<(listener: Listener) => void> = [];
   private nextListenerId = 1;
+  /** MESHLET_LOG_LEVEL=trace: one line per handed-off connection. */
+  private readonly traceHandoffs: boolean;
 
   private constructor(
     private readonly logger: Logger,
     private readonly liveness: TcpLiveness,
-  ) {}
+  ) {
+    this.traceHandoffs = logger.enabled("trace");
+  }
 
   /** `liveness`: keepalive and TCP_USER_TIMEOUT for every socket the listeners accept or dial. */
   static start(logger: Logger, liveness: TcpLiveness = NO_TCP_LIVENESS): FrontDoor {
@@ -111,6 +115,11 @@ export class FrontDoor {
     for (const callback of this.listeningCallbacks) callback(listener);
     if (config.target && !isIp(config.target.host)) this.keepTargetFresh(listener, config.target);
     return listener;
+  }
+
+  /** The listener with native id `id` (connection records name their listener by id). */
+  listenerById(id: number): Listener | undefined {
+    return this.listeners.get(id);
   }
 
   /** Calls `callback` with every listener from now on, once it is bound (its port known). */
@@ -156,12 +165,28 @@ export class FrontDoor {
         listener,
       };
       const handler = listener.config.handlers[record.protocol];
+      if (this.traceHandoffs) {
+        this.logger.trace("connection handed off", {
+          direction: listener.config.direction,
+          client: formatHostPort(conn.client),
+          target: conn.target.port === 0 ? undefined : formatHostPort(conn.target),
+          targetIsOriginal: conn.targetIsOriginal,
+          protocol: record.protocol,
+          sni: record.sni || undefined,
+          handler: handler !== undefined,
+        });
+      }
       try {
         if (handler) handler(conn);
         else this.forwardAsTcp(conn);
       } catch (err) {
         // A handler bug must not take the proxy down or leak the descriptor.
-        this.logger.error("connection handler failed; forwarding as TCP", { protocol: record.protocol, error: String(err) });
+        this.logger.error("connection handler failed; forwarding as TCP", {
+          direction: listener.config.direction,
+          client: formatHostPort(conn.client),
+          protocol: record.protocol,
+          error: String(err),
+        });
         this.forwardAsTcp(conn);
       }
     }

@@ -45,6 +45,16 @@ export function formatProblem(p: Problem): string {
   return `${where}: ${p.severity}:${doc}${path} ${p.message}`;
 }
 
+/** A problem as log fields: the compiler-style line (what people grep for) and where it is. */
+export function problemFields(p: Problem): { problem: string; file: string; line: number | undefined; column: number | undefined } {
+  return { problem: formatProblem(p), file: p.file, line: p.line, column: p.column };
+}
+
+/** The stable log message for a problem of this severity. */
+export function problemMessage(p: Problem): "config error" | "config warning" {
+  return p.severity === "error" ? "config error" : "config warning";
+}
+
 export function hasErrors(problems: readonly Problem[]): boolean {
   return problems.some((p) => p.severity === "error");
 }

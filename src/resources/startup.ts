@@ -4,14 +4,15 @@ import type { Logger } from "../log/logger.ts";
 import { wallClock } from "../rt/clock.ts";
 import { type ConfigSnapshot, loadConfigDir } from "./config-dir.ts";
 import type { KindRegistration } from "./kind.ts";
-import { formatProblem } from "./problem.ts";
+import { problemFields, problemMessage } from "./problem.ts";
 import { type ConfigWatch, describeObjects, watchConfigDir } from "./watch.ts";
 
 /** The first generation, or undefined after printing every problem (the caller exits 64). */
 export function loadInitialResources(dir: string, kinds: readonly KindRegistration[], logger: Logger): ConfigSnapshot | undefined {
   const result = loadConfigDir(dir, { kinds });
   for (const problem of result.problems) {
-    (problem.severity === "error" ? logger.error : logger.warn)(formatProblem(problem));
+    if (problem.severity === "error") logger.error(problemMessage(problem), problemFields(problem));
+    else logger.warn(problemMessage(problem), problemFields(problem));
   }
   if (!result.ok) return undefined;
   logger.info("resources loaded", { dir, files: result.snapshot.files.length, objects: describeObjects(result.snapshot.objects) });

@@ -9,7 +9,7 @@ import { type Watch, WatchCell } from "../rt/watch.ts";
 import { type ConfigSnapshot, loadConfigDir } from "./config-dir.ts";
 import type { KindRegistration } from "./kind.ts";
 import { isConfigFileName } from "./load.ts";
-import { formatProblem, type Problem } from "./problem.ts";
+import { type Problem, problemFields, problemMessage } from "./problem.ts";
 import { recordReload, reloadMetrics } from "./reload-metrics.ts";
 
 /** What the watcher logs through; src/log/logger.ts's Logger satisfies it (tests pass a recorder). */
@@ -101,11 +101,12 @@ export function watchConfigDir(opts: ConfigWatchOptions): ConfigWatch {
       recordReload(metrics, false, errors.length, now);
       if (result.contentKey !== lastRejectedKey) {
         lastRejectedKey = result.contentKey;
-        log.error(`config change in ${dir} rejected; keeping the last good configuration`, {
+        log.error("config change rejected; keeping the last good configuration", {
+          dir,
           errors: errors.length,
           generation: current.generation,
         });
-        for (const p of errors) log.error(formatProblem(p));
+        for (const p of errors) log.error(problemMessage(p), problemFields(p));
       }
       const next: ReloadStatus = { ok: false, problems: result.problems, generation: current.generation, lastSuccessWallMs: status.get().lastSuccessWallMs };
       status.set(next);
@@ -119,19 +120,20 @@ export function watchConfigDir(opts: ConfigWatchOptions): ConfigWatch {
     recordReload(metrics, true, 0, now);
     if (unchanged) {
       // Nothing changed (a touch, or a broken edit reverted): keep the current generation as is.
-      if (!wasOk) log.info(`config directory ${dir} is valid again; configuration unchanged`, { generation: current.generation });
+      if (!wasOk) log.info("config directory valid again; configuration unchanged", { dir, generation: current.generation });
       const next: ReloadStatus = { ok: true, problems: current.warnings, generation: current.generation, lastSuccessWallMs: now };
       status.set(next);
       return next;
     }
     const snapshot = result.snapshot;
     config.set(snapshot);
-    log.info(`config reloaded from ${dir}`, {
+    log.info("config reloaded", {
+      dir,
       generation: snapshot.generation,
       files: snapshot.files.length,
       objects: describeObjects(snapshot.objects),
     });
-    for (const w of snapshot.warnings) log.warn(formatProblem(w));
+    for (const w of snapshot.warnings) log.warn(problemMessage(w), problemFields(w));
     const next: ReloadStatus = { ok: true, problems: snapshot.warnings, generation: snapshot.generation, lastSuccessWallMs: now };
     status.set(next);
     return next;

@@ -5,6 +5,7 @@ import type { FilterChainSource } from "../http/filter.ts";
 import type { Http1Server } from "../http/server.ts";
 import { createHttp1Server } from "../http/server.ts";
 import type { AcceptedConnection } from "../l4/front-door.ts";
+import type { Logger } from "../log/logger.ts";
 import type { Direction } from "../rt/direction.ts";
 
 export interface Http1Stage {
@@ -12,7 +13,8 @@ export interface Http1Stage {
   readonly handle: (conn: AcceptedConnection) => void;
 }
 
-export function http1Stage(config: Config, direction: Direction, chain: FilterChainSource): Http1Stage {
+/** `logger`: the process logger; the engine logs in the `direction` scope. */
+export function http1Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger): Http1Stage {
   const server = createHttp1Server({
     direction,
     headReadTimeoutMs: config.httpHeadReadTimeoutMs,
@@ -25,6 +27,7 @@ export function http1Stage(config: Config, direction: Direction, chain: FilterCh
     maxQueuedRequestsPerUpstream: config.httpQueueCapacity,
     poolQueueTimeoutMs: config.httpFailfastTimeoutMs,
     chain,
+    logger,
   });
   const handle = (conn: AcceptedConnection) => {
     server.adoptFd(conn.fd, {

@@ -82,7 +82,7 @@ test("an admin port already in use fails startup with a clear message", async ()
   const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
   taken.stop(true);
   expect(code).toBe(71);
-  expect(stderr).toContain(`cannot listen for admin on 127.0.0.1:${taken.port}: EADDRINUSE`);
+  expect(stderr).toContain(`[proxy] cannot listen listener=admin address=127.0.0.1:${taken.port} errno=EADDRINUSE`);
 });
 
 test("SIGTERM drains: an open connection keeps working, then the process exits 0", async () => {

@@ -125,7 +125,10 @@ describe("watchConfigDir", () => {
     ]);
     const errors = log.lines.filter((l) => l.level === "error");
     expect(errors.some((l) => l.message.includes("keeping the last good configuration"))).toBe(true);
-    expect(errors.some((l) => l.message.includes("authors.yaml:9") && l.message.includes("backreference"))).toBe(true);
+    const located = errors.filter((l) => l.message === "config error").map((l) => String(l.fields?.problem));
+    expect(located.some((p) => p.includes("authors.yaml:9") && p.includes("backreference"))).toBe(true);
+    // Stable messages: the directory is a field, not part of the text.
+    expect(errors.find((l) => l.message === "config change rejected; keeping the last good configuration")?.fields?.dir).toBe(dir);
     expect(await metric(registry, "meshlet_config_last_reload_successful")).toBe(0);
     expect(await metric(registry, "meshlet_config_errors")).toBe(1);
     expect(await reloads(registry, "failure")).toBeGreaterThanOrEqual(1);
@@ -158,7 +161,9 @@ describe("watchConfigDir", () => {
     expect(w.status.get().problems.map((p) => [p.file.replace(/.*\//, ""), p.doc, p.line, p.column])).toEqual([["deep.yaml", 1, 1, 101]]);
     expect(await metric(registry, "meshlet_config_last_reload_successful")).toBe(0);
     expect(await reloads(registry, "failure")).toBeGreaterThanOrEqual(1);
-    expect(log.lines.some((l) => l.level === "error" && l.message.includes("deep.yaml:1:101") && l.message.includes("nesting deeper"))).toBe(true);
+    const problem = log.lines.find((l) => l.level === "error" && l.message === "config error")?.fields;
+    expect([String(problem?.problem), problem?.line, problem?.column]).toEqual([expect.stringContaining("deep.yaml:1:101"), 1, 101]);
+    expect(String(problem?.problem)).toContain("nesting deeper");
 
     rmSync(join(dir, "deep.yaml"));
     await eventually("valid again", () => w.status.get().ok);
