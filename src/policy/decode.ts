@@ -85,8 +85,10 @@ export function decodeServer(resource: Resource, report: Reporter): ServerSpec |
     const hasExternal = spec["externalWorkloadSelector"] !== undefined;
     // The CRD's x-kubernetes-validations: exactly one selector.
     if (hasPods === hasExternal) error(["spec"], "set exactly one of podSelector and externalWorkloadSelector");
+    const metadata = resource.value["metadata"] as Json;
     return {
       ...identity(resource),
+      labels: isRecord(metadata["labels"]) ? (metadata["labels"] as Record<string, string>) : {},
       podSelector: hasPods ? labelSelectorOf(spec["podSelector"]) : undefined,
       port: spec["port"] as number | string,
       proxyProtocol: (spec["proxyProtocol"] as ProxyProtocol | undefined) ?? "unknown",

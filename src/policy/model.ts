@@ -29,6 +29,8 @@ export interface PolicyObject {
 }
 
 export interface ServerSpec extends PolicyObject {
+  /** metadata.labels: what a ServerAuthorization's server.selector matches. */
+  readonly labels: Readonly<Record<string, string>>;
   /** Undefined for a Server that selects external workloads (never this pod). */
   readonly podSelector: LabelSelector | undefined;
   /** A port number, or a pod port name (which meshlet cannot resolve: no pod spec). */
