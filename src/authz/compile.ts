@@ -25,6 +25,11 @@ export interface PolicySettings {
   readonly defaultPolicy: DefaultPolicyName;
   /** MESHLET_CLUSTER_NETWORKS, as CIDR text. */
   readonly clusterNetworks: readonly string[];
+  /**
+   * The L4 entry id of a Server (by `namespace/name`), ≥ 1 and stable across generations so the native
+   * per-entry counters keep their meaning; default: position in this generation.
+   */
+  readonly entryIdOf?: (serverKey: string) => number;
 }
 
 const POLICY_GROUP = "policy.linkerd.io";
@@ -60,7 +65,7 @@ export function compileInboundPolicy(objects: PolicyObjects, settings: PolicySet
             authorizations: [...routeAuthorizations(r, objects), ...authorizations],
           }));
     byPort.set(port, {
-      id: byPort.size + 1,
+      id: settings.entryIdOf?.(`${server.namespace}/${server.name}`) ?? byPort.size + 1,
       server: { group: POLICY_GROUP, kind: "server", name: server.name },
       protocol: server.proxyProtocol,
       denyAtAccept: false,
