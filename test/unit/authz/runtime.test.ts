@@ -20,15 +20,13 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const config = parseConfig({ MESHLET_POD_LABELS: "app=web", MESHLET_DEFAULT_INBOUND_POLICY: "cluster-unauthenticated" });
 const kinds = resourceKinds(config, { nowMs: () => 0 });
 let n = 0;
-let previous: ConfigSnapshot | undefined;
 function generation(yaml: string): ConfigSnapshot {
   const dir = join(root, String(n++));
   mkdirSync(dir);
   writeFileSync(join(dir, "p.yaml"), yaml);
   const result = loadConfigDir(dir, { kinds });
   if (!result.ok) throw new Error(result.problems.map((p) => p.message).join("; "));
-  previous = result.snapshot;
-  return previous;
+  return result.snapshot;
 }
 const server = (name: string, port: number) => `---
 apiVersion: policy.linkerd.io/v1beta3
