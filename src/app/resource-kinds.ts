@@ -7,7 +7,7 @@ import { serviceProfileKind } from "../profiles/kind.ts";
 import type { KindRegistration, RecognisedKind } from "../resources/kind.ts";
 import type { Clock } from "../rt/clock.ts";
 
-const ROUTES = "policy routes are not implemented yet (ServiceProfile routes are)";
+const ROUTES = "only HTTPRoute (and ServiceProfile) routes are implemented";
 
 /** Linkerd's CRDs (and the Gateway API and Kubernetes kinds Linkerd reads) that meshlet does not enforce yet. */
 export const RECOGNISED_KINDS: readonly RecognisedKind[] = [
