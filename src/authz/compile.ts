@@ -49,7 +49,7 @@ export function compileInboundPolicy(objects: PolicyObjects, settings: PolicySet
 
   const byPort = new Map<number, PortPolicy>();
   const servers = [...objects.servers].filter((s) => serverMismatch(s, settings) === undefined).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const routes = [...objects.policyHttpRoutes, ...objects.gatewayHttpRoutes];
+  const routes = [...objects.policyHttpRoutes, ...objects.gatewayHttpRoutes].sort(byCreationThenName);
   for (const server of servers) {
     const port = server.port as number;
     if (byPort.has(port)) continue; // overlapping Servers are refused by check; keep the first by name
@@ -75,6 +75,23 @@ export function compileInboundPolicy(objects: PolicyObjects, settings: PolicySet
     });
   }
   return { byPort, fallback };
+}
+
+/**
+ * Linkerd's route order, which breaks precedence ties: oldest first (`metadata.creationTimestamp`, when
+ * the YAML was exported from a cluster), then by namespace and name.
+ */
+function byCreationThenName(a: HttpRouteSpec, b: HttpRouteSpec): number {
+  const created = (r: HttpRouteSpec) => {
+    const meta = r.resource.value["metadata"] as Record<string, unknown> | undefined;
+    const at = meta?.["creationTimestamp"];
+    return typeof at === "string" ? Date.parse(at) || 0 : 0;
+  };
+  const byTime = created(a) - created(b);
+  if (byTime !== 0) return byTime;
+  const ka = `${a.namespace}/${a.name}`;
+  const kb = `${b.namespace}/${b.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
 function isAttached(route: HttpRouteSpec, server: ServerSpec, port: number): boolean {

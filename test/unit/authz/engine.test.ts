@@ -278,3 +278,41 @@ spec:
     });
   });
 });
+
+describe("route precedence: hosts, query parameters, ties", () => {
+  const route = (name: string, spec: string) => `---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: ${name}}
+spec:
+  parentRefs: [{name: web, kind: Server, group: policy.linkerd.io}]
+${spec}`;
+  const port = portPolicyOf(
+    load(
+      SERVER +
+        route("any-host", "  rules: [{matches: [{path: {type: PathPrefix, value: /api/v1/long}}]}]\n") +
+        route("wildcard", "  hostnames: ['*.example.com']\n  rules: [{matches: [{path: {type: PathPrefix, value: /}}]}]\n") +
+        route("exact-host", "  hostnames: [api.example.com]\n  rules: [{matches: [{path: {type: PathPrefix, value: /}}]}]\n") +
+        route("query", "  hostnames: [q.example.com]\n  rules: [{matches: [{path: {type: PathPrefix, value: /}, queryParams: [{name: v, value: '2'}]}]}]\n") +
+        // listed second-tie first: the name decides, not the file order
+        route("second-tie", "  hostnames: [q.example.com]\n  rules: [{matches: [{path: {type: PathPrefix, value: /}}]}]\n") +
+        route("first-tie", "  hostnames: [q.example.com]\n  rules: [{matches: [{path: {type: PathPrefix, value: /}}]}]\n"),
+    ),
+    8080,
+  );
+  const name = (target: string, host?: string) => {
+    const d = decideHttp(port, request("GET", target, {}, host), { ip: IN_CLUSTER, identity: ID });
+    return d.kind === "not-found" ? undefined : d.route.meta.name;
+  };
+
+  test.each([
+    ["/api/v1/long/x", "api.example.com", "exact-host"], // a host match beats a longer path on a route without hostnames
+    ["/x", "www.example.com", "wildcard"],
+    ["/x", "example.com", undefined], // *.example.com needs a label before the suffix; any-host has no / prefix route
+    ["/api/v1/long", "other.org", "any-host"],
+    ["/x?v=2", "q.example.com", "query"], // one query match beats none
+    ["/x?v=3", "q.example.com", "first-tie"], // equal scores: the older route, then the name, wins (no timestamps here)
+  ] as const)("GET %s host %s → %s", (target, host, expected) => {
+    expect(name(target, host)).toBe(expected);
+  });
+});
