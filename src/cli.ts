@@ -1,5 +1,5 @@
-// The `meshlet` command line: picks the command (proxy, check, env, init-iptables, inject, uninject,
-// diagnostics), which parses its own options
+// The `meshlet` command line: picks the command (proxy, check, env, policy, init-iptables, inject,
+// uninject, diagnostics), which parses its own options
 // strictly (src/cli/). Exit codes: 0 ok, 64 usage or invalid configuration (src/rt/exit-codes.ts).
 import { closestName } from "./config/closest-name.ts";
 import { UsageError } from "./cli/args.ts";
@@ -7,6 +7,7 @@ import { checkCommand } from "./cli/check.ts";
 import { type Command, selfParsingCommand } from "./cli/command.ts";
 import { envCommand } from "./cli/env.ts";
 import { overviewHelp } from "./cli/help.ts";
+import { policyCommand } from "./cli/policy.ts";
 import { proxyCommand } from "./cli/proxy.ts";
 import { EXIT_USAGE } from "./rt/exit-codes.ts";
 import { VERSION } from "./version.ts";
@@ -15,6 +16,7 @@ const COMMANDS: readonly Command[] = [
   proxyCommand,
   checkCommand,
   envCommand,
+  policyCommand,
   selfParsingCommand("init-iptables", "redirect this network namespace's TCP to meshlet (Linkerd proxy-init's rules); --dry-run, --uninstall", () => import("./transparent/init-iptables-command.ts")),
   selfParsingCommand("inject", "add the meshlet sidecar to Kubernetes workloads (-f FILE or -; YAML on standard output)", () => import("./inject/inject-command.ts")),
   selfParsingCommand("uninject", "remove what inject added", () => import("./inject/uninject-command.ts")),

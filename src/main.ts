@@ -16,6 +16,7 @@ import { registerTransportMetrics } from "./l4/transport-metrics.ts";
 import { tcpLivenessOf } from "./l4/tcp-liveness.ts";
 import { ownListeners } from "./http/own-listeners.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
+import { startInboundPolicy } from "./authz/inbound-policy-runtime.ts";
 import { inboundChain } from "./inbound/filters.ts";
 import { startInbound } from "./inbound/index.ts";
 import { outboundChain } from "./outbound/filters.ts";
@@ -49,6 +50,8 @@ export async function runProxy(env: Strings): Promise<void> {
   const resourceWatch = watchResources(config.configDir, kinds, resources, rootLogger.scoped("resources"));
   const frontDoor = FrontDoor.start(rootLogger.scoped("native"), tcpLivenessOf(config));
   frontDoor.setOpaquePorts(config.opaquePorts);
+  // Authorization policy: the native L4 table per generation, and the authz metrics.
+  startInboundPolicy(config, resourceWatch.config, logger);
   // The HTTP engine refuses to dial a listener (508), however a request spells its address.
   frontDoor.onListening((listener) => ownListeners.add(listener.config.bind.host, listener.port));
   registerTransportMetrics();

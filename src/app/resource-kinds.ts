@@ -2,24 +2,17 @@
 // come from their feature's module; Linkerd kinds whose feature is still to come are recognised (their
 // documents load without effect, with one warning per kind) until that feature registers them here.
 import type { Config } from "../config/env.ts";
+import { policyKinds } from "../policy/kinds.ts";
 import { serviceProfileKind } from "../profiles/kind.ts";
 import type { KindRegistration, RecognisedKind } from "../resources/kind.ts";
 import type { Clock } from "../rt/clock.ts";
 
-const AUTHORIZATION = "authorization policy is not implemented yet";
-const ROUTES = "policy routes are not implemented yet (ServiceProfile routes are)";
+const ROUTES = "only HTTPRoute (and ServiceProfile) routes are implemented";
 
 /** Linkerd's CRDs (and the Gateway API and Kubernetes kinds Linkerd reads) that meshlet does not enforce yet. */
 export const RECOGNISED_KINDS: readonly RecognisedKind[] = [
-  { group: "policy.linkerd.io", kind: "Server", notEnforced: AUTHORIZATION },
-  { group: "policy.linkerd.io", kind: "ServerAuthorization", notEnforced: AUTHORIZATION },
-  { group: "policy.linkerd.io", kind: "AuthorizationPolicy", notEnforced: AUTHORIZATION },
-  { group: "policy.linkerd.io", kind: "MeshTLSAuthentication", notEnforced: AUTHORIZATION },
-  { group: "policy.linkerd.io", kind: "NetworkAuthentication", notEnforced: AUTHORIZATION },
   { group: "policy.linkerd.io", kind: "HTTPLocalRateLimitPolicy", notEnforced: "rate limiting is not implemented" },
   { group: "policy.linkerd.io", kind: "EgressNetwork", notEnforced: "egress policy is not implemented" },
-  { group: "policy.linkerd.io", kind: "HTTPRoute", notEnforced: ROUTES },
-  { group: "gateway.networking.k8s.io", kind: "HTTPRoute", notEnforced: ROUTES },
   { group: "gateway.networking.k8s.io", kind: "GRPCRoute", notEnforced: ROUTES },
   { group: "gateway.networking.k8s.io", kind: "TCPRoute", notEnforced: ROUTES },
   { group: "gateway.networking.k8s.io", kind: "TLSRoute", notEnforced: ROUTES },
@@ -31,7 +24,7 @@ export const RECOGNISED_KINDS: readonly RecognisedKind[] = [
 ];
 
 /** The settings the kinds read. */
-export type KindSettings = Pick<Config, "namespace" | "clusterDomain" | "externalProfiles" | "inboundProfile">;
+export type KindSettings = Pick<Config, "namespace" | "clusterDomain" | "externalProfiles" | "inboundProfile" | "podLabels">;
 
 /** Every kind, configured from the environment. `clock` is the monotonic clock (retry budgets). */
 export function resourceKinds(config: KindSettings, clock: Clock): readonly KindRegistration[] {
@@ -43,6 +36,7 @@ export function resourceKinds(config: KindSettings, clock: Clock): readonly Kind
       externalProfiles: config.externalProfiles,
       inboundProfileName: config.inboundProfile,
     }),
+    ...Object.values(policyKinds({ namespace: config.namespace, podLabels: config.podLabels })),
     ...RECOGNISED_KINDS,
   ];
 }

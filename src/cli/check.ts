@@ -106,12 +106,8 @@ function reportOf(dir: string, exists: boolean, result: LoadResult): CheckReport
 
 /** Kinds in the loaded generation: implemented ones first, then those kept for later issues. */
 function resourceCounts(snapshot: Extract<LoadResult, { ok: true }>["snapshot"]): ResourceCount[] {
-  const counts: ResourceCount[] = [];
-  if (snapshot.profiles.byName.size > 0) counts.push({ kind: "ServiceProfile", count: snapshot.profiles.byName.size, implemented: true });
-  const kept = new Map<string, number>();
-  for (const r of snapshot.kept) kept.set(r.kind, (kept.get(r.kind) ?? 0) + 1);
-  for (const [kind, count] of kept) counts.push({ kind, count, implemented: false });
-  return counts;
+  const kept = new Set(snapshot.kept.map((r) => r.kind));
+  return Object.entries(snapshot.objects).map(([kind, count]) => ({ kind, count, implemented: !kept.has(kind) }));
 }
 
 function printText(dir: string, report: CheckReport): void {

@@ -1,7 +1,8 @@
 // The MESHLET_* environment variables: each name sits beside its default, meaning and parser, and
 // parseConfig() turns an environment into one frozen, typed Config, reporting every problem at once.
 // README's configuration table is generated from SETTINGS (`meshlet env --markdown`) and checked by a test.
-import { type Cidr, type PortRange, parseCidrs, parsePortRanges } from "./values.ts";
+import { DEFAULT_POLICIES, type DefaultPolicyName } from "../policy/model.ts";
+import { type Cidr, type PortRange, parseCidrs, parseLabelMap, parsePortRanges } from "./values.ts";
 import {
   type HostPort,
   type PortSet,
@@ -65,6 +66,9 @@ export interface Config {
   readonly skipOutboundPorts: readonly PortRange[];
   readonly skipSubnets: readonly Cidr[];
   readonly proxyUid: number;
+  readonly defaultInboundPolicy: DefaultPolicyName;
+  readonly clusterNetworks: readonly Cidr[];
+  readonly podLabels: Readonly<Record<string, string>>;
 }
 
 interface Setting<K extends keyof Config> {
@@ -132,6 +136,9 @@ export const SETTINGS = [
   setting({ name: "MESHLET_INBOUND_PROFILE", field: "inboundProfile", defaultText: "", meaning: "ServiceProfile (metadata.name) that inbound requests use whatever their authority; empty: chosen by authority", parse: parseString }),
   setting({ name: "MESHLET_EXTERNAL_PROFILES", field: "externalProfiles", defaultText: "false", meaning: "Let profiles apply to destinations outside the cluster domain (Linkerd's enable-external-profiles)", parse: parseBoolean }),
   setting({ name: "MESHLET_CLUSTER_DOMAIN", field: "clusterDomain", defaultText: "cluster.local", meaning: "Cluster domain: profiles apply to `*.svc.<domain>` names unless external profiles are on", parse: parseDnsName }),
+  setting({ name: "MESHLET_DEFAULT_INBOUND_POLICY", field: "defaultInboundPolicy", defaultText: "all-unauthenticated", meaning: "Authorization for inbound ports no Server selects (Linkerd's default-inbound-policy): all-unauthenticated, all-authenticated, cluster-authenticated, cluster-unauthenticated, deny, audit", parse: parseEnum(DEFAULT_POLICIES) }),
+  setting({ name: "MESHLET_CLUSTER_NETWORKS", field: "clusterNetworks", defaultText: "10.0.0.0/8,100.64.0.0/10,172.16.0.0/12,192.168.0.0/16,fd00::/8", meaning: "Client networks the cluster-* policies allow (Linkerd's clusterNetworks)", parse: parseCidrs }),
+  setting({ name: "MESHLET_POD_LABELS", field: "podLabels", defaultText: "", meaning: "Labels of the pod meshlet serves (`k=v,...`): a Server's podSelector and a ServerAuthorization's selector match against them", parse: parseLabelMap }),
   setting({ name: "MESHLET_METRICS_RETAIN_IDLE", field: "metricsRetainIdleMs", defaultText: "10m", meaning: "A metric series (HTTP endpoint or route label set) not updated for this long is dropped at the next scrape and its memory released (Linkerd's LINKERD2_PROXY_METRICS_RETAIN_IDLE)", parse: parseDurationMs }),
   setting({ name: "MESHLET_METRICS_MAX_SERIES_PER_FAMILY", field: "metricsMaxSeriesPerFamily", defaultText: "1000", meaning: "Label sets per HTTP metric family and direction; new ones beyond it are folded into one `overflow` series and counted in meshlet_metrics_series_overflow_total", parse: parsePositiveInteger(1_000_000) }),
   setting({ name: "MESHLET_SKIP_INBOUND_PORTS", field: "skipInboundPorts", defaultText: "4567,4568", meaning: "`meshlet init-iptables`: inbound destination ports not redirected to meshlet (the admin port and 4190 always are not); ranges like 8000-8010 allowed", parse: parsePortRanges }),

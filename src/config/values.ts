@@ -220,3 +220,23 @@ export function parseCidrs(text: string): readonly Cidr[] {
   }
   return cidrs;
 }
+
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** Kubernetes labels as `k=v,k2=v2` (empty: none); keys and values checked against Kubernetes' syntax. */
+export function parseLabelMap(text: string): Readonly<Record<string, string>> {
+  const labels: Record<string, string> = {};
+  for (const raw of text.split(",")) {
+    const item = raw.trim();
+    if (item === "") continue;
+    const eq = item.indexOf("=");
+    const key = eq < 0 ? item : item.slice(0, eq).trim();
+    const value = eq < 0 ? undefined : item.slice(eq + 1).trim();
+    if (value === undefined || !LABEL_KEY.test(key) || !LABEL_VALUE.test(value) || key in labels) {
+      throw new ValueError(`Kubernetes labels like app=web,tier=front, each key once (got ${JSON.stringify(item)})`);
+    }
+    labels[key] = value;
+  }
+  return Object.freeze(labels);
+}

@@ -165,6 +165,35 @@ export class GatewayLoopError extends ProxyError {
   }
 }
 
+// === Authorization policy (inbound; linkerd-behavior §7.3) ===
+
+/** gRPC status codes the policy answers with (grpc/doc/statuscodes.md). */
+export const GRPC_NOT_FOUND = 5;
+export const GRPC_PERMISSION_DENIED = 7;
+
+/** No route of the port's Server matches the request: 404 (gRPC: NOT_FOUND); the connection stays open. */
+export class RouteNotFoundError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_ROUTE_NOT_FOUND;
+  readonly side: ErrorSide = "downstream";
+  /** Set for gRPC requests: answered as HTTP 200 with this grpc-status. */
+  readonly grpcStatus: number | undefined;
+  constructor(server: string, grpc: boolean) {
+    super(`no route found for request (server ${server})`);
+    this.grpcStatus = grpc ? GRPC_NOT_FOUND : undefined;
+  }
+}
+
+/** The request's route authorizes no matching client: 403 (gRPC: PERMISSION_DENIED); the connection stays open. */
+export class UnauthorizedRequestError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_UNAUTHORIZED;
+  readonly side: ErrorSide = "downstream";
+  readonly grpcStatus: number | undefined;
+  constructor(server: string, route: string, grpc: boolean) {
+    super(`unauthorized request on route ${route} (server ${server})`);
+    this.grpcStatus = grpc ? GRPC_PERMISSION_DENIED : undefined;
+  }
+}
+
 // === The rescue table ===
 
 /** What the client receives for a failure. */
@@ -177,6 +206,8 @@ export interface SyntheticResponse {
   readonly message: string;
   /** The code for metrics (`error` label) and logs. */
   readonly code: string;
+  /** A gRPC request's answer: HTTP 200 with this `grpc-status` (and the message as `grpc-message`). */
+  readonly grpcStatus?: number | undefined;
 }
 
 type ErrorCtor = abstract new (...args: never[]) => ProxyError;
@@ -201,13 +232,18 @@ const RESCUE_TABLE: ReadonlyArray<readonly [ErrorCtor, number, string, boolean]>
   [NoEndpointError,              503, "Service Unavailable",             true],
   [LoadShedError,                503, "Service Unavailable",             true],
   [GatewayLoopError,             508, "Loop Detected",                   true],
+  [RouteNotFoundError,           404, "Not Found",                       false],
+  [UnauthorizedRequestError,     403, "Forbidden",                       false],
 ];
 
 /** Decides the synthetic response for any failure; unknown errors become 500 "unexpected error". */
 export function rescue(err: unknown): SyntheticResponse {
   for (const [ctor, status, reason, closeConnection] of RESCUE_TABLE) {
     const match = causeOf(err, ctor);
-    if (match !== undefined) return { status, reason, closeConnection, message: match.message, code: match.code };
+    if (match === undefined) continue;
+    const grpcStatus = (match as { grpcStatus?: number | undefined }).grpcStatus;
+    if (grpcStatus !== undefined) return { status: 200, reason: "OK", closeConnection, message: match.message, code: match.code, grpcStatus };
+    return { status, reason, closeConnection, message: match.message, code: match.code };
   }
   return { status: 500, reason: "Internal Server Error", closeConnection: true, message: "unexpected error", code: codes.PXY_ERR_UNEXPECTED };
 }
@@ -236,10 +272,13 @@ export function renderSyntheticResponse(
   resp: SyntheticResponse,
   opts: { readonly closeConnection: boolean; readonly keepAliveHeader: boolean; readonly informational: boolean },
 ): Buffer {
-  const body = opts.informational ? `${resp.message}\n` : "";
+  const grpc = resp.grpcStatus !== undefined;
+  const body = opts.informational && !grpc ? `${resp.message}\n` : "";
   let head =
     `HTTP/1.1 ${resp.status} ${resp.reason}\r\n` +
     (body !== "" ? `content-type: text/plain; charset=utf-8\r\n` : "") +
+    // gRPC "trailers-only" answer: the status travels in the head, no message body.
+    (grpc ? `content-type: application/grpc\r\ngrpc-status: ${resp.grpcStatus}\r\ngrpc-message: ${sanitizeHeaderValue(resp.message)}\r\n` : "") +
     `content-length: ${Buffer.byteLength(body)}\r\n`;
   if (opts.informational) head += `l5d-proxy-error: ${sanitizeHeaderValue(resp.message)}\r\n`;
   if (opts.closeConnection) {

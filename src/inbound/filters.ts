@@ -1,19 +1,26 @@
-// The inbound request pipeline (traffic to the local app): strip client-sent l5d-client-id, then
-// ServiceProfile routes for classification and route metrics. Compiled once per configuration generation.
+// The inbound request pipeline (traffic to the local app): strip client-sent l5d-client-id, authorize
+// the request against the inbound policy (src/authz/), then ServiceProfile routes for classification
+// and route metrics. Compiled once per configuration generation.
+import { authorizeFilter } from "../authz/authorize-filter.ts";
+import type { PolicyObjects } from "../authz/compile.ts";
+import { inboundPolicyOf, type PolicyConfig, policySettingsOf } from "../authz/generation-policy.ts";
+import { inboundHttpAuthz } from "../authz/http-authz-metrics.ts";
 import type { Config } from "../config/env.ts";
-import { FilterChain, type FilterChainSource, chainPerGeneration } from "../http/filter.ts";
+import { FilterChain, type FilterChainSource, chainPerGeneration, type SomeHttpFilter } from "../http/filter.ts";
 import { clientIdFilter } from "../l5d/client-id-filter.ts";
 import type { ProfileSet } from "../profiles/model.ts";
 import { profileFilter } from "../profiles/profile-filter.ts";
 import type { Clock } from "../rt/clock.ts";
 
 export function inboundChain(
-  config: Pick<Config, "inboundProfile" | "externalProfiles" | "clusterDomain">,
-  generations: { get(): { readonly profiles: ProfileSet } },
+  config: Pick<Config, "inboundProfile" | "externalProfiles" | "clusterDomain"> & PolicyConfig,
+  generations: { get(): PolicyObjects & { readonly profiles: ProfileSet } },
   clock: Clock,
 ): FilterChainSource {
-  return chainPerGeneration(generations, ({ profiles }) => {
-    const filters = [clientIdFilter];
+  const policySettings = policySettingsOf(config);
+  return chainPerGeneration(generations, (generation) => {
+    const { profiles } = generation;
+    const filters: SomeHttpFilter[] = [clientIdFilter, authorizeFilter(inboundPolicyOf(generation, policySettings), inboundHttpAuthz)];
     if (profiles.byName.size === 0) return new FilterChain(filters);
     const profile = profileFilter({
       direction: "inbound",

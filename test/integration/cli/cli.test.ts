@@ -57,7 +57,7 @@ describe("mistakes exit 64 with a message naming the problem", () => {
 });
 
 describe("check", () => {
-  const summary = `${VALID}: ok — 2 files, 4 resources: 3 ServiceProfiles, 1 Server (kept, not enforced yet); 3 warnings\n`;
+  const summary = `${VALID}: ok — 2 files, 4 resources: 3 ServiceProfiles, 1 Server; 3 warnings\n`;
   test.each([[["--config-dir", VALID]], [[`--config-dir=${VALID}`]]])("meshlet check %j ends with what it checked", async (args) => {
     const { code, stdout, stderr } = await meshlet(["check", ...args]);
     expect(stdout).toBe(`environment: ok\n${summary}`);
@@ -90,11 +90,11 @@ describe("check", () => {
         files: [join(VALID, "books.yaml"), join(VALID, "local.yml")],
         resources: [
           { kind: "ServiceProfile", count: 3, implemented: true },
-          { kind: "Server", count: 1, implemented: false },
+          { kind: "Server", count: 1, implemented: true },
         ],
         errors: 0,
         warnings: 1,
-        problems: [expect.objectContaining({ severity: "warning", file: join(VALID, "books.yaml"), path: "kind", line: 42 })],
+        problems: [expect.objectContaining({ severity: "warning", file: join(VALID, "books.yaml"), path: "spec", line: 46 })],
       },
     });
     expect(code).toBe(0);

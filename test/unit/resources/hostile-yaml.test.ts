@@ -97,7 +97,7 @@ describe("parseYamlFile", () => {
 describe("a hostile file in a config directory", () => {
   const root = mkdtempSync(join(tmpdir(), "meshlet-hostile-"));
   afterAll(() => rmSync(root, { recursive: true, force: true }));
-  const kinds = resourceKinds({ namespace: "default", clusterDomain: "cluster.local", externalProfiles: false, inboundProfile: "" }, { nowMs: () => 0 });
+  const kinds = resourceKinds({ namespace: "default", clusterDomain: "cluster.local", externalProfiles: false, inboundProfile: "", podLabels: {} }, { nowMs: () => 0 });
 
   test.each(CASES)("%s: check lists it and the load is refused; the good file is still checked", (what, text, _line, _column, fragment) => {
     const dir = join(root, what.replace(/[^a-z0-9]+/gi, "-"));

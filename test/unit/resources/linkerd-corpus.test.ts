@@ -98,11 +98,11 @@ describe("error wording", () => {
     expect(problems.some((p) => p.message.includes("has no routes"))).toBe(false);
   });
 
-  test("EndpointSlice and the policy kinds warn once per kind that they are not enforced", () => {
+  test("EndpointSlice warns once that it is not enforced; the policy kinds are enforced", () => {
     const pick = (folder: string) => entries.filter((e) => e.folder === folder && e.expected === "accept").slice(0, 2).map((e) => e.path);
     const dir = dirWith("not-enforced", [...pick("EndpointSlice"), ...pick("AuthorizationPolicy"), ...pick("Server")]);
     const warnings = checkConfigDir(dir, kinds).filter((p) => p.message.includes("not enforced"));
-    expect(warnings.map((p) => p.message.split(" ")[0]).sort()).toEqual(["AuthorizationPolicy", "EndpointSlice", "Server"]);
+    expect(warnings.map((p) => p.message.split(" ")[0]).sort()).toEqual(["EndpointSlice"]);
   });
 });
 

@@ -1,0 +1,90 @@
+// Puts the inbound policy in force at runtime: registers the HTTP authz metrics, compiles each
+// configuration generation's L4 table and pushes it to the native front door (when the addon has
+// setInboundPolicy), and renders inbound_tcp_authz_* from the native per-entry counters at scrape.
+import { Counter, type Registry } from "prom-client";
+import { native } from "../native/binding.ts";
+import { registry as sharedRegistry } from "../metrics/registry.ts";
+import type { Watch } from "../rt/watch.ts";
+import type { PolicyObjects } from "./compile.ts";
+import { inboundPolicyOf, type PolicyConfig, policySettingsOf } from "./generation-policy.ts";
+import { inboundHttpAuthz } from "./http-authz-metrics.ts";
+import { AUDIT_META, type InboundPolicy, type PortPolicy } from "./inbound-policy.ts";
+import { compileL4Table, type NativeInboundPolicy } from "./l4-table.ts";
+
+/** The addon's policy exports (notes/authz-contract.md); absent until the native side lands. */
+interface L4PolicyBinding {
+  setInboundPolicy(table: NativeInboundPolicy): number;
+  inboundPolicyStats(): Array<{ id: number; allow: number; deny: number; terminate: number }>;
+}
+
+export interface PolicyLog {
+  info(message: string, fields?: Readonly<Record<string, string | number | boolean | undefined>>): void;
+  error(message: string, fields?: Readonly<Record<string, string | number | boolean | undefined>>): void;
+}
+
+export interface InboundPolicyRuntime {
+  /** The policy in force (for tests and the admin side). */
+  current(): InboundPolicy;
+  stop(): void;
+}
+
+export function startInboundPolicy(
+  config: PolicyConfig,
+  generations: Watch<PolicyObjects & { readonly generation: number }>,
+  log: PolicyLog,
+  registry: Registry = sharedRegistry,
+  binding: Partial<L4PolicyBinding> = native as unknown as Partial<L4PolicyBinding>,
+): InboundPolicyRuntime {
+  const settings = policySettingsOf(config);
+  inboundHttpAuthz.register(registry);
+  let policy = inboundPolicyOf(generations.get(), settings);
+  /** Entry id → its port policy, for every id ever pushed (native counters outlive a generation). */
+  const byId = new Map<number, PortPolicy>();
+  let pushes = 0;
+
+  const push = (generation: number) => {
+    for (const p of [policy.fallback, ...policy.byPort.values()]) byId.set(p.id, p);
+    if (typeof binding.setInboundPolicy !== "function") return;
+    const rc = binding.setInboundPolicy(compileL4Table(policy, ++pushes));
+    if (rc !== 0) log.error("the native front door refused the inbound policy table", { rc, generation });
+    else log.info("inbound policy table in force", { generation, ports: policy.byPort.size });
+  };
+  push(generations.get().generation);
+  const unsubscribe = generations.subscribe((g) => {
+    policy = inboundPolicyOf(g, settings);
+    push(g.generation);
+  });
+
+  if (typeof binding.inboundPolicyStats === "function") registerTcpAuthzMetrics(registry, binding as L4PolicyBinding, byId);
+  return { current: () => policy, stop: unsubscribe };
+}
+
+/** inbound_tcp_authz_{allow,deny,terminate}_total with Linkerd's srv_* (and authz_* on allow) labels. */
+function registerTcpAuthzMetrics(registry: Registry, binding: L4PolicyBinding, byId: ReadonlyMap<number, PortPolicy>): void {
+  const srv = (p: PortPolicy) => ({ srv_group: p.server.group, srv_kind: p.server.kind, srv_name: p.server.name });
+  // The native side counts per entry, not per authorization: an entry with one authorization (or audit
+  // only) names it; with several, the allow series says authz_kind="any".
+  const authz = (p: PortPolicy) => {
+    const m = p.authorizations.length === 1 ? p.authorizations[0]!.meta : p.authorizations.length === 0 && p.audit ? AUDIT_META : { group: "", kind: "any", name: "" };
+    return { authz_group: m.group, authz_kind: m.kind, authz_name: m.name };
+  };
+  const family = (name: string, help: string, withAuthz: boolean, value: (r: { allow: number; deny: number; terminate: number }) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames: ["srv_group", "srv_kind", "srv_name", ...(withAuthz ? ["authz_group", "authz_kind", "authz_name"] : []), "tls"],
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const row of binding.inboundPolicyStats()) {
+          const p = byId.get(row.id);
+          const n = value(row);
+          if (p === undefined || n === 0) continue;
+          this.inc({ ...srv(p), ...(withAuthz ? authz(p) : {}), tls: "disabled" }, n);
+        }
+      },
+    });
+  family("inbound_tcp_authz_allow_total", "The total number of inbound TCP connections that were authorized", true, (r) => r.allow);
+  family("inbound_tcp_authz_deny_total", "The total number of inbound TCP connections that were denied", false, (r) => r.deny);
+  family("inbound_tcp_authz_terminate_total", "The total number of inbound TCP connections that were terminated due to an authorization change", false, (r) => r.terminate);
+}
