@@ -10,6 +10,7 @@
 
 #include "frontdoor/frontdoor.h"
 #include "histogram/histogram.h"
+#include "inbound_policy_napi.h"
 
 namespace {
 
@@ -80,6 +81,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
       callback.Call({records});
     });
   });
+  meshlet::addon::ApplyInboundPolicy(*state.front_door);
   int err = state.front_door->Start();
   return Napi::Number::New(env, -err);
 }
@@ -265,6 +267,12 @@ Napi::Value ErrnoName(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), name ? name : ("E" + std::to_string(err)).c_str());
 }
 
+// === Inbound policy (inbound_policy_napi.cc) ===
+
+Napi::Value SetInboundPolicy(const Napi::CallbackInfo& info) {
+  return meshlet::addon::SetInboundPolicy(info, State().front_door.get());
+}
+
 // === Histograms ===
 
 // histogramCreate(bounds: Float64Array of strictly ascending whole non-negative upper bounds, at most
@@ -343,6 +351,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("detectResults", Napi::Function::New(env, DetectResults));
   exports.Set("closedConnections", Napi::Function::New(env, ClosedConnections));
   exports.Set("errnoName", Napi::Function::New(env, ErrnoName));
+  exports.Set("setInboundPolicy", Napi::Function::New(env, SetInboundPolicy));
+  exports.Set("inboundPolicyStats", Napi::Function::New(env, meshlet::addon::InboundPolicyStats));
+  exports.Set("inboundPolicyError", Napi::Function::New(env, meshlet::addon::InboundPolicyError));
   exports.Set("histogramCreate", Napi::Function::New(env, HistogramCreate));
   exports.Set("histogramRecordMany", Napi::Function::New(env, HistogramRecordMany));
   exports.Set("histogramSnapshot", Napi::Function::New(env, HistogramSnapshot));
