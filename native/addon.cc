@@ -252,6 +252,10 @@ Napi::Value ClosedConnections(const Napi::CallbackInfo& info) {
       r.Set("targetToClientBytes", static_cast<double>(c.target_to_client_bytes));
       r.Set("durationMs", static_cast<double>(c.duration_ms));
       r.Set("errno", c.close_errno);
+      r.Set("policy", c.policy == meshlet::frontdoor::PolicyClose::kDenied       ? "denied"
+                      : c.policy == meshlet::frontdoor::PolicyClose::kTerminated ? "terminated"
+                                                                                 : "");
+      r.Set("policyEntryId", c.policy_entry_id);
       records.Set(i, r);
     }
   }

@@ -85,6 +85,8 @@ struct FrontDoor::Impl {
     splice::Flow to_client;
     TransportCell* src_cell = nullptr;
     TransportCell* dst_cell = nullptr;
+    PolicyClose policy_close = PolicyClose::kNone;  // set just before a policy Close
+    uint32_t policy_entry_id = 0;
   };
 
   struct Timer {
@@ -265,7 +267,7 @@ struct FrontDoor::Impl {
       const policy::Entry* entry = table ? &table->ForPort(c.target.port()) : nullptr;
       if (entry && entry->RefusesAtAccept()) {
         policy::CountDecision(policy::Decision{entry, false});
-        return Close(c, EACCES, false);
+        return ClosePolicy(c, PolicyClose::kDenied, *entry);
       }
     }
     if (c.target.valid() && opaque_ports.test(c.target.port())) {
@@ -354,8 +356,16 @@ struct FrontDoor::Impl {
     policy::Decision decision = table->Decide(c.target.port(), ClientAddress(c), false);
     policy::CountDecision(decision);
     if (decision.allowed) return true;
-    Close(c, EACCES, false);
+    ClosePolicy(c, PolicyClose::kDenied, *decision.entry);
     return false;
+  }
+
+  // Closes with EACCES, recording why for the connection log: a denial is a plain close of a socket
+  // nothing was written to (as Linkerd drops it), a termination resets both sides.
+  void ClosePolicy(Conn& c, PolicyClose why, const policy::Entry& entry) {
+    c.policy_close = why;
+    c.policy_entry_id = entry.id;
+    Close(c, EACCES, why == PolicyClose::kTerminated);
   }
 
   // After a push: resets the inbound connections past the policy check (connecting or spliced) that
@@ -363,16 +373,16 @@ struct FrontDoor::Impl {
   void ReevaluateInbound() {
     const policy::Table* table = owner.inbound_policy_.load(std::memory_order_acquire);
     if (table == nullptr) return;
-    std::vector<uint64_t> denied;
+    std::vector<std::pair<uint64_t, const policy::Entry*>> denied;
     for (auto& [id, conn] : conns) {
       const Conn& c = *conn;
       if (c.direction != kDirectionInbound || c.state == State::kDetecting) continue;
       policy::Decision decision = table->Decide(c.target.port(), ClientAddress(c), false);
       if (decision.allowed) continue;
       policy::CountTerminate(*decision.entry);
-      denied.push_back(id);
+      denied.emplace_back(id, decision.entry);
     }
-    for (uint64_t id : denied) Close(*conns.at(id), EACCES, true);
+    for (auto& [id, entry] : denied) ClosePolicy(*conns.at(id), PolicyClose::kTerminated, *entry);
   }
 
   void FinishConnect(Conn& c) {
@@ -533,7 +543,8 @@ struct FrontDoor::Impl {
     owner.closed_.Push(ClosedConnection{c.listener_id, c.protocol, std::move(c.sni), c.client, c.target,
                                         c.to_target.bytes_written,
                                         c.to_client.bytes_written,
-                                        static_cast<uint64_t>(NowMs() - c.opened_ms), err});
+                                        static_cast<uint64_t>(NowMs() - c.opened_ms), err,
+                                        c.policy_close, c.policy_entry_id});
     owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
     conns.erase(c.id);
   }

@@ -60,6 +60,10 @@ export interface ClosedConnectionRecord {
   readonly targetToClientBytes: number;
   readonly durationMs: number;
   readonly errno: number;
+  /** Closed by the inbound policy: refused ("denied") or by a later push ("terminated"); "" otherwise. */
+  readonly policy: "" | "denied" | "terminated";
+  /** The policy entry that denied it (when `policy` is set). */
+  readonly policyEntryId: number;
 }
 
 export interface HistogramSnapshot {

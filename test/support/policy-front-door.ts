@@ -20,6 +20,8 @@ export interface PolicyFrontDoor {
   /** Pushes a table; resolves with the binding's return code and its error text. */
   push(table: NativeInboundPolicy | unknown): Promise<{ rc: number; error: string }>;
   stats(): Promise<{ counters: InboundPolicyCounters[]; handoffs: number; open: number }>;
+  /** What the connection log (src/l4/connection-log.ts) wrote so far, drained now: JSON lines. */
+  logs(): Promise<Array<Record<string, unknown>>>;
   /** The counters of one entry id (zeros if it has none yet). */
   counters(id: number): Promise<InboundPolicyCounters>;
   /** Resolves once the front door owns `count` connections (closes it saw are fully processed). */
@@ -69,6 +71,7 @@ export async function startPolicyFrontDoor(options: PolicyFrontDoorOptions): Pro
   return {
     ports: ready.ports,
     push: (table) => request({ op: "push", table }),
+    logs: () => request({ op: "logs" }),
     stats,
     counters: async (id) => (await stats()).counters.find((c) => c.id === id) ?? { id, allow: 0, deny: 0, terminate: 0 },
     waitForOpen: async (count) => {
@@ -92,6 +95,10 @@ async function serve(options: PolicyFrontDoorOptions): Promise<void> {
   const { FrontDoor } = await import("../../src/l4/front-door.ts");
   const { Protocol, native } = await import("../../src/native/binding.ts");
   const { createLogger } = await import("../../src/log/logger.ts");
+  const { startConnectionLog } = await import("../../src/l4/connection-log.ts");
+  const logLines: Array<Record<string, unknown>> = [];
+  const connectionLogger = createLogger("info", "json", (line) => logLines.push(JSON.parse(line) as Record<string, unknown>));
+  let stopConnectionLog = startConnectionLog(connectionLogger);
   const frontDoor = FrontDoor.start(createLogger("warn", "json"));
   frontDoor.setOpaquePorts(new Set(options.opaquePorts ?? []));
   let handoffs = 0;
@@ -135,10 +142,15 @@ async function serve(options: PolicyFrontDoorOptions): Promise<void> {
     if (command.op === "push") {
       const rc = native.setInboundPolicy(command.table as NativeInboundPolicy);
       reply({ rc, error: native.inboundPolicyError() });
+    } else if (command.op === "logs") {
+      stopConnectionLog(); // drains the ring now
+      stopConnectionLog = startConnectionLog(connectionLogger);
+      reply(logLines.splice(0));
     } else if (command.op === "stats") {
       reply({ counters: native.inboundPolicyStats(), handoffs, open: native.openConnections() });
     }
   }
+  stopConnectionLog();
   frontDoor.stop();
   process.exit(0);
 }

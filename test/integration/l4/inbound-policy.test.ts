@@ -162,6 +162,9 @@ test("a denied opaque redis connection is closed without a byte reaching redis",
   expect(await redisConnectionsReceived()).toBe(before + 1);
   expect(Bun.spawnSync(["redis-cli", "-p", String(redisPort), "exists", "denied"]).stdout.toString().trim()).toBe("0");
   expect(await door.counters(1)).toEqual({ id: 1, allow: 0, deny: 1, terminate: 0 });
+  const denials = (await door.logs()).filter((l) => l.message === "Connection denied");
+  expect(denials).toHaveLength(1);
+  expect(denials[0]).toMatchObject({ level: "info", target: `127.0.0.1:${redisPort}`, policyEntryId: 1 });
 });
 
 test("an allowed opaque redis connection works and is counted as allowed", async () => {
@@ -229,6 +232,9 @@ test("a push from allow to deny resets an open spliced connection and leaves all
   expect(await doomed.closed).toBe("ECONNRESET");
   expect(await kept.roundTrip("after")).toBe("after");
   expect(await door.counters(8)).toEqual({ id: 8, allow: 0, deny: 0, terminate: 1 });
+  const terminations = (await door.logs()).filter((l) => l.message === "Connection terminated due to policy change");
+  expect(terminations).toHaveLength(1);
+  expect(terminations[0]).toMatchObject({ level: "info", target: `127.0.0.1:${echo.port}`, policyEntryId: 8 });
   expect(await door.counters(6)).toEqual({ id: 6, allow: 1, deny: 0, terminate: 0 });
   expect(await door.counters(7)).toEqual({ id: 7, allow: 1, deny: 0, terminate: 0 });
   kept.socket.destroy();
