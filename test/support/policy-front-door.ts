@@ -12,6 +12,8 @@ export interface PolicyFrontDoorOptions {
   readonly bindHost?: string;
   readonly opaquePorts?: readonly number[];
   readonly detectTimeoutMs?: number;
+  /** Give handed-off HTTP connections back to be spliced (FrontDoor.forwardAsTcp) instead of answering. */
+  readonly forwardHttp?: boolean;
 }
 
 export interface PolicyFrontDoor {
@@ -129,7 +131,8 @@ async function serve(options: PolicyFrontDoorOptions): Promise<void> {
       handlers: {
         [Protocol.Http1]: (conn) => {
           handoffs++;
-          respond(conn.fd);
+          if (options.forwardHttp) frontDoor.forwardAsTcp(conn);
+          else respond(conn.fd);
         },
       },
     });

@@ -100,10 +100,11 @@ function redisExchange(port: number, commands: string, done: (reply: string) => 
   });
 }
 
-/** curl through the listener: its exit code and what it printed. */
-function curl(port: number): { code: number; body: string } {
-  const r = Bun.spawnSync(["curl", "-sS", "--max-time", "10", "-o", "-", `http://127.0.0.1:${port}/`]);
-  return { code: r.exitCode ?? -1, body: r.stdout.toString() };
+/** curl through the listener: its exit code and what it printed. Asynchronous, so servers in this process keep serving. */
+async function curl(port: number): Promise<{ code: number; body: string }> {
+  const proc = Bun.spawn(["curl", "-sS", "--max-time", "10", "-o", "-", `http://127.0.0.1:${port}/`], { stdout: "pipe", stderr: "ignore" });
+  const body = await new Response(proc.stdout).text();
+  return { code: await proc.exited, body };
 }
 
 /** An open connection through an echo listener, proven spliced by one round trip. */
@@ -204,7 +205,7 @@ test("detected TCP (not HTTP) and a silent client past the detect timeout are de
 test("a deny port refuses an HTTP client at accept; HTTP on a check port is handed over whatever the networks", async () => {
   const handoffsBefore = (await door.stats()).handoffs;
   expect((await door.push(table({ [httpUpstream.port]: entry(4, "deny", ALL_NETWORKS) }))).rc).toBe(0);
-  const refused = curl(toHttp);
+  const refused = await curl(toHttp);
   expect([52, 56]).toContain(refused.code); // empty reply or reset: not a byte was written
   expect(refused.body).toBe("");
   expect((await door.stats()).handoffs).toBe(handoffsBefore);
@@ -212,12 +213,31 @@ test("a deny port refuses an HTTP client at accept; HTTP on a check port is hand
 
   // A check entry whose rules match no client: HTTP is still handed to TypeScript (decided per request there).
   expect((await door.push(table({ [httpUpstream.port]: entry(5, "check", []) }))).rc).toBe(0);
-  const handed = curl(toHttp);
+  const handed = await curl(toHttp);
   expect(handed.code).toBe(0);
   expect(handed.body).toBe(HANDOFF_RESPONSE.slice(HANDOFF_RESPONSE.indexOf("\r\n\r\n") + 4));
   expect((await door.stats()).handoffs).toBe(handoffsBefore + 1);
   expect(await door.counters(5)).toEqual({ id: 5, allow: 0, deny: 0, terminate: 0 });
   expect(httpUpstream.accepted()).toBe(0);
+});
+
+test("a connection TypeScript gives back to be spliced is decided by the table before dialing", async () => {
+  const forwarding = await startPolicyFrontDoor({ targets: [`127.0.0.1:${httpUpstream.port}`], forwardHttp: true });
+  try {
+    const port = forwarding.ports[0]!;
+    expect((await forwarding.push(table({ [httpUpstream.port]: entry(1, "check", ["10.0.0.0/8"]) }))).rc).toBe(0);
+    const denied = await curl(port);
+    expect([52, 56]).toContain(denied.code);
+    expect((await forwarding.stats()).handoffs).toBe(1);
+    expect(httpUpstream.accepted()).toBe(0);
+    expect(await forwarding.counters(1)).toEqual({ id: 1, allow: 0, deny: 1, terminate: 0 });
+    expect((await forwarding.push(table({ [httpUpstream.port]: entry(1, "check", ["127.0.0.0/8"]) }))).rc).toBe(0);
+    expect(await curl(port)).toEqual({ code: 0, body: "upstream" });
+    expect(httpUpstream.accepted()).toBe(1);
+    expect(await forwarding.counters(1)).toEqual({ id: 1, allow: 1, deny: 1, terminate: 0 });
+  } finally {
+    await forwarding.stop();
+  }
 });
 
 test("a push from allow to deny resets an open spliced connection and leaves allowed ones open", async () => {
