@@ -1,27 +1,15 @@
 // Logs each finished spliced (TCP/opaque) connection at debug level: who, where, protocol, SNI, bytes
-// each way, duration and close reason; ones the inbound policy denied or terminated at info, with
-// Linkerd's messages. Records come from the front door's bounded ring in batches.
+// each way, duration and close reason. Records come from the front door's bounded ring in batches.
 import type { Logger } from "../log/logger.ts";
 import { native } from "../native/binding.ts";
 import { PROTOCOL_RESULT } from "./detect-metrics.ts";
 
 const DRAIN_INTERVAL_MS = 1_000;
 
-const POLICY_MESSAGES = { denied: "Connection denied", terminated: "Connection terminated due to policy change" } as const;
-
 export function startConnectionLog(logger: Logger): () => void {
   const drain = () => {
     const { dropped, records } = native.closedConnections();
     for (const r of records) {
-      if (r.policy) {
-        logger.info(POLICY_MESSAGES[r.policy], {
-          client: `${r.clientIp}:${r.clientPort}`,
-          target: `${r.targetIp}:${r.targetPort}`,
-          policyEntryId: r.policyEntryId,
-          durationMs: r.durationMs,
-        });
-        continue;
-      }
       logger.debug("tcp connection closed", {
         client: `${r.clientIp}:${r.clientPort}`,
         target: `${r.targetIp}:${r.targetPort}`,

@@ -22,7 +22,7 @@ export interface PolicyFrontDoor {
   /** Pushes a table; resolves with the binding's return code and its error text. */
   push(table: NativeInboundPolicy | unknown): Promise<{ rc: number; error: string }>;
   stats(): Promise<{ counters: InboundPolicyCounters[]; handoffs: number; open: number }>;
-  /** What the connection log (src/l4/connection-log.ts) wrote so far, drained now: JSON lines. */
+  /** The policy lines (src/l4/policy-close-log.ts) for the connections closed since the last call: JSON lines. */
   logs(): Promise<Array<Record<string, unknown>>>;
   /** The counters of one entry id (zeros if it has none yet). */
   counters(id: number): Promise<InboundPolicyCounters>;
@@ -97,10 +97,9 @@ async function serve(options: PolicyFrontDoorOptions): Promise<void> {
   const { FrontDoor } = await import("../../src/l4/front-door.ts");
   const { Protocol, native } = await import("../../src/native/binding.ts");
   const { createLogger } = await import("../../src/log/logger.ts");
-  const { startConnectionLog } = await import("../../src/l4/connection-log.ts");
+  const { logPolicyClose } = await import("../../src/l4/policy-close-log.ts");
   const logLines: Array<Record<string, unknown>> = [];
-  const connectionLogger = createLogger("info", "json", (line) => logLines.push(JSON.parse(line) as Record<string, unknown>));
-  let stopConnectionLog = startConnectionLog(connectionLogger);
+  const policyLogger = createLogger("info", "json", (line) => logLines.push(JSON.parse(line) as Record<string, unknown>));
   const frontDoor = FrontDoor.start(createLogger("warn", "json"));
   frontDoor.setOpaquePorts(new Set(options.opaquePorts ?? []));
   let handoffs = 0;
@@ -146,14 +145,12 @@ async function serve(options: PolicyFrontDoorOptions): Promise<void> {
       const rc = native.setInboundPolicy(command.table as NativeInboundPolicy);
       reply({ rc, error: native.inboundPolicyError() });
     } else if (command.op === "logs") {
-      stopConnectionLog(); // drains the ring now
-      stopConnectionLog = startConnectionLog(connectionLogger);
+      for (const record of native.closedConnections().records) logPolicyClose(policyLogger, record);
       reply(logLines.splice(0));
     } else if (command.op === "stats") {
       reply({ counters: native.inboundPolicyStats(), handoffs, open: native.openConnections() });
     }
   }
-  stopConnectionLog();
   frontDoor.stop();
   process.exit(0);
 }
