@@ -10,6 +10,7 @@
 
 #include "frontdoor/frontdoor.h"
 #include "histogram/histogram.h"
+#include "inbound_policy_napi.h"
 
 namespace {
 
@@ -80,6 +81,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
       callback.Call({records});
     });
   });
+  meshlet::addon::ApplyInboundPolicy(*state.front_door);
   int err = state.front_door->Start();
   return Napi::Number::New(env, -err);
 }
@@ -250,6 +252,10 @@ Napi::Value ClosedConnections(const Napi::CallbackInfo& info) {
       r.Set("targetToClientBytes", static_cast<double>(c.target_to_client_bytes));
       r.Set("durationMs", static_cast<double>(c.duration_ms));
       r.Set("errno", c.close_errno);
+      r.Set("policy", c.policy == meshlet::frontdoor::PolicyClose::kDenied       ? "denied"
+                      : c.policy == meshlet::frontdoor::PolicyClose::kTerminated ? "terminated"
+                                                                                 : "");
+      r.Set("policyEntryId", c.policy_entry_id);
       records.Set(i, r);
     }
   }
@@ -263,6 +269,12 @@ Napi::Value ErrnoName(const Napi::CallbackInfo& info) {
   int err = info[0].As<Napi::Number>().Int32Value();
   const char* name = err == 0 ? "" : ::strerrorname_np(err);
   return Napi::String::New(info.Env(), name ? name : ("E" + std::to_string(err)).c_str());
+}
+
+// === Inbound policy (inbound_policy_napi.cc) ===
+
+Napi::Value SetInboundPolicy(const Napi::CallbackInfo& info) {
+  return meshlet::addon::SetInboundPolicy(info, State().front_door.get());
 }
 
 // === Histograms ===
@@ -343,6 +355,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("detectResults", Napi::Function::New(env, DetectResults));
   exports.Set("closedConnections", Napi::Function::New(env, ClosedConnections));
   exports.Set("errnoName", Napi::Function::New(env, ErrnoName));
+  exports.Set("setInboundPolicy", Napi::Function::New(env, SetInboundPolicy));
+  exports.Set("inboundPolicyStats", Napi::Function::New(env, meshlet::addon::InboundPolicyStats));
+  exports.Set("inboundPolicyError", Napi::Function::New(env, meshlet::addon::InboundPolicyError));
   exports.Set("histogramCreate", Napi::Function::New(env, HistogramCreate));
   exports.Set("histogramRecordMany", Napi::Function::New(env, HistogramRecordMany));
   exports.Set("histogramSnapshot", Napi::Function::New(env, HistogramSnapshot));

@@ -1,5 +1,6 @@
-// The front door's epoll thread: accept -> destination -> (opaque port ? connect : peek-sniff) ->
-// hand HTTP to TypeScript or splice the rest, with detect/connect/idle deadlines on one timer heap.
+// The front door's epoll thread: accept -> destination -> (inbound: refuse deny ports) ->
+// (opaque port ? connect : peek-sniff) -> hand HTTP to TypeScript or (inbound: if the policy allows)
+// splice the rest, with detect/connect/idle deadlines on one timer heap.
 // Everything here runs on the one thread except the public entry points, which post commands.
 #include "frontdoor/frontdoor.h"
 
@@ -84,6 +85,8 @@ struct FrontDoor::Impl {
     splice::Flow to_client;
     TransportCell* src_cell = nullptr;
     TransportCell* dst_cell = nullptr;
+    PolicyClose policy_close = PolicyClose::kNone;  // set just before a policy Close
+    uint32_t policy_entry_id = 0;
   };
 
   struct Timer {
@@ -258,6 +261,15 @@ struct FrontDoor::Impl {
     // Without a target (outbound with no original destination, or a DNS target not resolved yet)
     // only a handed-off protocol can proceed: HTTP names its destination in the request.
     if (c.target.valid() && c.target == local) return Close(c, ELOOP, false);  // would dial ourselves
+    if (c.direction == kDirectionInbound) {
+      // A deny port refuses every connection, HTTP included, before a byte is read.
+      const policy::Table* table = owner.inbound_policy_.load(std::memory_order_acquire);
+      const policy::Entry* entry = table ? &table->ForPort(c.target.port()) : nullptr;
+      if (entry && entry->RefusesAtAccept()) {
+        policy::CountDecision(policy::Decision{entry, false});
+        return ClosePolicy(c, PolicyClose::kDenied, *entry);
+      }
+    }
     if (c.target.valid() && opaque_ports.test(c.target.port())) {
       Decide(c, kProtocolOpaque);
       return StartConnect(c);
@@ -314,7 +326,10 @@ struct FrontDoor::Impl {
 
   // === Connect ===
 
+  // Every connection about to be spliced passes here first (opaque, not HTTP, detect timeout, given
+  // back by TypeScript): an inbound one the policy denies is closed before anything is dialed.
   void StartConnect(Conn& c) {
+    if (!Admit(c)) return;
     c.state = State::kConnecting;
     if (!c.target.valid()) return Close(c, EDESTADDRREQ, false);
     c.upstream_fd = ::socket(c.target.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -326,6 +341,48 @@ struct FrontDoor::Impl {
     if (!Register(c, c.upstream_fd, Tag::kUpstream, kDuplexEvents)) return;
     if (rc == 0) return OnConnected(c);
     Arm(c, NowMs() + c.connect_timeout_ms);
+  }
+
+  static policy::Address ClientAddress(const Conn& c) {
+    return c.client.valid() ? policy::Address::FromSockaddr(c.client.sa(), c.client.length) : policy::Address{};
+  }
+
+  // The inbound policy's verdict on a connection about to be spliced; closes it (EACCES) if denied.
+  // No client has a verified identity before mTLS.
+  bool Admit(Conn& c) {
+    if (c.direction != kDirectionInbound) return true;
+    const policy::Table* table = owner.inbound_policy_.load(std::memory_order_acquire);
+    if (table == nullptr) return true;  // no policy pushed yet: all-unauthenticated
+    policy::Decision decision = table->Decide(c.target.port(), ClientAddress(c), false);
+    policy::CountDecision(decision);
+    if (decision.allowed) return true;
+    ClosePolicy(c, PolicyClose::kDenied, *decision.entry);
+    return false;
+  }
+
+  // Closes with EACCES, recording why for the connection log: a denial is a plain close of a socket
+  // nothing was written to (as Linkerd drops it), a termination resets both sides.
+  void ClosePolicy(Conn& c, PolicyClose why, const policy::Entry& entry) {
+    c.policy_close = why;
+    c.policy_entry_id = entry.id;
+    Close(c, EACCES, why == PolicyClose::kTerminated);
+  }
+
+  // After a push: resets the inbound connections past the policy check (connecting or spliced) that
+  // the current table no longer allows, counting them as terminated by the entry that denies them.
+  void ReevaluateInbound() {
+    const policy::Table* table = owner.inbound_policy_.load(std::memory_order_acquire);
+    if (table == nullptr) return;
+    std::vector<std::pair<uint64_t, const policy::Entry*>> denied;
+    for (auto& [id, conn] : conns) {
+      const Conn& c = *conn;
+      if (c.direction != kDirectionInbound || c.state == State::kDetecting) continue;
+      policy::Decision decision = table->Decide(c.target.port(), ClientAddress(c), false);
+      if (decision.allowed) continue;
+      policy::CountTerminate(*decision.entry);
+      denied.emplace_back(id, decision.entry);
+    }
+    for (auto& [id, entry] : denied) ClosePolicy(*conns.at(id), PolicyClose::kTerminated, *entry);
   }
 
   void FinishConnect(Conn& c) {
@@ -486,7 +543,8 @@ struct FrontDoor::Impl {
     owner.closed_.Push(ClosedConnection{c.listener_id, c.protocol, std::move(c.sni), c.client, c.target,
                                         c.to_target.bytes_written,
                                         c.to_client.bytes_written,
-                                        static_cast<uint64_t>(NowMs() - c.opened_ms), err});
+                                        static_cast<uint64_t>(NowMs() - c.opened_ms), err,
+                                        c.policy_close, c.policy_entry_id});
     owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
     conns.erase(c.id);
   }
@@ -540,6 +598,16 @@ void FrontDoor::SetTarget(uint32_t listener_id, const Endpoint& target) {
 
 void FrontDoor::SetOpaquePorts(const std::bitset<65536>& ports) {
   impl_->Post([this, ports] { impl_->opaque_ports = ports; });
+}
+
+void FrontDoor::SetInboundPolicy(std::shared_ptr<const policy::Table> table) {
+  inbound_policy_.store(table.get(), std::memory_order_release);
+  std::shared_ptr<const policy::Table> previous = std::move(inbound_policy_owner_);
+  inbound_policy_owner_ = std::move(table);
+  impl_->Post([this, previous]() mutable {
+    previous.reset();  // no event handler of this thread holds it any more
+    impl_->ReevaluateInbound();
+  });
 }
 
 void FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol) {

@@ -16,12 +16,16 @@
 #include "frontdoor/endpoint.h"
 #include "frontdoor/liveness.h"
 #include "frontdoor/transport_stats.h"
+#include "policy/l4_policy.h"
 
 namespace meshlet::frontdoor {
 
 // Protocol values beyond sniff::Verdict, for connections whose protocol was not sniffed.
 constexpr uint8_t kProtocolDetectTimeout = 254;  // the client said nothing within the detect timeout
 constexpr uint8_t kProtocolOpaque = 255;         // detection skipped: the destination port is opaque
+
+// ListenerSpec::direction of the listeners whose connections the inbound policy decides.
+constexpr uint8_t kDirectionInbound = 0;
 
 struct ListenerSpec {
   uint32_t id = 0;
@@ -65,6 +69,10 @@ class FrontDoor {
   int Listen(const ListenerSpec& spec, uint16_t* bound_port);
   void SetTarget(uint32_t listener_id, const Endpoint& target);
   void SetOpaquePorts(const std::bitset<65536>& ports);
+  // Replaces the inbound L4 policy (null: allow everything). Connections accepted after the call see
+  // the new table; open inbound connections it no longer allows are reset and counted as terminated.
+  // Call from one thread only (the JS thread).
+  void SetInboundPolicy(std::shared_ptr<const policy::Table> table);
   // Splices a connection that was handed off earlier and given back (TypeScript decided on TCP).
   void Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol);
   // Stops accepting; open connections keep going.
@@ -90,6 +98,11 @@ class FrontDoor {
   std::atomic<uint64_t> detect_counts_[2][256] = {};
   TransportStats stats_;
   ClosedConnectionRing closed_{4096};
+  // Read by the epoll thread at each decision, never held across events; the owner below (touched by
+  // SetInboundPolicy's thread only) keeps it alive, and a replaced table is released on the epoll
+  // thread, after the event that may have been reading it.
+  std::atomic<const policy::Table*> inbound_policy_{nullptr};
+  std::shared_ptr<const policy::Table> inbound_policy_owner_;
   std::mutex handoff_mutex_;
   std::vector<Handoff> handoffs_;
 

@@ -66,6 +66,13 @@ class TransportStats {
 
 // What one finished connection did, for access logs and tap. Kept in a bounded ring: when TypeScript
 // does not drain it, the oldest records are dropped and counted.
+// Why the inbound policy closed a connection (ClosedConnection::policy).
+enum class PolicyClose : uint8_t {
+  kNone = 0,
+  kDenied = 1,      // refused at accept or before dialing
+  kTerminated = 2,  // allowed once, then denied by a newer table
+};
+
 struct ClosedConnection {
   uint32_t listener_id;
   uint8_t protocol;  // sniff::Verdict, kProtocolDetectTimeout or kProtocolOpaque
@@ -76,6 +83,8 @@ struct ClosedConnection {
   uint64_t target_to_client_bytes;
   uint64_t duration_ms;
   int close_errno;
+  PolicyClose policy = PolicyClose::kNone;
+  uint32_t policy_entry_id = 0;  // the entry that denied it, when `policy` says so
 };
 
 class ClosedConnectionRing {

@@ -60,12 +60,47 @@ export interface ClosedConnectionRecord {
   readonly targetToClientBytes: number;
   readonly durationMs: number;
   readonly errno: number;
+  /** Closed by the inbound policy: refused ("denied") or by a later push ("terminated"); "" otherwise. */
+  readonly policy: "" | "denied" | "terminated";
+  /** The policy entry that denied it (when `policy` is set). */
+  readonly policyEntryId: number;
 }
 
 export interface HistogramSnapshot {
   readonly counts: readonly number[]; // per bucket, +Inf last, not cumulative
   readonly sum: number;
   readonly count: number;
+}
+
+/** One destination port's L4 policy (the contract in notes/authz-contract.md). */
+export interface NativePolicyEntry {
+  /** Stable index chosen by the policy compiler; counters are reported per id. */
+  readonly id: number;
+  /** deny: every connection to the port is refused at accept, HTTP included. */
+  readonly mode: "deny" | "check";
+  /** Authorizations, any of which allows; empty = deny all. */
+  readonly rules: ReadonlyArray<{
+    /** "10.0.0.0/8", "::/0", a bare address; IPv4-mapped IPv6 clients match IPv4 networks. */
+    readonly networks: ReadonlyArray<{ readonly cidr: string; readonly except: readonly string[] }>;
+    /** Needs a verified mTLS identity (none exists before mTLS, so such a rule never matches yet). */
+    readonly requireIdentity: boolean;
+  }>;
+  /** Would-be denials are allowed and counted as allowed. */
+  readonly audit: boolean;
+}
+
+/** The whole inbound L4 table: per destination port, and a default for the other ports. */
+export interface NativeInboundPolicy {
+  readonly generation: number;
+  readonly defaultEntry: NativePolicyEntry;
+  readonly entries: ReadonlyArray<{ readonly port: number; readonly entry: NativePolicyEntry }>;
+}
+
+export interface InboundPolicyCounters {
+  readonly id: number;
+  readonly allow: number;
+  readonly deny: number;
+  readonly terminate: number;
 }
 
 export interface NativeBinding {
@@ -97,6 +132,12 @@ export interface NativeBinding {
   closedConnections(): { dropped: number; records: ClosedConnectionRecord[] };
   /** "ECONNREFUSED" for 111, "" for 0. */
   errnoName(errno: number): string;
+  /** Replaces the inbound L4 table (copied; from the next accept on; open inbound TCP connections it denies are reset). 0 | -EINVAL (malformed) | -ENOSPC (over 131072 entry ids). */
+  setInboundPolicy(table: NativeInboundPolicy): number;
+  /** allow/deny/terminate counts per entry id ever pushed, since the process started. */
+  inboundPolicyStats(): InboundPolicyCounters[];
+  /** Why the last setInboundPolicy failed, located ("entries[2].entry.rules[0].networks[1].cidr: ..."); "" after a success. */
+  inboundPolicyError(): string;
   /** A lock-free histogram with strictly ascending whole upper bounds (≤ 64); id | -EINVAL. */
   histogramCreate(bounds: Float64Array): number;
   /** Records values[0..count) in one crossing. */
