@@ -6,6 +6,7 @@ import type { Logger } from "../log/logger.ts";
 import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { type ClosedConnectionRecord, native } from "../native/binding.ts";
 import { PROTOCOL_RESULT } from "./detect-metrics.ts";
+import { logPolicyClose } from "./policy-close-log.ts";
 import { type Direction, type FrontDoor, formatHostPort } from "./front-door.ts";
 
 const DRAIN_INTERVAL_MS = 1_000;
@@ -21,6 +22,7 @@ export function startConnectionLog(logger: Logger, frontDoor: Pick<FrontDoor, "l
 
   const logRecord = (r: ClosedConnectionRecord): void => {
     const direction: Direction = frontDoor.listenerById(r.listenerId)?.config.direction ?? "inbound";
+    if (logPolicyClose(failures[direction], r)) return;
     const errno = native.errnoName(r.errno);
     if (errno === "" && !scoped[direction].enabled("debug")) return;
     const client = formatHostPort({ host: r.clientIp, port: r.clientPort });

@@ -1,4 +1,4 @@
-// Warn lines that an outage cannot turn into a flood: each goes through a LogRateLimiter by a caller's
+// Warn (and info) lines that an outage or a hostile client cannot turn into a flood: each goes through a LogRateLimiter by a caller's
 // key (scope, code, target); an admitted line carries `suppressed` when lines were held back before it,
 // and lines still held back when their interval ends are reported in one summary line per key.
 import type { Fields, Logger } from "./logger.ts";
@@ -24,13 +24,22 @@ export class RateLimitedLog {
 
   /** One warn line for `key`, unless the key's budget for this interval is spent. */
   warn(key: string, message: string, fields: Fields): void {
-    if (!this.logger.enabled("warn")) return;
+    this.emit("warn", key, message, fields);
+  }
+
+  /** One info line for `key` (e.g. policy denials, which a hostile client can repeat), rate limited the same way. */
+  info(key: string, message: string, fields: Fields): void {
+    this.emit("info", key, message, fields);
+  }
+
+  private emit(level: "warn" | "info", key: string, message: string, fields: Fields): void {
+    if (!this.logger.enabled(level)) return;
     const suppressed = this.limiter.admit(key);
     if (suppressed === SUPPRESSED) {
       this.armSummary();
       return;
     }
-    this.logger.warn(message, suppressed > 0 ? { ...fields, suppressed } : fields);
+    this.logger[level](message, suppressed > 0 ? { ...fields, suppressed } : fields);
   }
 
   /**

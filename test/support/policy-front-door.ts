@@ -98,8 +98,9 @@ async function serve(options: PolicyFrontDoorOptions): Promise<void> {
   const { Protocol, native } = await import("../../src/native/binding.ts");
   const { createLogger } = await import("../../src/log/logger.ts");
   const { logPolicyClose } = await import("../../src/l4/policy-close-log.ts");
+  const { RateLimitedLog } = await import("../../src/log/rate-limited-log.ts");
   const logLines: Array<Record<string, unknown>> = [];
-  const policyLogger = createLogger("info", "json", (line) => logLines.push(JSON.parse(line) as Record<string, unknown>));
+  const policyLogger = new RateLimitedLog(createLogger("info", "json", (line) => logLines.push(JSON.parse(line) as Record<string, unknown>)));
   const frontDoor = FrontDoor.start(createLogger("warn", "json"));
   frontDoor.setOpaquePorts(new Set(options.opaquePorts ?? []));
   let handoffs = 0;
