@@ -4,10 +4,10 @@
 import { CONTINUE, type FilterState, type HeadVerdict, type HttpFilter } from "../http/filter.ts";
 import { RouteNotFoundError, UnauthorizedRequestError } from "../http/proxy-errors.ts";
 import type { ConnInfo, RequestCtx } from "../http/request-ctx.ts";
-import { decideHttp } from "./decide.ts";
-import type { HttpAuthzCounters, TargetLabels } from "./http-authz-metrics.ts";
-import { type InboundPolicy, portPolicyOf } from "./inbound-policy.ts";
-import type { RouteRequest } from "./route-match.ts";
+import { decideOnRoute } from "./decide.ts";
+import type { HttpAuthzCounters, Series, TargetLabels } from "./http-authz-metrics.ts";
+import { type CompiledRoute, type InboundPolicy, portPolicyOf } from "./inbound-policy.ts";
+import { type RouteRequest, selectRoute } from "./route-match.ts";
 
 /** gRPC is any content-type application/grpc (with +proto, +json, ... suffixes). */
 function isGrpc(ctx: RequestCtx): boolean {
@@ -32,6 +32,14 @@ export function hostOf(authority: string | undefined): string | undefined {
  * the host and the query string are parsed only when a route asks for them.
  */
 class RouteRequestView implements RouteRequest, FilterState {
+  /**
+   * The last route this connection was allowed on and the series that counted it. The client (address,
+   * identity) is fixed per connection and the slot lives as long as the chain's generation, so a
+   * later request on the same route is allowed again without re-checking networks or building a
+   * metrics key. Kept across reset().
+   */
+  allowedRoute: CompiledRoute | undefined = undefined;
+  allowedSeries: Series | undefined = undefined;
   private ctx: RequestCtx | undefined;
   private hostParsed = false;
   private hostValue: string | undefined;
@@ -97,18 +105,24 @@ export function authorizeFilter(policy: InboundPolicy, counters: HttpAuthzCounte
       const conn = ctx.conn;
       const port = portPolicyOf(policy, conn.dst?.port ?? 0);
       const identity = conn.clientIdentity;
-      const decision = decideHttp(port, view.bind(ctx), { ip: conn.clientAddr, identity });
-      switch (decision.kind) {
-        case "allow":
-          counters.recordAllow(targetOf(conn), port.server, decision.route.meta, decision.authz, identity);
-          return CONTINUE;
-        case "deny":
-          counters.recordDeny(targetOf(conn), port.server, decision.route.meta, identity);
-          return new UnauthorizedRequestError(port.server.name, decision.route.meta.name, isGrpc(ctx));
-        case "not-found":
-          counters.recordRouteNotFound(targetOf(conn), port.server, identity);
-          return new RouteNotFoundError(port.server.name, isGrpc(ctx));
+      const index = selectRoute(port.routes, view.bind(ctx));
+      if (index < 0) {
+        counters.recordRouteNotFound(targetOf(conn), port.server, identity);
+        return new RouteNotFoundError(port.server.name, isGrpc(ctx));
       }
+      const route = port.routes[index]!;
+      if (route === view.allowedRoute) {
+        view.allowedSeries!.count++;
+        return CONTINUE;
+      }
+      const decision = decideOnRoute(port, route, { ip: conn.clientAddr, identity });
+      if (decision.kind === "allow") {
+        view.allowedSeries = counters.recordAllow(targetOf(conn), port.server, route.meta, decision.authz, identity);
+        view.allowedRoute = route;
+        return CONTINUE;
+      }
+      counters.recordDeny(targetOf(conn), port.server, route.meta, identity);
+      return new UnauthorizedRequestError(port.server.name, route.meta.name, isGrpc(ctx));
     },
   };
 }

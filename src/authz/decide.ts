@@ -15,7 +15,11 @@ export type HttpDecision =
 export function decideHttp(policy: PortPolicy, req: RouteRequest, client: ClientInfo): HttpDecision {
   const index = selectRoute(policy.routes, req);
   if (index < 0) return { kind: "not-found" };
-  const route = policy.routes[index]!;
+  return decideOnRoute(policy, policy.routes[index]!, client);
+}
+
+/** The decision once the route is chosen: the first authorization that admits the client, or audit. */
+export function decideOnRoute(policy: PortPolicy, route: CompiledRoute, client: ClientInfo): HttpDecision {
   const authz = firstAuthorizing(route.authorizations, client);
   if (authz !== undefined) return { kind: "allow", route, authz: authz.meta };
   if (policy.audit) return { kind: "allow", route, authz: AUDIT_META };

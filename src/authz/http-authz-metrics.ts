@@ -5,7 +5,7 @@ import { Counter, type Registry } from "prom-client";
 import type { PolicyMeta } from "./authorization.ts";
 
 /** One label set and its count; the label object is built once, when the series first appears. */
-interface Series {
+export interface Series {
   readonly labels: Readonly<Record<string, string>>;
   count: number;
 }
@@ -34,9 +34,10 @@ export class HttpAuthzCounters {
   private readonly deny = new Map<string, Series>();
   private readonly notFound = new Map<string, Series>();
 
-  recordAllow(target: TargetLabels, server: PolicyMeta, route: PolicyMeta, authz: PolicyMeta, identity: string | undefined): void {
+  /** Counts one allowed request; returns its series, which a caller may bump again for the same label set. */
+  recordAllow(target: TargetLabels, server: PolicyMeta, route: PolicyMeta, authz: PolicyMeta, identity: string | undefined): Series {
     const key = `${target.target_addr}\0${server.kind}\0${server.name}\0${route.group}\0${route.kind}\0${route.name}\0${authz.kind}\0${authz.name}\0${identity ?? ""}`;
-    bump(this.allow, key, () => ({ ...target, ...meta("srv", server), ...meta("route", route), ...meta("authz", authz), ...tlsLabels(identity) }));
+    return bump(this.allow, key, () => ({ ...target, ...meta("srv", server), ...meta("route", route), ...meta("authz", authz), ...tlsLabels(identity) }));
   }
 
   recordDeny(target: TargetLabels, server: PolicyMeta, route: PolicyMeta, identity: string | undefined): void {
@@ -68,10 +69,11 @@ export class HttpAuthzCounters {
   }
 }
 
-function bump(map: Map<string, Series>, key: string, labels: () => Record<string, string>): void {
-  const s = map.get(key);
+function bump(map: Map<string, Series>, key: string, labels: () => Record<string, string>): Series {
+  let s = map.get(key);
   if (s !== undefined) s.count++;
-  else map.set(key, { labels: labels(), count: 1 });
+  else map.set(key, (s = { labels: labels(), count: 1 }));
+  return s;
 }
 
 /** The process's counters (registered on the shared registry by src/authz/inbound-policy-runtime.ts). */

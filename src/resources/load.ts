@@ -18,7 +18,22 @@ import {
   type ResourceKind,
 } from "./kind.ts";
 import type { FieldPath, Problem } from "./problem.ts";
-import { parseYamlFile, problemAt, type SourceDocument } from "./yaml-source.ts";
+import { type ParsedFile, parseYamlFile, problemAt, type SourceDocument } from "./yaml-source.ts";
+
+/**
+ * The parsed YAML of the files of the latest decode, by path, with the text it was parsed from: a
+ * reload re-parses only the files whose text changed (parsing is most of a load). Entries for files
+ * that are gone are dropped at each decode, so this holds at most one directory's files.
+ */
+const parsedByPath = new Map<string, { readonly text: string; readonly parsed: ParsedFile }>();
+
+function parsedFile(file: ConfigFile): ParsedFile {
+  const cached = parsedByPath.get(file.path);
+  if (cached !== undefined && cached.text === file.text) return cached.parsed;
+  const parsed = parseYamlFile(file.path, file.text);
+  parsedByPath.set(file.path, { text: file.text, parsed });
+  return parsed;
+}
 
 // === Reading the directory ===
 
@@ -194,8 +209,10 @@ export function decodeFiles(files: readonly ConfigFile[], kinds: readonly KindRe
     push(decoded, key, { value: out, resource });
   };
 
+  const current = new Set(files.map((f) => f.path));
+  for (const path of parsedByPath.keys()) if (!current.has(path)) parsedByPath.delete(path);
   for (const file of files) {
-    const parsed = parseYamlFile(file.path, file.text);
+    const parsed = parsedFile(file);
     problems.push(...parsed.problems);
     for (const doc of parsed.docs) {
       // The parser bounds what reaches the kinds; should a kind still throw, the failure stays a
