@@ -12,7 +12,6 @@ const CONFIG = "config.linkerd.io/";
 const QUANTITY = /^[+]?(\d+(\.\d*)?|\.\d+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?\d+)?$/;
 
 /** Linkerd's six default inbound policies (reference §7.1). */
-const DEFAULT_INBOUND_POLICIES = ["all-unauthenticated", "all-authenticated", "cluster-unauthenticated", "cluster-authenticated", "deny", "audit"];
 
 export interface PodOverrides {
   /** MESHLET_* for the proxy container. */
@@ -101,14 +100,9 @@ export function readOverrides(annotations: Readonly<Record<string, unknown>>, po
   const external = value("enable-external-profiles");
   if (external !== undefined) setEnv(proxyEnv, "enable-external-profiles", "MESHLET_EXTERNAL_PROFILES", external);
 
+  // Checked by the setting's own parser, like every other annotation.
   const policy = value("default-inbound-policy");
-  if (policy !== undefined) {
-    if (!DEFAULT_INBOUND_POLICIES.includes(policy)) {
-      problems.push({ severity: "error", annotation: CONFIG + "default-inbound-policy", message: `${JSON.stringify(policy)}: expected one of ${DEFAULT_INBOUND_POLICIES.join(", ")}` });
-    } else {
-      setEnv(proxyEnv, "default-inbound-policy", "MESHLET_DEFAULT_INBOUND_POLICY", policy);
-    }
-  }
+  if (policy !== undefined) setEnv(proxyEnv, "default-inbound-policy", "MESHLET_DEFAULT_INBOUND_POLICY", policy);
 
   const closeWait = value("close-wait-timeout");
   if (closeWait !== undefined) {

@@ -3,6 +3,7 @@
 // HTTPRoute, after charts/linkerd-crds/templates/policy/*.yaml; compiled once with ajv.
 import Ajv, { type ValidateFunction } from "ajv";
 import { schemaIssues, type SchemaIssue } from "../resources/schema-issues.ts";
+import { DEFAULT_POLICIES } from "./model.ts";
 
 const obj = (properties: Record<string, object>, required: readonly string[] = []) => ({
   type: "object",
@@ -40,7 +41,6 @@ const NETWORKS = { type: "array", items: obj({ cidr: str, except: strs }, ["cidr
 
 const TARGET_REF = obj({ group: str, kind: str, name: str, namespace: str }, ["kind", "name"]);
 
-const DEFAULT_POLICY_NAMES = ["all-unauthenticated", "all-authenticated", "cluster-authenticated", "cluster-unauthenticated", "deny", "audit"];
 
 const SERVER_SPEC = obj(
   {
@@ -48,7 +48,7 @@ const SERVER_SPEC = obj(
     externalWorkloadSelector: LABEL_SELECTOR,
     port: { anyOf: [{ type: "integer", minimum: 1, maximum: 65535 }, { type: "string", maxLength: 15, pattern: "^[a-z0-9]([a-z0-9-]*[a-z0-9])?$" }] },
     proxyProtocol: enumOf("unknown", "HTTP/1", "HTTP/2", "gRPC", "opaque", "TLS"),
-    accessPolicy: enumOf(...DEFAULT_POLICY_NAMES),
+    accessPolicy: enumOf(...DEFAULT_POLICIES),
   },
   ["port"],
 );

@@ -140,15 +140,10 @@ describe("what inject adds", () => {
     expect(list.reports.map((r) => `${r.object} ${r.outcome}`)).toEqual(["configmap/api-settings skipped", "deployment/api injected", "replicaset/api-canary injected"]);
   });
 
-  test("default-inbound-policy maps to MESHLET_DEFAULT_INBOUND_POLICY once meshlet has that setting, and is a warning until then", () => {
+  test("default-inbound-policy maps to MESHLET_DEFAULT_INBOUND_POLICY, checked by the setting's parser", () => {
     const result = processManifests("b.yaml", readFileSync(join(FIXTURES, "batch.yaml"), "utf8"), INJECT);
     const cron = objects(result.output!)[1]!;
-    if (SETTINGS.some((s) => s.name === "MESHLET_DEFAULT_INBOUND_POLICY")) {
-      expect(envOf(byName(cron, "meshlet-proxy")).MESHLET_DEFAULT_INBOUND_POLICY).toBe("deny");
-    } else {
-      expect(envOf(byName(cron, "meshlet-proxy")).MESHLET_DEFAULT_INBOUND_POLICY).toBeUndefined();
-      expect(result.problems).toEqual([expect.objectContaining({ severity: "warning", line: 27, message: "cronjob/nightly-report: ignored: this meshlet has no MESHLET_DEFAULT_INBOUND_POLICY setting yet" })]);
-    }
+    expect(envOf(byName(cron, "meshlet-proxy")).MESHLET_DEFAULT_INBOUND_POLICY).toBe("deny");
     const bad = processManifests("b.yaml", readFileSync(join(FIXTURES, "batch.yaml"), "utf8").replace("default-inbound-policy: deny", "default-inbound-policy: allow"), INJECT);
     expect(bad.output).toBeUndefined();
     expect(bad.problems[0]!.message).toContain("expected one of all-unauthenticated, all-authenticated");
