@@ -10,7 +10,7 @@ import { DaemonSet, Deployment, ReplicaSet, StatefulSet } from "kubernetes-model
 import { CronJob, Job } from "kubernetes-models/batch/v1";
 import { ConfigMap, Pod, Service } from "kubernetes-models/v1";
 
-import { SETTINGS, parseConfig } from "../../../src/config/env.ts";
+import { parseConfig } from "../../../src/config/env.ts";
 import { processManifests, type Action } from "../../../src/inject/manifests.ts";
 import { BUN, CLI } from "../../support/proxy.ts";
 
