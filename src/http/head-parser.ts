@@ -99,7 +99,7 @@ export class MessageHead {
     this.fields = fields;
   }
 
-  /** First value of a header, by lowercase name; latin1-decoded. Slow path for hooks, not the proxy. */
+  /** First value of a header, by lowercase name; latin1-decoded. Slow path for filters, not the proxy. */
   header(lowerName: string): string | undefined {
     const f = this.fields;
     const buf = this.buf;

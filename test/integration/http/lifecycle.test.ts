@@ -1,5 +1,5 @@
 // Connection lifecycle: slowloris heads are cut by the head-read timeout without affecting others, idle
-// keep-alive clients are closed, graceful drain, and the request hooks (retry, per-route timeout).
+// keep-alive clients are closed, graceful drain, and the request pipeline's retry and per-attempt timeout phases.
 import { expect, test } from "bun:test";
 import { CONTINUE, FilterChain, type FilterChainSource, type HttpFilter, staticChain } from "../../../src/http/filter.ts";
 import type { RequestCtx } from "../../../src/http/request-ctx.ts";
