@@ -1,7 +1,7 @@
 // TCP keepalive and TCP_USER_TIMEOUT per direction and side (accepted / dialed), as the MESHLET_*
 // settings give them, for the sockets the front door owns: a peer that vanished is released.
 import type { Config } from "../config/env.ts";
-import type { Direction } from "./front-door.ts";
+import type { Direction } from "../rt/direction.ts";
 
 export interface SideLiveness {
   /** Keepalive idle time and probe interval; 0 = off. */
