@@ -2,32 +2,11 @@
 // ServerAuthorization networks, the cluster networks), matched against a client IP with node's BlockList.
 // IPv4-mapped IPv6 clients (::ffff:a.b.c.d) match IPv4 networks.
 import { BlockList } from "node:net";
-import { isIpv4, isIpv6 } from "../config/values.ts";
+import { parseCidr } from "../config/cidr.ts";
+import { isIpv4 } from "../config/values.ts";
+import type { NetworkSpec } from "../policy/model.ts";
 
-export interface NetworkSpec {
-  readonly cidr: string;
-  readonly except: readonly string[];
-}
-
-export interface ParsedCidr {
-  readonly family: "ipv4" | "ipv6";
-  readonly address: string;
-  readonly prefix: number;
-}
-
-/** `10.0.0.0/8`, `fd00::/8`, or a bare address (a /32 or /128, as Linkerd's IpNet parse accepts). */
-export function parseCidr(text: string): ParsedCidr | string {
-  const slash = text.indexOf("/");
-  const address = (slash < 0 ? text : text.slice(0, slash)).trim();
-  const family = isIpv4(address) ? "ipv4" : isIpv6(address) ? "ipv6" : undefined;
-  if (family === undefined) return `${JSON.stringify(text)} is not an IP network (like 10.0.0.0/8 or fd00::/8)`;
-  const max = family === "ipv4" ? 32 : 128;
-  if (slash < 0) return { family, address, prefix: max };
-  const prefixText = text.slice(slash + 1).trim();
-  const prefix = Number(prefixText);
-  if (!/^\d{1,3}$/.test(prefixText) || prefix > max) return `${JSON.stringify(text)}: prefix length must be 0-${max}`;
-  return { family, address, prefix };
-}
+export type { NetworkSpec } from "../policy/model.ts";
 
 /** Every IPv4 and IPv6 address: what an authorization without networks allows. */
 export const ALL_NETWORKS: readonly NetworkSpec[] = [

@@ -1,7 +1,7 @@
 // The MESHLET_* environment variables: each name sits beside its default, meaning and parser, and
 // parseConfig() turns an environment into one frozen, typed Config, reporting every problem at once.
 // README's configuration table is generated from SETTINGS (`meshlet env --markdown`) and checked by a test.
-import { DEFAULT_POLICIES, type DefaultPolicyName } from "../policy/model.ts";
+import { DEFAULT_POLICIES, type DefaultPolicyName } from "./default-policies.ts";
 import { type Cidr, type PortRange, parseCidrs, parseLabelMap, parsePortRanges } from "./values.ts";
 import {
   type HostPort,

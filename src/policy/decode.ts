@@ -4,7 +4,8 @@
 import { compilePathRegex } from "../profiles/path-regex.ts";
 import type { FieldPath } from "../resources/problem.ts";
 import { isRecord, type Reporter, type Resource } from "../resources/kind.ts";
-import { type NetworkSpec, parseCidr } from "../authz/networks.ts";
+import { parseCidr } from "../config/cidr.ts";
+import type { NetworkSpec } from "./model.ts";
 import type {
   AuthorizationPolicySpec,
   DefaultPolicyName,

@@ -1,18 +1,15 @@
 // The decoded forms of Linkerd's policy resources (one object per document), as the kinds in
 // src/policy/kinds.ts produce them and src/authz/compile.ts reads them.
-import type { NetworkSpec } from "../authz/networks.ts";
+import type { DefaultPolicyName } from "../config/default-policies.ts";
 import type { Resource } from "../resources/kind.ts";
 
-/** The default policies (Linkerd's LINKERD2_PROXY_INBOUND_DEFAULT_POLICY values, and a Server's accessPolicy). */
-export const DEFAULT_POLICIES = [
-  "all-unauthenticated",
-  "all-authenticated",
-  "cluster-authenticated",
-  "cluster-unauthenticated",
-  "deny",
-  "audit",
-] as const;
-export type DefaultPolicyName = (typeof DEFAULT_POLICIES)[number];
+export { DEFAULT_POLICIES, type DefaultPolicyName } from "../config/default-policies.ts";
+
+/** Client networks of an authorization: a CIDR and the CIDRs inside it that are excluded. */
+export interface NetworkSpec {
+  readonly cidr: string;
+  readonly except: readonly string[];
+}
 
 export interface LabelSelector {
   readonly matchLabels: Readonly<Record<string, string>>;
