@@ -87,6 +87,7 @@ struct FrontDoor::Impl {
     TransportCell* dst_cell = nullptr;
     PolicyClose policy_close = PolicyClose::kNone;  // set just before a policy Close
     uint32_t policy_entry_id = 0;
+    bool closed = false;  // closed or handed off: its fds are gone, it waits in the graveyard
   };
 
   struct Timer {
@@ -102,12 +103,26 @@ struct FrontDoor::Impl {
   std::thread thread;
   std::atomic<bool> running{false};
 
+  // A command from another thread. `owned_fd` (or -1) is an fd the command takes over: a command
+  // refused (posted while stopped) or still queued at Stop closes it instead of running.
+  struct Command {
+    std::function<void()> run;
+    int owned_fd;
+  };
+
+  // Guards `commands`, `accepting` and the wake fd's number: Post writes to wake_fd under it, and Stop
+  // closes wake_fd under it only after `accepting` went false, so no write lands on a reused fd number.
   std::mutex command_mutex;
-  std::vector<std::function<void()>> commands;
+  std::vector<Command> commands;
+  bool accepting = false;
 
   // Thread-owned state below.
   std::unordered_map<uint32_t, Listener> listeners;
   std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns;
+  // Connections closed or handed off during the current loop turn. A Conn& stays valid until the turn
+  // ends (every handler runs inside one), so a caller still holding one after Close() touches live
+  // memory; Close() on it again does nothing (`closed`).
+  std::vector<std::unique_ptr<Conn>> graveyard;
   std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers;
   // Connections that used their byte budget and still have bytes to move: pumped again after the
   // current batch of events, before the loop sleeps (with edge-triggered epoll no event would come).
@@ -121,26 +136,30 @@ struct FrontDoor::Impl {
 
   // === Commands from other threads ===
 
-  void Post(std::function<void()> command) {
-    {
-      std::lock_guard<std::mutex> lock(command_mutex);
-      commands.push_back(std::move(command));
+  // Queues a command for the loop; false (and `owned_fd` closed) when the loop is not running.
+  bool Post(std::function<void()> command, int owned_fd = -1) {
+    std::lock_guard<std::mutex> lock(command_mutex);
+    if (!accepting) {
+      if (owned_fd >= 0) ::close(owned_fd);
+      return false;
     }
+    commands.push_back(Command{std::move(command), owned_fd});
     uint64_t one = 1;
     ssize_t ignored = ::write(wake_fd, &one, sizeof one);
     (void)ignored;
+    return true;
   }
 
   void RunCommands() {
     uint64_t count;
     ssize_t ignored = ::read(wake_fd, &count, sizeof count);
     (void)ignored;
-    std::vector<std::function<void()>> batch;
+    std::vector<Command> batch;
     {
       std::lock_guard<std::mutex> lock(command_mutex);
       batch.swap(commands);
     }
-    for (auto& command : batch) command();
+    for (auto& command : batch) command.run();
   }
 
   // === Event loop ===
@@ -157,12 +176,25 @@ struct FrontDoor::Impl {
       for (int i = 0; i < n; i++) Dispatch(events[i].data.u64, events[i].events);
       ResumeYielded();
       RunTimers(NowMs());
+      graveyard.clear();  // the turn is over: no handler holds a Conn& any more
     }
     for (auto& [id, conn] : conns) CloseFds(*conn, false);
     conns.clear();
     for (auto& [id, listener] : listeners) {
       if (listener.fd >= 0) ::close(listener.fd);
     }
+    // Leave nothing for a later Start() to trip on.
+    listeners.clear();
+    timers = decltype(timers)();
+    yielded.clear();
+  }
+
+  // Moves a connection out of `conns` into the graveyard (freed at the end of the loop turn).
+  void Bury(Conn& c) {
+    auto it = conns.find(c.id);
+    if (it == conns.end()) return;
+    graveyard.push_back(std::move(it->second));
+    conns.erase(it);
   }
 
   void Dispatch(uint64_t key, uint32_t events) {
@@ -312,15 +344,17 @@ struct FrontDoor::Impl {
     ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.client_fd, nullptr);
     Handoff handoff{c.client_fd, c.listener_id, c.protocol, std::move(c.sni), c.client, c.target,
                     c.target_is_original};
+    c.closed = true;  // the fd is TypeScript's now: forget it without closing
     c.src_cell->open_now.fetch_sub(1, std::memory_order_relaxed);
-    owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
-    conns.erase(c.id);  // the fd is TypeScript's now: forget it without closing
     bool first;
     {
       std::lock_guard<std::mutex> lock(owner.handoff_mutex_);
       first = owner.handoffs_.empty();
       owner.handoffs_.push_back(std::move(handoff));
     }
+    // Counted down after the handoff is queued: OpenConnections() == 0 means nothing is in between.
+    owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
+    Bury(c);
     if (first) owner.wake_();
   }
 
@@ -537,6 +571,8 @@ struct FrontDoor::Impl {
   }
 
   void Close(Conn& c, int err, bool reset) {
+    if (c.closed) return;
+    c.closed = true;
     CloseFds(c, reset);
     c.src_cell->CountClose(err);
     if (c.dst_cell) c.dst_cell->CountClose(err);
@@ -546,7 +582,7 @@ struct FrontDoor::Impl {
                                         static_cast<uint64_t>(NowMs() - c.opened_ms), err,
                                         c.policy_close, c.policy_entry_id});
     owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
-    conns.erase(c.id);
+    Bury(c);
   }
 };
 
@@ -556,16 +592,32 @@ FrontDoor::FrontDoor(std::function<void()> wake) : impl_(std::make_unique<Impl>(
 
 FrontDoor::~FrontDoor() { Stop(); }
 
+// On failure nothing stays open or set: a later Start() begins from scratch.
 int FrontDoor::Start() {
   if (impl_->running.load()) return 0;
-  impl_->epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
-  if (impl_->epoll_fd < 0) return errno;
-  impl_->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (impl_->wake_fd < 0) return errno;
+  int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) return errno;
+  int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd < 0) {
+    int err = errno;
+    ::close(epoll_fd);
+    return err;
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = Key(Tag::kWake, 0);
-  if (::epoll_ctl(impl_->epoll_fd, EPOLL_CTL_ADD, impl_->wake_fd, &ev) != 0) return errno;
+  if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &ev) != 0) {
+    int err = errno;
+    ::close(wake_fd);
+    ::close(epoll_fd);
+    return err;
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->command_mutex);
+    impl_->epoll_fd = epoll_fd;
+    impl_->wake_fd = wake_fd;
+    impl_->accepting = true;
+  }
   impl_->running = true;
   impl_->thread = std::thread([this] { impl_->Loop(); });
   return 0;
@@ -582,11 +634,11 @@ int FrontDoor::Listen(const ListenerSpec& spec, uint16_t* bound_port) {
     return err;
   }
   *bound_port = Endpoint::Local(fd).port();
-  impl_->Post([this, spec, fd] {
+  bool posted = impl_->Post([this, spec, fd] {
     impl_->listeners[spec.id] = Impl::Listener{spec, fd};
     impl_->ResumeAccept(spec.id);
-  });
-  return 0;
+  }, fd);
+  return posted ? 0 : ENOTCONN;
 }
 
 void FrontDoor::SetTarget(uint32_t listener_id, const Endpoint& target) {
@@ -610,8 +662,8 @@ void FrontDoor::SetInboundPolicy(std::shared_ptr<const policy::Table> table) {
   });
 }
 
-void FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol) {
-  impl_->Post([this, fd, listener_id, target, protocol] {
+int FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol) {
+  bool posted = impl_->Post([this, fd, listener_id, target, protocol] {
     auto it = impl_->listeners.find(listener_id);
     auto conn = std::make_unique<Impl::Conn>();
     conn->id = impl_->next_conn_id++;
@@ -636,7 +688,8 @@ void FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, ui
     Impl::Conn& c = *conn;
     impl_->conns.emplace(c.id, std::move(conn));
     impl_->StartConnect(c);
-  });
+  }, fd);
+  return posted ? 0 : ENOTCONN;
 }
 
 void FrontDoor::CloseListeners() {
@@ -659,14 +712,32 @@ void FrontDoor::CloseAll() {
   });
 }
 
+// After Stop no fd number of ours remains anywhere: commands still queued and handoffs TypeScript has
+// not taken close their fds, and commands posted later are refused (closing theirs).
 void FrontDoor::Stop() {
-  if (!impl_->running.exchange(false)) return;
-  uint64_t one = 1;
-  ssize_t ignored = ::write(impl_->wake_fd, &one, sizeof one);
-  (void)ignored;
+  if (!impl_->running.load()) return;
+  {
+    std::lock_guard<std::mutex> lock(impl_->command_mutex);
+    impl_->accepting = false;
+    impl_->running = false;
+    uint64_t one = 1;
+    ssize_t ignored = ::write(impl_->wake_fd, &one, sizeof one);
+    (void)ignored;
+  }
   impl_->thread.join();
-  ::close(impl_->wake_fd);
-  ::close(impl_->epoll_fd);
+  std::vector<Impl::Command> leftover;
+  {
+    std::lock_guard<std::mutex> lock(impl_->command_mutex);
+    leftover.swap(impl_->commands);
+    ::close(impl_->wake_fd);
+    ::close(impl_->epoll_fd);
+    impl_->wake_fd = -1;
+    impl_->epoll_fd = -1;
+  }
+  for (auto& command : leftover) {
+    if (command.owned_fd >= 0) ::close(command.owned_fd);
+  }
+  for (const Handoff& handoff : TakeHandoffs()) ::close(handoff.fd);
 }
 
 std::vector<Handoff> FrontDoor::TakeHandoffs() {

@@ -62,10 +62,12 @@ class FrontDoor {
   FrontDoor(const FrontDoor&) = delete;
   FrontDoor& operator=(const FrontDoor&) = delete;
 
-  // Starts the epoll thread. Returns 0 or an errno.
+  // Starts the epoll thread. Returns 0 or an errno; a failed start leaves nothing open, and Start()
+  // may be called again, also after Stop().
   int Start();
   // Binds and listens synchronously (so errors reach the caller), then serves on the thread.
   // Returns 0 or an errno; *bound_port receives the actual port (for port 0).
+  // ENOTCONN when not running.
   int Listen(const ListenerSpec& spec, uint16_t* bound_port);
   void SetTarget(uint32_t listener_id, const Endpoint& target);
   void SetOpaquePorts(const std::bitset<65536>& ports);
@@ -74,11 +76,14 @@ class FrontDoor {
   // Call from one thread only (the JS thread).
   void SetInboundPolicy(std::shared_ptr<const policy::Table> table);
   // Splices a connection that was handed off earlier and given back (TypeScript decided on TCP).
-  void Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol);
+  // Takes the fd in every case: 0, or ENOTCONN (not running; the fd is closed).
+  int Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol);
   // Stops accepting; open connections keep going.
   void CloseListeners();
   // Closes every connection the front door still owns.
   void CloseAll();
+  // Joins the thread and closes every fd the front door still owns: connections, listeners, fds in
+  // commands still queued and handoffs not yet taken. Commands posted afterwards close their fds.
   void Stop();
 
   std::vector<Handoff> TakeHandoffs();
