@@ -1,18 +1,21 @@
 // The front door's epoll thread: accept -> destination -> (inbound: refuse deny ports) ->
 // (opaque port ? connect : peek-sniff) -> hand HTTP to TypeScript or (inbound: if the policy allows)
 // splice the rest, with detect/connect/idle deadlines on one timer heap.
-// Everything here runs on the one thread except the public entry points, which post commands.
+// Everything here runs on the one thread except the public entry points, which post commands. The
+// units it is built from have tests of their own: command_queue.h, timer_heap.h, connection.h.
 #include "frontdoor/frontdoor.h"
+
+#include "frontdoor/command_queue.h"
+#include "frontdoor/connection.h"
+#include "frontdoor/timer_heap.h"
 
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <queue>
 #include <unordered_map>
 
 #include "sniff/sniff.h"
@@ -50,117 +53,33 @@ void ResetOnClose(int fd) noexcept {
 }  // namespace
 
 struct FrontDoor::Impl {
-  enum class State : uint8_t { kDetecting, kConnecting, kSplicing };
+  using State = ConnState;
 
   struct Listener {
     ListenerSpec spec;
     int fd = -1;
   };
 
-  struct Conn {
-    uint64_t id = 0;
-    uint32_t listener_id = 0;
-    uint8_t direction = 0;
-    uint32_t idle_timeout_ms = 0;
-    uint32_t connect_timeout_ms = 1000;
-    uint32_t pipe_bytes = splice::kDefaultPipeBytes;
-    uint32_t handoff_mask = 0;
-    TcpLiveness connect_liveness;
-    State state = State::kDetecting;
-    uint8_t protocol = kProtocolOpaque;
-    std::string sni;
-    int client_fd = -1;
-    int upstream_fd = -1;
-    bool client_registered = false;
-    bool client_rdhup = false;
-    bool upstream_rdhup = false;
-    Endpoint client;
-    Endpoint target;
-    bool target_is_original = false;
-    int64_t opened_ms = 0;
-    int64_t deadline_ms = 0;
-    int64_t last_activity_ms = 0;
-    uint32_t timer_generation = 0;
-    splice::Flow to_target;
-    splice::Flow to_client;
-    TransportCell* src_cell = nullptr;
-    TransportCell* dst_cell = nullptr;
-    PolicyClose policy_close = PolicyClose::kNone;  // set just before a policy Close
-    uint32_t policy_entry_id = 0;
-    bool closed = false;  // closed or handed off: its fds are gone, it waits in the graveyard
-  };
-
-  struct Timer {
-    int64_t deadline_ms;
-    uint64_t conn_id;  // 0: a paused listener to resume (listener id in `generation`)
-    uint32_t generation;
-    bool operator>(const Timer& other) const { return deadline_ms > other.deadline_ms; }
-  };
-
   FrontDoor& owner;
   int epoll_fd = -1;
-  int wake_fd = -1;
   std::thread thread;
   std::atomic<bool> running{false};
-
-  // A command from another thread. `owned_fd` (or -1) is an fd the command takes over: a command
-  // refused (posted while stopped) or still queued at Stop closes it instead of running.
-  struct Command {
-    std::function<void()> run;
-    int owned_fd;
-  };
-
-  // Guards `commands`, `accepting` and the wake fd's number: Post writes to wake_fd under it, and Stop
-  // closes wake_fd under it only after `accepting` went false, so no write lands on a reused fd number.
-  std::mutex command_mutex;
-  std::vector<Command> commands;
-  bool accepting = false;
+  CommandQueue commands;  // the only member other threads touch (Post)
 
   // Thread-owned state below.
   std::unordered_map<uint32_t, Listener> listeners;
-  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns;
-  // Connections closed or handed off during the current loop turn. A Conn& stays valid until the turn
-  // ends (every handler runs inside one), so a caller still holding one after Close() touches live
-  // memory; Close() on it again does nothing (`closed`).
-  std::vector<std::unique_ptr<Conn>> graveyard;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers;
+  // A Conn& stays valid until the loop turn ends (every handler runs inside one): a caller still
+  // holding one after Close() touches live memory, and Close() on it again does nothing (`closed`).
+  ConnTable conns;
+  TimerHeap timers;
   // Connections that used their byte budget and still have bytes to move: pumped again after the
   // current batch of events, before the loop sleeps (with edge-triggered epoll no event would come).
   std::vector<uint64_t> yielded;
   std::bitset<65536> opaque_ports;
-  uint64_t next_conn_id = 1;
   uint8_t peek_buffer[sniff::kMaxPeekBytes];
   uint8_t copy_buffer[16 * 1024];  // small messages are copied through here (see splice::Pump)
 
   explicit Impl(FrontDoor& o) : owner(o) {}
-
-  // === Commands from other threads ===
-
-  // Queues a command for the loop; false (and `owned_fd` closed) when the loop is not running.
-  bool Post(std::function<void()> command, int owned_fd = -1) {
-    std::lock_guard<std::mutex> lock(command_mutex);
-    if (!accepting) {
-      if (owned_fd >= 0) ::close(owned_fd);
-      return false;
-    }
-    commands.push_back(Command{std::move(command), owned_fd});
-    uint64_t one = 1;
-    ssize_t ignored = ::write(wake_fd, &one, sizeof one);
-    (void)ignored;
-    return true;
-  }
-
-  void RunCommands() {
-    uint64_t count;
-    ssize_t ignored = ::read(wake_fd, &count, sizeof count);
-    (void)ignored;
-    std::vector<Command> batch;
-    {
-      std::lock_guard<std::mutex> lock(command_mutex);
-      batch.swap(commands);
-    }
-    for (auto& command : batch) command.run();
-  }
 
   // === Event loop ===
 
@@ -176,35 +95,31 @@ struct FrontDoor::Impl {
       for (int i = 0; i < n; i++) Dispatch(events[i].data.u64, events[i].events);
       ResumeYielded();
       RunTimers(NowMs());
-      graveyard.clear();  // the turn is over: no handler holds a Conn& any more
+      conns.EndTurn();  // the turn is over: no handler holds a Conn& any more
     }
-    for (auto& [id, conn] : conns) CloseFds(*conn, false);
-    conns.clear();
+    for (uint64_t id : conns.Ids()) {
+      Conn* c = conns.Find(id);
+      CloseFds(*c, false);
+      conns.Bury(*c);
+    }
+    conns.EndTurn();
     for (auto& [id, listener] : listeners) {
       if (listener.fd >= 0) ::close(listener.fd);
     }
     // Leave nothing for a later Start() to trip on.
     listeners.clear();
-    timers = decltype(timers)();
+    timers.Clear();
     yielded.clear();
-  }
-
-  // Moves a connection out of `conns` into the graveyard (freed at the end of the loop turn).
-  void Bury(Conn& c) {
-    auto it = conns.find(c.id);
-    if (it == conns.end()) return;
-    graveyard.push_back(std::move(it->second));
-    conns.erase(it);
   }
 
   void Dispatch(uint64_t key, uint32_t events) {
     auto tag = static_cast<Tag>(key & 3);
     uint64_t id = key >> 2;
-    if (tag == Tag::kWake) return RunCommands();
+    if (tag == Tag::kWake) return commands.RunPending();
     if (tag == Tag::kListener) return Accept(static_cast<uint32_t>(id));
-    auto it = conns.find(id);
-    if (it == conns.end()) return;  // closed earlier in this batch
-    Conn& conn = *it->second;
+    Conn* found = conns.Find(id);
+    if (found == nullptr) return;  // closed earlier in this batch
+    Conn& conn = *found;
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) (tag == Tag::kClient ? conn.client_rdhup : conn.upstream_rdhup) = true;
     switch (conn.state) {
       case State::kDetecting:
@@ -250,7 +165,7 @@ struct FrontDoor::Impl {
 
   void PauseAccept(Listener& listener) {
     ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, listener.fd, nullptr);
-    timers.push(Timer{NowMs() + kAcceptPauseMs, 0, listener.spec.id});
+    timers.Push(Timer{NowMs() + kAcceptPauseMs, 0, listener.spec.id});
   }
 
   void ResumeAccept(uint32_t listener_id) {
@@ -270,7 +185,6 @@ struct FrontDoor::Impl {
     bool redirected = original.valid() && !(original == local);
 
     auto conn = std::make_unique<Conn>();
-    conn->id = next_conn_id++;
     conn->listener_id = spec.id;
     conn->direction = spec.direction;
     conn->idle_timeout_ms = spec.idle_timeout_ms;
@@ -287,8 +201,7 @@ struct FrontDoor::Impl {
     conn->src_cell->open_total.fetch_add(1, std::memory_order_relaxed);
     conn->src_cell->open_now.fetch_add(1, std::memory_order_relaxed);
     owner.open_connections_.fetch_add(1, std::memory_order_relaxed);
-    Conn& c = *conn;
-    conns.emplace(c.id, std::move(conn));
+    Conn& c = conns.Add(std::move(conn));
 
     // Without a target (outbound with no original destination, or a DNS target not resolved yet)
     // only a handed-off protocol can proceed: HTTP names its destination in the request.
@@ -354,7 +267,7 @@ struct FrontDoor::Impl {
     }
     // Counted down after the handoff is queued: OpenConnections() == 0 means nothing is in between.
     owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
-    Bury(c);
+    conns.Bury(c);
     if (first) owner.wake_();
   }
 
@@ -408,15 +321,15 @@ struct FrontDoor::Impl {
     const policy::Table* table = owner.inbound_policy_.load(std::memory_order_acquire);
     if (table == nullptr) return;
     std::vector<std::pair<uint64_t, const policy::Entry*>> denied;
-    for (auto& [id, conn] : conns) {
-      const Conn& c = *conn;
+    for (uint64_t id : conns.Ids()) {
+      const Conn& c = *conns.Find(id);
       if (c.direction != kDirectionInbound || c.state == State::kDetecting) continue;
       policy::Decision decision = table->Decide(c.target.port(), ClientAddress(c), false);
       if (decision.allowed) continue;
       policy::CountTerminate(*decision.entry);
       denied.emplace_back(id, decision.entry);
     }
-    for (auto& [id, entry] : denied) ClosePolicy(*conns.at(id), PolicyClose::kTerminated, *entry);
+    for (auto& [id, entry] : denied) ClosePolicy(*conns.Find(id), PolicyClose::kTerminated, *entry);
   }
 
   void FinishConnect(Conn& c) {
@@ -463,8 +376,8 @@ struct FrontDoor::Impl {
     std::vector<uint64_t> batch;
     batch.swap(yielded);
     for (uint64_t id : batch) {
-      auto it = conns.find(id);
-      if (it != conns.end() && it->second->state == State::kSplicing) Pump(*it->second);
+      Conn* c = conns.Find(id);
+      if (c != nullptr && c->state == State::kSplicing) Pump(*c);
     }
   }
 
@@ -507,26 +420,17 @@ struct FrontDoor::Impl {
 
   void Arm(Conn& c, int64_t deadline_ms) {
     c.deadline_ms = deadline_ms;
-    timers.push(Timer{deadline_ms, c.id, ++c.timer_generation});
+    timers.Push(Timer{deadline_ms, c.id, ++c.timer_generation});
   }
 
-  int NextTimeoutMs() {
-    if (timers.empty()) return -1;
-    int64_t wait = timers.top().deadline_ms - NowMs();
-    return wait < 0 ? 0 : static_cast<int>(wait > 60000 ? 60000 : wait);
-  }
+  int NextTimeoutMs() { return timers.WaitMs(NowMs(), 60000); }
 
   void RunTimers(int64_t now) {
-    while (!timers.empty() && timers.top().deadline_ms <= now) {
-      Timer timer = timers.top();
-      timers.pop();
-      if (timer.conn_id == 0) {
-        ResumeAccept(timer.generation);
-        continue;
-      }
-      auto it = conns.find(timer.conn_id);
-      if (it == conns.end() || it->second->timer_generation != timer.generation) continue;
-      Conn& c = *it->second;
+    timers.RunDue(now, [&](const Timer& timer) {
+      if (timer.conn_id == 0) return ResumeAccept(timer.generation);
+      Conn* found = conns.Find(timer.conn_id);
+      if (found == nullptr || found->timer_generation != timer.generation) return;  // closed or re-armed
+      Conn& c = *found;
       switch (c.state) {
         case State::kDetecting:
           // Server-speaks-first protocols (SMTP, MySQL) send nothing: after the detect timeout they
@@ -545,7 +449,7 @@ struct FrontDoor::Impl {
           }
           break;
       }
-    }
+    });
   }
 
   // === Teardown ===
@@ -582,7 +486,7 @@ struct FrontDoor::Impl {
                                         static_cast<uint64_t>(NowMs() - c.opened_ms), err,
                                         c.policy_close, c.policy_entry_id});
     owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
-    Bury(c);
+    conns.Bury(c);
   }
 };
 
@@ -597,27 +501,21 @@ int FrontDoor::Start() {
   if (impl_->running.load()) return 0;
   int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (epoll_fd < 0) return errno;
-  int wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd < 0) {
-    int err = errno;
+  int err = impl_->commands.Open();
+  if (err != 0) {
     ::close(epoll_fd);
     return err;
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = Key(Tag::kWake, 0);
-  if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, &ev) != 0) {
-    int err = errno;
-    ::close(wake_fd);
+  if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, impl_->commands.wake_fd(), &ev) != 0) {
+    err = errno;
+    impl_->commands.Close();
     ::close(epoll_fd);
     return err;
   }
-  {
-    std::lock_guard<std::mutex> lock(impl_->command_mutex);
-    impl_->epoll_fd = epoll_fd;
-    impl_->wake_fd = wake_fd;
-    impl_->accepting = true;
-  }
+  impl_->epoll_fd = epoll_fd;
   impl_->running = true;
   impl_->thread = std::thread([this] { impl_->Loop(); });
   return 0;
@@ -634,7 +532,7 @@ int FrontDoor::Listen(const ListenerSpec& spec, uint16_t* bound_port) {
     return err;
   }
   *bound_port = Endpoint::Local(fd).port();
-  bool posted = impl_->Post([this, spec, fd] {
+  bool posted = impl_->commands.Post([this, spec, fd] {
     impl_->listeners[spec.id] = Impl::Listener{spec, fd};
     impl_->ResumeAccept(spec.id);
   }, fd);
@@ -642,39 +540,41 @@ int FrontDoor::Listen(const ListenerSpec& spec, uint16_t* bound_port) {
 }
 
 void FrontDoor::SetTarget(uint32_t listener_id, const Endpoint& target) {
-  impl_->Post([this, listener_id, target] {
+  impl_->commands.Post([this, listener_id, target] {
     auto it = impl_->listeners.find(listener_id);
     if (it != impl_->listeners.end()) it->second.spec.target = target;
   });
 }
 
 void FrontDoor::SetOpaquePorts(const std::bitset<65536>& ports) {
-  impl_->Post([this, ports] { impl_->opaque_ports = ports; });
+  impl_->commands.Post([this, ports] { impl_->opaque_ports = ports; });
 }
 
 void FrontDoor::SetInboundPolicy(std::shared_ptr<const policy::Table> table) {
   inbound_policy_.store(table.get(), std::memory_order_release);
   std::shared_ptr<const policy::Table> previous = std::move(inbound_policy_owner_);
   inbound_policy_owner_ = std::move(table);
-  impl_->Post([this, previous]() mutable {
+  impl_->commands.Post([this, previous]() mutable {
     previous.reset();  // no event handler of this thread holds it any more
     impl_->ReevaluateInbound();
   });
 }
 
 int FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol) {
-  bool posted = impl_->Post([this, fd, listener_id, target, protocol] {
+  bool posted = impl_->commands.Post([this, fd, listener_id, target, protocol] {
     auto it = impl_->listeners.find(listener_id);
-    auto conn = std::make_unique<Impl::Conn>();
-    conn->id = impl_->next_conn_id++;
-    conn->listener_id = listener_id;
-    if (it != impl_->listeners.end()) {
-      conn->direction = it->second.spec.direction;
-      conn->idle_timeout_ms = it->second.spec.idle_timeout_ms;
-      conn->connect_timeout_ms = it->second.spec.connect_timeout_ms;
-      conn->pipe_bytes = it->second.spec.pipe_bytes;
-      conn->connect_liveness = it->second.spec.connect_liveness;
+    if (it == impl_->listeners.end()) {
+      ::close(fd);  // no listener of that id (gone with a restart): nothing to take its settings from
+      return;
     }
+    const ListenerSpec& spec = it->second.spec;
+    auto conn = std::make_unique<Conn>();
+    conn->listener_id = listener_id;
+    conn->direction = spec.direction;
+    conn->idle_timeout_ms = spec.idle_timeout_ms;
+    conn->connect_timeout_ms = spec.connect_timeout_ms;
+    conn->pipe_bytes = spec.pipe_bytes;
+    conn->connect_liveness = spec.connect_liveness;
     conn->protocol = protocol;
     conn->client_fd = fd;
     conn->client.length = sizeof conn->client.storage;
@@ -685,15 +585,13 @@ int FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, uin
     conn->src_cell = stats_.Cell(conn->direction, Peer::kSrc, target);
     conn->src_cell->open_now.fetch_add(1, std::memory_order_relaxed);
     open_connections_.fetch_add(1, std::memory_order_relaxed);
-    Impl::Conn& c = *conn;
-    impl_->conns.emplace(c.id, std::move(conn));
-    impl_->StartConnect(c);
+    impl_->StartConnect(impl_->conns.Add(std::move(conn)));
   }, fd);
   return posted ? 0 : ENOTCONN;
 }
 
 void FrontDoor::CloseListeners() {
-  impl_->Post([this] {
+  impl_->commands.Post([this] {
     for (auto& [id, listener] : impl_->listeners) {
       if (listener.fd >= 0) ::close(listener.fd);
       listener.fd = -1;
@@ -702,12 +600,9 @@ void FrontDoor::CloseListeners() {
 }
 
 void FrontDoor::CloseAll() {
-  impl_->Post([this] {
-    std::vector<uint64_t> ids;
-    for (auto& [id, conn] : impl_->conns) ids.push_back(id);
-    for (uint64_t id : ids) {
-      auto it = impl_->conns.find(id);
-      if (it != impl_->conns.end()) impl_->Close(*it->second, ECONNABORTED, false);
+  impl_->commands.Post([this] {
+    for (uint64_t id : impl_->conns.Ids()) {
+      if (Conn* c = impl_->conns.Find(id)) impl_->Close(*c, ECONNABORTED, false);
     }
   });
 }
@@ -716,27 +611,12 @@ void FrontDoor::CloseAll() {
 // not taken close their fds, and commands posted later are refused (closing theirs).
 void FrontDoor::Stop() {
   if (!impl_->running.load()) return;
-  {
-    std::lock_guard<std::mutex> lock(impl_->command_mutex);
-    impl_->accepting = false;
-    impl_->running = false;
-    uint64_t one = 1;
-    ssize_t ignored = ::write(impl_->wake_fd, &one, sizeof one);
-    (void)ignored;
-  }
+  impl_->running = false;
+  impl_->commands.Refuse();  // wakes the loop, which sees `running` false
   impl_->thread.join();
-  std::vector<Impl::Command> leftover;
-  {
-    std::lock_guard<std::mutex> lock(impl_->command_mutex);
-    leftover.swap(impl_->commands);
-    ::close(impl_->wake_fd);
-    ::close(impl_->epoll_fd);
-    impl_->wake_fd = -1;
-    impl_->epoll_fd = -1;
-  }
-  for (auto& command : leftover) {
-    if (command.owned_fd >= 0) ::close(command.owned_fd);
-  }
+  impl_->commands.Close();  // closes the fds of commands that never ran
+  ::close(impl_->epoll_fd);
+  impl_->epoll_fd = -1;
   for (const Handoff& handoff : TakeHandoffs()) ::close(handoff.fd);
 }
 

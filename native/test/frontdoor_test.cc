@@ -39,6 +39,9 @@ ListenerSpec LoopbackSpec(uint32_t handoff_mask) {
   spec.id = 1;
   Endpoint::FromIp("127.0.0.1", 0, &spec.bind);
   spec.handoff_mask = handoff_mask;
+  spec.detect_timeout_ms = 10000;
+  spec.connect_timeout_ms = 1000;
+  spec.pipe_bytes = 65536;
   return spec;
 }
 
