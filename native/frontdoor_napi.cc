@@ -27,6 +27,7 @@ struct FrontDoorState {
   std::unique_ptr<FrontDoor> front_door;
   Napi::ThreadSafeFunction on_handoff;
   napi_env env = nullptr;  // where the cleanup hook is registered while started
+  uint64_t generation = 0;  // bumped by each start: a call queued by an earlier front door finds a newer one
 };
 
 FrontDoorState& State() {
@@ -63,10 +64,12 @@ Napi::Object EndpointFields(Napi::Object obj, const char* prefix, const Endpoint
   return obj;
 }
 
-// Runs on the JS thread: delivers the queued handoffs as one batch.
-void DeliverHandoffs(Napi::Env env, Napi::Function callback) {
+// Runs on the JS thread: delivers the queued handoffs of front door `generation` as one batch.
+void DeliverHandoffs(Napi::Env env, Napi::Function callback, uint64_t generation) {
   FrontDoorState& s = State();
-  if (!s.front_door || env == nullptr) return;  // stopped since (Stop closed what was queued)
+  // Stopped since (Stop closed what was queued), or restarted: the new front door's handoffs go to
+  // the new callback, through its own calls.
+  if (!s.front_door || s.generation != generation || env == nullptr) return;
   std::vector<Handoff> batch = s.front_door->TakeHandoffs();
   if (batch.empty()) return;
   Napi::Array records = Napi::Array::New(env, batch.size());
@@ -97,7 +100,11 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   Napi::ThreadSafeFunction on_handoff =
       Napi::ThreadSafeFunction::New(env, info[0].As<Napi::Function>(), "meshlet-handoff", 0, 1);
   if (on_handoff == nullptr) return ErrnoResult(env, ENOMEM);
-  auto front_door = std::make_unique<FrontDoor>([] { State().on_handoff.NonBlockingCall(DeliverHandoffs); });
+  uint64_t generation = ++state.generation;
+  auto front_door = std::make_unique<FrontDoor>([generation] {
+    State().on_handoff.NonBlockingCall(
+        [generation](Napi::Env env, Napi::Function callback) { DeliverHandoffs(env, callback, generation); });
+  });
   ApplyInboundPolicy(*front_door);
   // Set before the thread can call wake.
   state.on_handoff = on_handoff;
