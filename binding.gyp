@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "meshlet",
-      "sources": ["native/addon.cc", "native/frontdoor/frontdoor.cc", "native/inbound_policy_napi.cc"],
+      "sources": ["native/addon.cc", "native/frontdoor_napi.cc", "native/histogram_napi.cc", "native/inbound_policy_napi.cc", "native/frontdoor/frontdoor.cc"],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")", "native"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],

@@ -1,18 +1,21 @@
 // The front door's epoll thread: accept -> destination -> (inbound: refuse deny ports) ->
 // (opaque port ? connect : peek-sniff) -> hand HTTP to TypeScript or (inbound: if the policy allows)
 // splice the rest, with detect/connect/idle deadlines on one timer heap.
-// Everything here runs on the one thread except the public entry points, which post commands.
+// Everything here runs on the one thread except the public entry points, which post commands. The
+// units it is built from have tests of their own: command_queue.h, timer_heap.h, connection.h.
 #include "frontdoor/frontdoor.h"
+
+#include "frontdoor/command_queue.h"
+#include "frontdoor/connection.h"
+#include "frontdoor/timer_heap.h"
 
 #include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <queue>
 #include <unordered_map>
 
 #include "sniff/sniff.h"
@@ -50,98 +53,33 @@ void ResetOnClose(int fd) noexcept {
 }  // namespace
 
 struct FrontDoor::Impl {
-  enum class State : uint8_t { kDetecting, kConnecting, kSplicing };
+  using State = ConnState;
 
   struct Listener {
     ListenerSpec spec;
     int fd = -1;
   };
 
-  struct Conn {
-    uint64_t id = 0;
-    uint32_t listener_id = 0;
-    uint8_t direction = 0;
-    uint32_t idle_timeout_ms = 0;
-    uint32_t connect_timeout_ms = 1000;
-    uint32_t pipe_bytes = splice::kDefaultPipeBytes;
-    uint32_t handoff_mask = 0;
-    TcpLiveness connect_liveness;
-    State state = State::kDetecting;
-    uint8_t protocol = kProtocolOpaque;
-    std::string sni;
-    int client_fd = -1;
-    int upstream_fd = -1;
-    bool client_registered = false;
-    bool client_rdhup = false;
-    bool upstream_rdhup = false;
-    Endpoint client;
-    Endpoint target;
-    bool target_is_original = false;
-    int64_t opened_ms = 0;
-    int64_t deadline_ms = 0;
-    int64_t last_activity_ms = 0;
-    uint32_t timer_generation = 0;
-    splice::Flow to_target;
-    splice::Flow to_client;
-    TransportCell* src_cell = nullptr;
-    TransportCell* dst_cell = nullptr;
-    PolicyClose policy_close = PolicyClose::kNone;  // set just before a policy Close
-    uint32_t policy_entry_id = 0;
-  };
-
-  struct Timer {
-    int64_t deadline_ms;
-    uint64_t conn_id;  // 0: a paused listener to resume (listener id in `generation`)
-    uint32_t generation;
-    bool operator>(const Timer& other) const { return deadline_ms > other.deadline_ms; }
-  };
-
   FrontDoor& owner;
   int epoll_fd = -1;
-  int wake_fd = -1;
   std::thread thread;
   std::atomic<bool> running{false};
-
-  std::mutex command_mutex;
-  std::vector<std::function<void()>> commands;
+  CommandQueue commands;  // the only member other threads touch (Post)
 
   // Thread-owned state below.
   std::unordered_map<uint32_t, Listener> listeners;
-  std::unordered_map<uint64_t, std::unique_ptr<Conn>> conns;
-  std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>> timers;
+  // A Conn& stays valid until the loop turn ends (every handler runs inside one): a caller still
+  // holding one after Close() touches live memory, and Close() on it again does nothing (`closed`).
+  ConnTable conns;
+  TimerHeap timers;
   // Connections that used their byte budget and still have bytes to move: pumped again after the
   // current batch of events, before the loop sleeps (with edge-triggered epoll no event would come).
   std::vector<uint64_t> yielded;
   std::bitset<65536> opaque_ports;
-  uint64_t next_conn_id = 1;
   uint8_t peek_buffer[sniff::kMaxPeekBytes];
   uint8_t copy_buffer[16 * 1024];  // small messages are copied through here (see splice::Pump)
 
   explicit Impl(FrontDoor& o) : owner(o) {}
-
-  // === Commands from other threads ===
-
-  void Post(std::function<void()> command) {
-    {
-      std::lock_guard<std::mutex> lock(command_mutex);
-      commands.push_back(std::move(command));
-    }
-    uint64_t one = 1;
-    ssize_t ignored = ::write(wake_fd, &one, sizeof one);
-    (void)ignored;
-  }
-
-  void RunCommands() {
-    uint64_t count;
-    ssize_t ignored = ::read(wake_fd, &count, sizeof count);
-    (void)ignored;
-    std::vector<std::function<void()>> batch;
-    {
-      std::lock_guard<std::mutex> lock(command_mutex);
-      batch.swap(commands);
-    }
-    for (auto& command : batch) command();
-  }
 
   // === Event loop ===
 
@@ -157,22 +95,31 @@ struct FrontDoor::Impl {
       for (int i = 0; i < n; i++) Dispatch(events[i].data.u64, events[i].events);
       ResumeYielded();
       RunTimers(NowMs());
+      conns.EndTurn();  // the turn is over: no handler holds a Conn& any more
     }
-    for (auto& [id, conn] : conns) CloseFds(*conn, false);
-    conns.clear();
+    for (uint64_t id : conns.Ids()) {
+      Conn* c = conns.Find(id);
+      CloseFds(*c, false);
+      conns.Bury(*c);
+    }
+    conns.EndTurn();
     for (auto& [id, listener] : listeners) {
       if (listener.fd >= 0) ::close(listener.fd);
     }
+    // Leave nothing for a later Start() to trip on.
+    listeners.clear();
+    timers.Clear();
+    yielded.clear();
   }
 
   void Dispatch(uint64_t key, uint32_t events) {
     auto tag = static_cast<Tag>(key & 3);
     uint64_t id = key >> 2;
-    if (tag == Tag::kWake) return RunCommands();
+    if (tag == Tag::kWake) return commands.RunPending();
     if (tag == Tag::kListener) return Accept(static_cast<uint32_t>(id));
-    auto it = conns.find(id);
-    if (it == conns.end()) return;  // closed earlier in this batch
-    Conn& conn = *it->second;
+    Conn* found = conns.Find(id);
+    if (found == nullptr) return;  // closed earlier in this batch
+    Conn& conn = *found;
     if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) (tag == Tag::kClient ? conn.client_rdhup : conn.upstream_rdhup) = true;
     switch (conn.state) {
       case State::kDetecting:
@@ -218,7 +165,7 @@ struct FrontDoor::Impl {
 
   void PauseAccept(Listener& listener) {
     ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, listener.fd, nullptr);
-    timers.push(Timer{NowMs() + kAcceptPauseMs, 0, listener.spec.id});
+    timers.Push(Timer{NowMs() + kAcceptPauseMs, 0, listener.spec.id});
   }
 
   void ResumeAccept(uint32_t listener_id) {
@@ -238,7 +185,6 @@ struct FrontDoor::Impl {
     bool redirected = original.valid() && !(original == local);
 
     auto conn = std::make_unique<Conn>();
-    conn->id = next_conn_id++;
     conn->listener_id = spec.id;
     conn->direction = spec.direction;
     conn->idle_timeout_ms = spec.idle_timeout_ms;
@@ -255,8 +201,7 @@ struct FrontDoor::Impl {
     conn->src_cell->open_total.fetch_add(1, std::memory_order_relaxed);
     conn->src_cell->open_now.fetch_add(1, std::memory_order_relaxed);
     owner.open_connections_.fetch_add(1, std::memory_order_relaxed);
-    Conn& c = *conn;
-    conns.emplace(c.id, std::move(conn));
+    Conn& c = conns.Add(std::move(conn));
 
     // Without a target (outbound with no original destination, or a DNS target not resolved yet)
     // only a handed-off protocol can proceed: HTTP names its destination in the request.
@@ -312,15 +257,17 @@ struct FrontDoor::Impl {
     ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.client_fd, nullptr);
     Handoff handoff{c.client_fd, c.listener_id, c.protocol, std::move(c.sni), c.client, c.target,
                     c.target_is_original};
+    c.closed = true;  // the fd is TypeScript's now: forget it without closing
     c.src_cell->open_now.fetch_sub(1, std::memory_order_relaxed);
-    owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
-    conns.erase(c.id);  // the fd is TypeScript's now: forget it without closing
     bool first;
     {
       std::lock_guard<std::mutex> lock(owner.handoff_mutex_);
       first = owner.handoffs_.empty();
       owner.handoffs_.push_back(std::move(handoff));
     }
+    // Counted down after the handoff is queued: OpenConnections() == 0 means nothing is in between.
+    owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
+    conns.Bury(c);
     if (first) owner.wake_();
   }
 
@@ -374,15 +321,15 @@ struct FrontDoor::Impl {
     const policy::Table* table = owner.inbound_policy_.load(std::memory_order_acquire);
     if (table == nullptr) return;
     std::vector<std::pair<uint64_t, const policy::Entry*>> denied;
-    for (auto& [id, conn] : conns) {
-      const Conn& c = *conn;
+    for (uint64_t id : conns.Ids()) {
+      const Conn& c = *conns.Find(id);
       if (c.direction != kDirectionInbound || c.state == State::kDetecting) continue;
       policy::Decision decision = table->Decide(c.target.port(), ClientAddress(c), false);
       if (decision.allowed) continue;
       policy::CountTerminate(*decision.entry);
       denied.emplace_back(id, decision.entry);
     }
-    for (auto& [id, entry] : denied) ClosePolicy(*conns.at(id), PolicyClose::kTerminated, *entry);
+    for (auto& [id, entry] : denied) ClosePolicy(*conns.Find(id), PolicyClose::kTerminated, *entry);
   }
 
   void FinishConnect(Conn& c) {
@@ -429,8 +376,8 @@ struct FrontDoor::Impl {
     std::vector<uint64_t> batch;
     batch.swap(yielded);
     for (uint64_t id : batch) {
-      auto it = conns.find(id);
-      if (it != conns.end() && it->second->state == State::kSplicing) Pump(*it->second);
+      Conn* c = conns.Find(id);
+      if (c != nullptr && c->state == State::kSplicing) Pump(*c);
     }
   }
 
@@ -473,26 +420,17 @@ struct FrontDoor::Impl {
 
   void Arm(Conn& c, int64_t deadline_ms) {
     c.deadline_ms = deadline_ms;
-    timers.push(Timer{deadline_ms, c.id, ++c.timer_generation});
+    timers.Push(Timer{deadline_ms, c.id, ++c.timer_generation});
   }
 
-  int NextTimeoutMs() {
-    if (timers.empty()) return -1;
-    int64_t wait = timers.top().deadline_ms - NowMs();
-    return wait < 0 ? 0 : static_cast<int>(wait > 60000 ? 60000 : wait);
-  }
+  int NextTimeoutMs() { return timers.WaitMs(NowMs(), 60000); }
 
   void RunTimers(int64_t now) {
-    while (!timers.empty() && timers.top().deadline_ms <= now) {
-      Timer timer = timers.top();
-      timers.pop();
-      if (timer.conn_id == 0) {
-        ResumeAccept(timer.generation);
-        continue;
-      }
-      auto it = conns.find(timer.conn_id);
-      if (it == conns.end() || it->second->timer_generation != timer.generation) continue;
-      Conn& c = *it->second;
+    timers.RunDue(now, [&](const Timer& timer) {
+      if (timer.conn_id == 0) return ResumeAccept(timer.generation);
+      Conn* found = conns.Find(timer.conn_id);
+      if (found == nullptr || found->timer_generation != timer.generation) return;  // closed or re-armed
+      Conn& c = *found;
       switch (c.state) {
         case State::kDetecting:
           // Server-speaks-first protocols (SMTP, MySQL) send nothing: after the detect timeout they
@@ -511,7 +449,7 @@ struct FrontDoor::Impl {
           }
           break;
       }
-    }
+    });
   }
 
   // === Teardown ===
@@ -537,6 +475,8 @@ struct FrontDoor::Impl {
   }
 
   void Close(Conn& c, int err, bool reset) {
+    if (c.closed) return;
+    c.closed = true;
     CloseFds(c, reset);
     c.src_cell->CountClose(err);
     if (c.dst_cell) c.dst_cell->CountClose(err);
@@ -546,7 +486,7 @@ struct FrontDoor::Impl {
                                         static_cast<uint64_t>(NowMs() - c.opened_ms), err,
                                         c.policy_close, c.policy_entry_id});
     owner.open_connections_.fetch_sub(1, std::memory_order_relaxed);
-    conns.erase(c.id);
+    conns.Bury(c);
   }
 };
 
@@ -556,16 +496,26 @@ FrontDoor::FrontDoor(std::function<void()> wake) : impl_(std::make_unique<Impl>(
 
 FrontDoor::~FrontDoor() { Stop(); }
 
+// On failure nothing stays open or set: a later Start() begins from scratch.
 int FrontDoor::Start() {
   if (impl_->running.load()) return 0;
-  impl_->epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
-  if (impl_->epoll_fd < 0) return errno;
-  impl_->wake_fd = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (impl_->wake_fd < 0) return errno;
+  int epoll_fd = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd < 0) return errno;
+  int err = impl_->commands.Open();
+  if (err != 0) {
+    ::close(epoll_fd);
+    return err;
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.u64 = Key(Tag::kWake, 0);
-  if (::epoll_ctl(impl_->epoll_fd, EPOLL_CTL_ADD, impl_->wake_fd, &ev) != 0) return errno;
+  if (::epoll_ctl(epoll_fd, EPOLL_CTL_ADD, impl_->commands.wake_fd(), &ev) != 0) {
+    err = errno;
+    impl_->commands.Close();
+    ::close(epoll_fd);
+    return err;
+  }
+  impl_->epoll_fd = epoll_fd;
   impl_->running = true;
   impl_->thread = std::thread([this] { impl_->Loop(); });
   return 0;
@@ -582,47 +532,49 @@ int FrontDoor::Listen(const ListenerSpec& spec, uint16_t* bound_port) {
     return err;
   }
   *bound_port = Endpoint::Local(fd).port();
-  impl_->Post([this, spec, fd] {
+  bool posted = impl_->commands.Post([this, spec, fd] {
     impl_->listeners[spec.id] = Impl::Listener{spec, fd};
     impl_->ResumeAccept(spec.id);
-  });
-  return 0;
+  }, fd);
+  return posted ? 0 : ENOTCONN;
 }
 
 void FrontDoor::SetTarget(uint32_t listener_id, const Endpoint& target) {
-  impl_->Post([this, listener_id, target] {
+  impl_->commands.Post([this, listener_id, target] {
     auto it = impl_->listeners.find(listener_id);
     if (it != impl_->listeners.end()) it->second.spec.target = target;
   });
 }
 
 void FrontDoor::SetOpaquePorts(const std::bitset<65536>& ports) {
-  impl_->Post([this, ports] { impl_->opaque_ports = ports; });
+  impl_->commands.Post([this, ports] { impl_->opaque_ports = ports; });
 }
 
 void FrontDoor::SetInboundPolicy(std::shared_ptr<const policy::Table> table) {
   inbound_policy_.store(table.get(), std::memory_order_release);
   std::shared_ptr<const policy::Table> previous = std::move(inbound_policy_owner_);
   inbound_policy_owner_ = std::move(table);
-  impl_->Post([this, previous]() mutable {
+  impl_->commands.Post([this, previous]() mutable {
     previous.reset();  // no event handler of this thread holds it any more
     impl_->ReevaluateInbound();
   });
 }
 
-void FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol) {
-  impl_->Post([this, fd, listener_id, target, protocol] {
+int FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol) {
+  bool posted = impl_->commands.Post([this, fd, listener_id, target, protocol] {
     auto it = impl_->listeners.find(listener_id);
-    auto conn = std::make_unique<Impl::Conn>();
-    conn->id = impl_->next_conn_id++;
-    conn->listener_id = listener_id;
-    if (it != impl_->listeners.end()) {
-      conn->direction = it->second.spec.direction;
-      conn->idle_timeout_ms = it->second.spec.idle_timeout_ms;
-      conn->connect_timeout_ms = it->second.spec.connect_timeout_ms;
-      conn->pipe_bytes = it->second.spec.pipe_bytes;
-      conn->connect_liveness = it->second.spec.connect_liveness;
+    if (it == impl_->listeners.end()) {
+      ::close(fd);  // no listener of that id (gone with a restart): nothing to take its settings from
+      return;
     }
+    const ListenerSpec& spec = it->second.spec;
+    auto conn = std::make_unique<Conn>();
+    conn->listener_id = listener_id;
+    conn->direction = spec.direction;
+    conn->idle_timeout_ms = spec.idle_timeout_ms;
+    conn->connect_timeout_ms = spec.connect_timeout_ms;
+    conn->pipe_bytes = spec.pipe_bytes;
+    conn->connect_liveness = spec.connect_liveness;
     conn->protocol = protocol;
     conn->client_fd = fd;
     conn->client.length = sizeof conn->client.storage;
@@ -633,14 +585,13 @@ void FrontDoor::Forward(int fd, uint32_t listener_id, const Endpoint& target, ui
     conn->src_cell = stats_.Cell(conn->direction, Peer::kSrc, target);
     conn->src_cell->open_now.fetch_add(1, std::memory_order_relaxed);
     open_connections_.fetch_add(1, std::memory_order_relaxed);
-    Impl::Conn& c = *conn;
-    impl_->conns.emplace(c.id, std::move(conn));
-    impl_->StartConnect(c);
-  });
+    impl_->StartConnect(impl_->conns.Add(std::move(conn)));
+  }, fd);
+  return posted ? 0 : ENOTCONN;
 }
 
 void FrontDoor::CloseListeners() {
-  impl_->Post([this] {
+  impl_->commands.Post([this] {
     for (auto& [id, listener] : impl_->listeners) {
       if (listener.fd >= 0) ::close(listener.fd);
       listener.fd = -1;
@@ -649,24 +600,24 @@ void FrontDoor::CloseListeners() {
 }
 
 void FrontDoor::CloseAll() {
-  impl_->Post([this] {
-    std::vector<uint64_t> ids;
-    for (auto& [id, conn] : impl_->conns) ids.push_back(id);
-    for (uint64_t id : ids) {
-      auto it = impl_->conns.find(id);
-      if (it != impl_->conns.end()) impl_->Close(*it->second, ECONNABORTED, false);
+  impl_->commands.Post([this] {
+    for (uint64_t id : impl_->conns.Ids()) {
+      if (Conn* c = impl_->conns.Find(id)) impl_->Close(*c, ECONNABORTED, false);
     }
   });
 }
 
+// After Stop no fd number of ours remains anywhere: commands still queued and handoffs TypeScript has
+// not taken close their fds, and commands posted later are refused (closing theirs).
 void FrontDoor::Stop() {
-  if (!impl_->running.exchange(false)) return;
-  uint64_t one = 1;
-  ssize_t ignored = ::write(impl_->wake_fd, &one, sizeof one);
-  (void)ignored;
+  if (!impl_->running.load()) return;
+  impl_->running = false;
+  impl_->commands.Refuse();  // wakes the loop, which sees `running` false
   impl_->thread.join();
-  ::close(impl_->wake_fd);
+  impl_->commands.Close();  // closes the fds of commands that never ran
   ::close(impl_->epoll_fd);
+  impl_->epoll_fd = -1;
+  for (const Handoff& handoff : TakeHandoffs()) ::close(handoff.fd);
 }
 
 std::vector<Handoff> FrontDoor::TakeHandoffs() {

@@ -27,17 +27,19 @@ constexpr uint8_t kProtocolOpaque = 255;         // detection skipped: the desti
 // ListenerSpec::direction of the listeners whose connections the inbound policy decides.
 constexpr uint8_t kDirectionInbound = 0;
 
+// Every value comes from the caller (the MESHLET_* settings through listen()); there are no native
+// defaults to drift from them.
 struct ListenerSpec {
   uint32_t id = 0;
   Endpoint bind;
   uint8_t direction = 0;
-  Endpoint target;                  // where connections go without an original destination; may be unset
-  uint32_t detect_timeout_ms = 10000;
-  uint32_t connect_timeout_ms = 1000;
-  uint32_t idle_timeout_ms = 0;     // 0: idle spliced connections are never closed
-  uint32_t pipe_bytes = 64 * 1024;  // splice pipe per direction, opened on first need
-  uint32_t handoff_mask = 0;        // bit (1 << sniff::Verdict) set: hand that protocol to TypeScript
-  uint32_t backlog = 1024;
+  Endpoint target;                 // where connections go without an original destination; may be unset
+  uint32_t detect_timeout_ms = 0;
+  uint32_t connect_timeout_ms = 0;
+  uint32_t idle_timeout_ms = 0;    // 0: idle spliced connections are never closed
+  uint32_t pipe_bytes = 0;         // splice pipe per direction, opened on first need
+  uint32_t handoff_mask = 0;       // bit (1 << sniff::Verdict) set: hand that protocol to TypeScript
+  uint32_t backlog = 1024;         // listen(2) backlog (the kernel caps it at somaxconn)
   TcpLiveness accept_liveness;   // keepalive / TCP_USER_TIMEOUT of accepted sockets (kept after a handoff)
   TcpLiveness connect_liveness;  // the same for the upstream sockets the front door dials
 };
@@ -62,10 +64,12 @@ class FrontDoor {
   FrontDoor(const FrontDoor&) = delete;
   FrontDoor& operator=(const FrontDoor&) = delete;
 
-  // Starts the epoll thread. Returns 0 or an errno.
+  // Starts the epoll thread. Returns 0 or an errno; a failed start leaves nothing open, and Start()
+  // may be called again, also after Stop().
   int Start();
   // Binds and listens synchronously (so errors reach the caller), then serves on the thread.
   // Returns 0 or an errno; *bound_port receives the actual port (for port 0).
+  // ENOTCONN when not running.
   int Listen(const ListenerSpec& spec, uint16_t* bound_port);
   void SetTarget(uint32_t listener_id, const Endpoint& target);
   void SetOpaquePorts(const std::bitset<65536>& ports);
@@ -73,12 +77,16 @@ class FrontDoor {
   // the new table; open inbound connections it no longer allows are reset and counted as terminated.
   // Call from one thread only (the JS thread).
   void SetInboundPolicy(std::shared_ptr<const policy::Table> table);
-  // Splices a connection that was handed off earlier and given back (TypeScript decided on TCP).
-  void Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol);
+  // Splices a connection that was handed off earlier and given back (TypeScript decided on TCP), with
+  // the settings of listener `listener_id`. Takes the fd in every case: 0, or ENOTCONN (not running);
+  // the fd is closed when not running or when no such listener exists.
+  int Forward(int fd, uint32_t listener_id, const Endpoint& target, uint8_t protocol);
   // Stops accepting; open connections keep going.
   void CloseListeners();
   // Closes every connection the front door still owns.
   void CloseAll();
+  // Joins the thread and closes every fd the front door still owns: connections, listeners, fds in
+  // commands still queued and handoffs not yet taken. Commands posted afterwards close their fds.
   void Stop();
 
   std::vector<Handoff> TakeHandoffs();

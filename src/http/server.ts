@@ -40,7 +40,7 @@ export interface Http1Server {
 
 const DEFAULT_DRAIN_GRACE_MS = 30_000;
 
-export function createHttp1Server(options: Http1ServerOptions = {}): Http1Server {
+export function createHttp1Server(options: Http1ServerOptions): Http1Server {
   const opts = resolveOptions(options);
   const nowMs = options.nowMs ?? monotonicClock.nowMs;
   const resolver = new Resolver({ ttlMs: opts.dnsTtlMs, negativeTtlMs: opts.dnsNegativeTtlMs, nowMs });

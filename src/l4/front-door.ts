@@ -7,7 +7,7 @@ import { isIp } from "../config/values.ts";
 import type { Logger } from "../log/logger.ts";
 import { type HandoffRecord, Protocol, native } from "../native/binding.ts";
 import type { Direction } from "../rt/direction.ts";
-import { NO_TCP_LIVENESS, type TcpLiveness } from "./tcp-liveness.ts";
+import type { TcpLiveness } from "./tcp-liveness.ts";
 
 export type { Direction } from "../rt/direction.ts";
 export const DIRECTIONS: readonly Direction[] = ["inbound", "outbound"];
@@ -77,8 +77,8 @@ export class FrontDoor {
     this.traceHandoffs = logger.enabled("trace");
   }
 
-  /** `liveness`: keepalive and TCP_USER_TIMEOUT for every socket the listeners accept or dial. */
-  static start(logger: Logger, liveness: TcpLiveness = NO_TCP_LIVENESS): FrontDoor {
+  /** `liveness`: keepalive and TCP_USER_TIMEOUT for every socket the listeners accept or dial (tcpLivenessOf(config)). */
+  static start(logger: Logger, liveness: TcpLiveness): FrontDoor {
     const frontDoor = new FrontDoor(logger, liveness);
     const rc = native.start((batch) => frontDoor.onHandoffs(batch));
     if (rc < 0) throw new Error(`meshlet: cannot start the front door: ${native.errnoName(-rc)}`);

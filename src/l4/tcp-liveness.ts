@@ -13,7 +13,7 @@ export interface SideLiveness {
 
 export type TcpLiveness = Readonly<Record<Direction, SideLiveness>>;
 
-/** Everything off: the kernel's defaults (tests that start a front door without a config). */
+/** Everything off: the kernel's defaults (test harnesses that start a front door without a config pass it explicitly). */
 export const NO_TCP_LIVENESS: TcpLiveness = {
   inbound: { acceptKeepaliveMs: 0, connectKeepaliveMs: 0, userTimeoutMs: 0 },
   outbound: { acceptKeepaliveMs: 0, connectKeepaliveMs: 0, userTimeoutMs: 0 },

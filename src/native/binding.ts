@@ -1,5 +1,6 @@
 // The typed boundary to the C++ addon: the only module that loads the .node file. One line per export
-// says what it takes, returns and who owns what. Failures come back as -errno, never as exceptions.
+// says what it takes, returns and who owns what. Failures come back as -errno, never as exceptions; an
+// argument of the wrong type (or out of range) gives -EINVAL.
 import { createRequire } from "node:module";
 import { join } from "node:path";
 
@@ -16,6 +17,7 @@ export interface HandoffRecord {
   readonly targetIsOriginal: boolean;
 }
 
+/** Every field is required but the target; the values come from the MESHLET_* settings (no native default). */
 export interface NativeListenerSpec {
   readonly id: number;
   readonly bindIp: string;
@@ -104,15 +106,15 @@ export interface InboundPolicyCounters {
 }
 
 export interface NativeBinding {
-  /** Starts the epoll thread once; `onHandoff` receives batches on the JS thread. 0 | -errno. */
+  /** Starts the epoll thread once; `onHandoff` receives batches on the JS thread. 0 | -errno; a failure leaves nothing set (start may be retried), and start works again after stop. */
   start(onHandoff: (batch: HandoffRecord[]) => void): number;
-  /** Binds and listens synchronously. Bound port | -errno. */
+  /** Binds and listens synchronously. Bound port | -errno (-ENOTCONN: not started). */
   listen(spec: NativeListenerSpec): number;
-  /** Sets where connections without an original destination go. 0 | -EINVAL. */
+  /** Sets where connections without an original destination go. 0 | -EINVAL | -ENOTCONN. */
   setTarget(listenerId: number, ip: string, port: number): number;
-  /** 8192-byte bitmap, bit p = destination port p is opaque. Copied. 0 | -EINVAL. */
+  /** 8192-byte bitmap, bit p = destination port p is opaque. Copied. 0 | -EINVAL | -ENOTCONN. */
   setOpaquePorts(bitmap: Uint8Array): number;
-  /** Gives a handed-off fd back to be spliced to ip:port. 0 | -EINVAL. */
+  /** Gives a handed-off fd back to be spliced to ip:port; the fd is taken in every case (closed on failure). 0 | -EINVAL | -ENOTCONN. */
   forward(fd: number, listenerId: number, ip: string, port: number, protocol: number): number;
   /** Keepalive (idle = interval) and TCP_USER_TIMEOUT on a connected TCP fd owned elsewhere; 0 = untouched. 0 | -errno. */
   setTcpLiveness(fd: number, keepaliveMs: number, userTimeoutMs: number): number;
@@ -120,7 +122,7 @@ export interface NativeBinding {
   closeListeners(): void;
   /** Closes every connection the front door owns. */
   closeAll(): void;
-  /** Joins the thread and releases everything. */
+  /** Joins the thread and closes every fd it owned, handoffs not yet delivered included; releases the callback. */
   stop(): void;
   /** Connections the front door currently owns (detecting, connecting or spliced). */
   openConnections(): number;
@@ -130,7 +132,7 @@ export interface NativeBinding {
   detectResults(): Array<[direction: number, protocol: number, count: number]>;
   /** Drains the ring of finished spliced connections. */
   closedConnections(): { dropped: number; records: ClosedConnectionRecord[] };
-  /** "ECONNREFUSED" for 111, "" for 0. */
+  /** "ECONNREFUSED" for 111, "" for 0, "E<n>" for a number naming no errno. */
   errnoName(errno: number): string;
   /** Replaces the inbound L4 table (copied; from the next accept on; open inbound TCP connections it denies are reset). 0 | -EINVAL (malformed) | -ENOSPC (over 131072 entry ids). */
   setInboundPolicy(table: NativeInboundPolicy): number;
@@ -140,9 +142,10 @@ export interface NativeBinding {
   inboundPolicyError(): string;
   /** A lock-free histogram with strictly ascending whole upper bounds (≤ 64); id | -EINVAL. */
   histogramCreate(bounds: Float64Array): number;
-  /** Records values[0..count) in one crossing. */
-  histogramRecordMany(id: number, values: Float64Array, count: number): void;
-  histogramSnapshot(id: number): HistogramSnapshot;
+  /** Records values[0..count) in one crossing. 0 | -EINVAL (no such histogram, wrong types). */
+  histogramRecordMany(id: number, values: Float64Array, count: number): number;
+  /** The counts so far | -EINVAL (no such histogram). */
+  histogramSnapshot(id: number): HistogramSnapshot | number;
 }
 
 /** The sniffer's verdicts (native/sniff/sniff.h), plus the outcomes of connections never sniffed. */

@@ -2,6 +2,7 @@
 // and the handler that gives it the connections the front door hands over (the fd becomes Bun's).
 import type { Config } from "../config/env.ts";
 import type { FilterChainSource } from "../http/filter.ts";
+import type { Http1Settings } from "../http/options.ts";
 import type { Http1Server } from "../http/server.ts";
 import { createHttp1Server } from "../http/server.ts";
 import type { AcceptedConnection } from "../l4/front-door.ts";
@@ -13,10 +14,9 @@ export interface Http1Stage {
   readonly handle: (conn: AcceptedConnection) => void;
 }
 
-/** `logger`: the process logger; the engine logs in the `direction` scope. */
-export function http1Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger): Http1Stage {
-  const server = createHttp1Server({
-    direction,
+/** The engine options the MESHLET_* settings govern, for one direction (the only mapping of them). */
+export function http1Settings(config: Config, direction: Direction): Http1Settings {
+  return {
     headReadTimeoutMs: config.httpHeadReadTimeoutMs,
     clientIdleTimeoutMs: config.httpClientIdleTimeoutMs,
     upstreamIdleTimeoutMs: config.httpPoolIdleTimeoutMs,
@@ -26,9 +26,12 @@ export function http1Stage(config: Config, direction: Direction, chain: FilterCh
     maxConnectionsPerUpstream: config.httpMaxConnectionsPerEndpoint,
     maxQueuedRequestsPerUpstream: config.httpQueueCapacity,
     poolQueueTimeoutMs: config.httpFailfastTimeoutMs,
-    chain,
-    logger,
-  });
+  };
+}
+
+/** `logger`: the process logger; the engine logs in the `direction` scope. */
+export function http1Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger): Http1Stage {
+  const server = createHttp1Server({ direction, ...http1Settings(config, direction), chain, logger });
   const handle = (conn: AcceptedConnection) => {
     server.adoptFd(conn.fd, {
       clientAddr: conn.client.host,

@@ -4,7 +4,9 @@
 import type { Socket, TCPSocketListener } from "bun";
 import { Registry } from "prom-client";
 import { HttpMetrics } from "../../src/metrics/http.ts";
+import { parseConfig } from "../../src/config/env.ts";
 import { createHttp1Server, type Http1Server, type Http1ServerOptions } from "../../src/http/server.ts";
+import { http1Settings } from "../../src/stack/http1.ts";
 import type { ConnState } from "../../src/http/server-connection.ts";
 
 export interface TestProxy {
@@ -14,9 +16,11 @@ export interface TestProxy {
   stop(): void;
 }
 
-export function startProxy(options: Http1ServerOptions = {}): TestProxy {
+/** The engine with the MESHLET_* defaults (src/config/env.ts) for what `options` leaves out. */
+export function startProxy(options: Partial<Http1ServerOptions> = {}): TestProxy {
   const registry = new Registry();
-  const server = createHttp1Server({ metrics: new HttpMetrics(registry), ...options });
+  const settings = http1Settings(parseConfig({}), options.direction ?? "inbound");
+  const server = createHttp1Server({ ...settings, metrics: new HttpMetrics(registry), ...options });
   const listener: TCPSocketListener<ConnState> = Bun.listen<ConnState>({
     hostname: "127.0.0.1",
     port: 0,

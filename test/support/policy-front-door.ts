@@ -99,9 +99,10 @@ async function serve(options: PolicyFrontDoorOptions): Promise<void> {
   const { createLogger } = await import("../../src/log/logger.ts");
   const { logPolicyClose } = await import("../../src/l4/policy-close-log.ts");
   const { RateLimitedLog } = await import("../../src/log/rate-limited-log.ts");
+  const { NO_TCP_LIVENESS } = await import("../../src/l4/tcp-liveness.ts");
   const logLines: Array<Record<string, unknown>> = [];
   const policyLogger = new RateLimitedLog(createLogger("info", "json", (line) => logLines.push(JSON.parse(line) as Record<string, unknown>)));
-  const frontDoor = FrontDoor.start(createLogger("warn", "json"));
+  const frontDoor = FrontDoor.start(createLogger("warn", "json"), NO_TCP_LIVENESS);
   frontDoor.setOpaquePorts(new Set(options.opaquePorts ?? []));
   let handoffs = 0;
   const respond = (fd: number) => {

@@ -5,14 +5,16 @@ import { dlopen } from "bun:ffi";
 import net from "node:net";
 import { Registry } from "prom-client";
 import { HttpMetrics } from "../../../src/metrics/http.ts";
+import { parseConfig } from "../../../src/config/env.ts";
 import { createHttp1Server } from "../../../src/http/server.ts";
+import { http1Settings } from "../../../src/stack/http1.ts";
 import { okUpstream, splitResponses } from "../../support/http-harness.ts";
 
 const libc = dlopen("libc.so.6", { dup: { args: ["int"], returns: "int" } });
 
 test("adoptFd serves a connection accepted by someone else, including bytes sent before adoption", async () => {
   const up = okUpstream("adopted");
-  const server = createHttp1Server({ metrics: new HttpMetrics(new Registry()) });
+  const server = createHttp1Server({ ...http1Settings(parseConfig({}), "inbound"), metrics: new HttpMetrics(new Registry()) });
   const acceptor = net.createServer({ pauseOnConnect: true }, (sock) => {
     // Wait until the request bytes sit in the kernel buffer, then hand over a duplicate of the fd.
     setTimeout(() => {
