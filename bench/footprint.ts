@@ -234,14 +234,14 @@ async function openCloseCycles(target: number, n: number): Promise<void> {
   await settle();
   const lastKb = rssKb(m.pid);
   const growthMb = (lastKb - firstKb) / 1024;
-  rows.push(`| RSS after ${firstServed.toLocaleString("en")} requests → after ${served.toLocaleString("en")} + ${CYCLES.toLocaleString("en")} open/close cycles | ${MB(firstKb)} → ${MB(lastKb)} MB (${growthMb >= 0 ? "+" : ""}${growthMb.toFixed(1)} MB) | within 5 MB | ${verdict(Math.abs(growthMb) <= 5)} |`);
+  rows.push(`| RSS after ${firstServed.toLocaleString("en")} requests → after ${served.toLocaleString("en")} + ${CYCLES.toLocaleString("en")} open/close cycles | ${MB(firstKb)} → ${MB(lastKb)} MB (${growthMb >= 0 ? "+" : ""}${growthMb.toFixed(1)} MB) | grows ≤ 5 MB | ${verdict(growthMb <= 5)} |`);
   rows.push(`| open fds idle → after the run (upstream pool idled out) | ${idleFds} → ${lastFds} | back to idle | ${verdict(lastFds <= idleFds)} |`);
   await m.stop();
 }
 
 rows.unshift(
   `| RSS after start, empty config dir (median of ${STARTS}) | ${MB(idleKb)} MB | ≤ 40 MB | ${verdict(idleKb <= 40 * 1024)} |`,
-  `| exec → /ready (median of ${STARTS}; min ${Math.min(...startTimes).toFixed(0)}, max ${Math.max(...startTimes).toFixed(0)}) | ${readyMs.toFixed(0)} ms | ≤ 150 ms | ${verdict(readyMs <= 150)} |`,
+  `| exec → /ready (median of ${STARTS}; min ${Math.min(...startTimes).toFixed(0)}, max ${Math.max(...startTimes).toFixed(0)}) | ${readyMs.toFixed(1)} ms | ≤ 150 ms | ${verdict(readyMs <= 150)} |`,
 );
 const table = ["| meshlet, one process" + (BUN_FLAGS.length ? ` (bun ${BUN_FLAGS.join(" ")})` : "") + " | measured | target | |", "|---|---:|---:|---|", ...rows].join("\n");
 process.stdout.write(`\n${table}\n`);
