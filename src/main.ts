@@ -12,6 +12,7 @@ import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
 import { registerHalfOpenMetrics } from "./diagnostics/half-open.ts";
 import { registerBuildInfo } from "./metrics/build-info.ts";
+import { registerProcessMetrics } from "./metrics/process.ts";
 import { registerTransportMetrics } from "./l4/transport-metrics.ts";
 import { tcpLivenessOf } from "./l4/tcp-liveness.ts";
 import { ownListeners } from "./http/own-listeners.ts";
@@ -58,6 +59,7 @@ export async function runProxy(env: Strings): Promise<void> {
   registerDetectMetrics();
   registerHalfOpenMetrics();
   registerBuildInfo();
+  registerProcessMetrics();
   const stopConnectionLog = startConnectionLog(rootLogger, frontDoor);
 
   // The request pipelines, compiled per configuration generation: a reload applies to the next request.

@@ -1,7 +1,7 @@
 // Linkerd's HTTP policy families (linkerd/app/inbound/src/metrics/authz.rs, linkerd-behavior §5.3):
 // inbound_http_authz_allow_total, inbound_http_authz_deny_total, inbound_http_route_not_found_total.
 // The filter bumps plain counters keyed by label set; prom-client renders them at scrape.
-import { Counter, type Registry } from "prom-client";
+import { Counter, type Registry } from "../metrics/prom-client.ts";
 import type { PolicyMeta } from "./authorization.ts";
 
 /** One label set and its count; the label object is built once, when the series first appears. */

@@ -1,7 +1,7 @@
 // Puts the inbound policy in force at runtime: registers the HTTP authz metrics, compiles each
 // configuration generation's L4 table and pushes it to the native front door (when the addon has
 // setInboundPolicy), and renders inbound_tcp_authz_* from the native per-entry counters at scrape.
-import { Counter, type Registry } from "prom-client";
+import { Counter, type Registry } from "../metrics/prom-client.ts";
 import { native } from "../native/binding.ts";
 import { registry as sharedRegistry } from "../metrics/registry.ts";
 import type { Watch } from "../rt/watch.ts";

@@ -1,7 +1,7 @@
 // Half-open TCP connections (seed: Linkerd's "Debugging 502s"): CLOSE_WAIT, where the peer has closed
 // and the local side has not, and FIN_WAIT_2, where the local side has closed and waits for the peer.
 // Exposed as tcp_half_open_connections{state} (read at scrape time) and listed by `meshlet diagnostics half-open`.
-import { Gauge } from "prom-client";
+import { Gauge } from "../metrics/prom-client.ts";
 
 import { registry } from "../metrics/registry.ts";
 import { type TcpSocket, readTcpSockets } from "./tcp-table.ts";

@@ -1,6 +1,6 @@
 // Upstream keep-alive reuse as numbers: connections opened and requests dispatched by each HTTP
 // server's pool (reuse = 1 - opened / dispatched), read at scrape time.
-import { Counter } from "prom-client";
+import { Counter } from "../metrics/prom-client.ts";
 
 import { registry } from "../metrics/registry.ts";
 import type { Http1Server } from "./server.ts";

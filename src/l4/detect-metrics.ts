@@ -1,7 +1,7 @@
 // Protocol detection outcomes as Linkerd counts them: {inbound,outbound}_tcp_detect_http_results_total
 // {result="http/1"|"http/2"|"not_http"|"read_timeout"}; meshlet adds "tls" (a ClientHello was seen)
 // and "opaque" (detection skipped because the destination port is opaque).
-import { Counter } from "prom-client";
+import { Counter } from "../metrics/prom-client.ts";
 
 import { Protocol, native } from "../native/binding.ts";
 import { registry } from "../metrics/registry.ts";

@@ -1,7 +1,7 @@
 // Linkerd's transport families (tcp_open_total, tcp_close_total{errno}, tcp_open_connections,
 // tcp_read_bytes_total, tcp_write_bytes_total) for every connection: the front door's native counters
 // (spliced connections and accepts) plus the HTTP engine's (handed-off clients, pooled upstreams).
-import { Counter, Gauge } from "prom-client";
+import { Counter, Gauge } from "../metrics/prom-client.ts";
 
 import { native } from "../native/binding.ts";
 import { onBeforeScrape, registry } from "../metrics/registry.ts";

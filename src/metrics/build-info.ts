@@ -1,6 +1,6 @@
 // `proxy_build_info`, Linkerd's build metric (linkerd/app/core/src/build_info.rs): one series with
 // value 1 whose labels say which meshlet is running, so a fleet can be queried by version.
-import { Gauge, type Registry } from "prom-client";
+import { Gauge, type Registry } from "./prom-client.ts";
 import { VERSION } from "../version.ts";
 import { registry as sharedRegistry } from "./registry.ts";
 

@@ -1,6 +1,6 @@
 // The one Prometheus registry that /metrics exposes. Every metric family registers here;
 // families that native code feeds are refreshed from snapshots just before each scrape.
-import { Registry } from "prom-client";
+import { Registry } from "./prom-client.ts";
 
 export const registry = new Registry();
 

@@ -1,7 +1,8 @@
 // JSON schemas for Linkerd's policy CRDs (policy.linkerd.io Server, ServerAuthorization,
 // AuthorizationPolicy, MeshTLSAuthentication, NetworkAuthentication, HTTPRoute) and the Gateway API
 // HTTPRoute, after charts/linkerd-crds/templates/policy/*.yaml; compiled once with ajv.
-import Ajv, { type ValidateFunction } from "ajv";
+import type { ValidateFunction } from "ajv";
+import { onFirstUse } from "../rt/on-first-use.ts";
 import { schemaIssues, type SchemaIssue } from "../resources/schema-issues.ts";
 import { DEFAULT_POLICIES } from "./model.ts";
 
@@ -111,22 +112,28 @@ const HTTP_ROUTE_SPEC = obj({
   },
 });
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-const compile = (spec: object, specRequired = true): ValidateFunction => ajv.compile(document(spec, specRequired));
-
-export const POLICY_SCHEMAS = {
-  Server: compile(SERVER_SPEC),
-  ServerAuthorization: compile(SERVER_AUTHORIZATION_SPEC),
-  AuthorizationPolicy: compile(AUTHORIZATION_POLICY_SPEC),
-  MeshTLSAuthentication: compile(MESH_TLS_AUTHENTICATION_SPEC),
-  NetworkAuthentication: compile(NETWORK_AUTHENTICATION_SPEC),
-  HTTPRoute: compile(HTTP_ROUTE_SPEC),
+const POLICY_SPECS = {
+  Server: SERVER_SPEC,
+  ServerAuthorization: SERVER_AUTHORIZATION_SPEC,
+  AuthorizationPolicy: AUTHORIZATION_POLICY_SPEC,
+  MeshTLSAuthentication: MESH_TLS_AUTHENTICATION_SPEC,
+  NetworkAuthentication: NETWORK_AUTHENTICATION_SPEC,
+  HTTPRoute: HTTP_ROUTE_SPEC,
 } as const;
 
-export type PolicyKindName = keyof typeof POLICY_SCHEMAS;
+export type PolicyKindName = keyof typeof POLICY_SPECS;
+
+/** The validators, compiled (ajv loaded) with the first policy document. */
+const policySchemas = onFirstUse(() => {
+  const Ajv = (require("ajv") as typeof import("ajv")).default;
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+  const compiled = {} as Record<PolicyKindName, ValidateFunction>;
+  for (const kind of Object.keys(POLICY_SPECS) as PolicyKindName[]) compiled[kind] = ajv.compile(document(POLICY_SPECS[kind], true));
+  return compiled;
+});
 
 /** Shape and type problems of one document of `kind`, located by field path. */
 export function validatePolicySchema(kind: PolicyKindName, value: unknown): readonly SchemaIssue[] {
-  const validate = POLICY_SCHEMAS[kind];
+  const validate = policySchemas()[kind];
   return validate(value) ? [] : schemaIssues(validate.errors ?? [], value);
 }

@@ -1,7 +1,11 @@
 // Route `pathRegex` compilation with RE2 (re2js): matching runs in time linear in the path, so a
 // path — attacker input — cannot trigger catastrophic backtracking. Constructs that need
 // backtracking (backreferences, lookarounds, atomic groups) are rejected with a clear message.
-import { RE2JS } from "re2js";
+import type { RE2JS } from "re2js";
+import { onFirstUse } from "../rt/on-first-use.ts";
+
+/** re2js, loaded with the first route regex. */
+const re2js = onFirstUse(() => require("re2js") as typeof import("re2js"));
 
 export type PathRegexResult =
   | { readonly ok: true; readonly test: (path: string) => boolean; readonly source: string }
@@ -23,7 +27,7 @@ export function compilePathRegex(regex: string): PathRegexResult {
   if (unsupported !== undefined) return { ok: false, error: `${unsupported}; ${LINEAR}` };
   let re: RE2JS;
   try {
-    re = RE2JS.compile(source);
+    re = re2js().RE2JS.compile(source);
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     return { ok: false, error: `invalid regex ${JSON.stringify(source)}: ${msg.replace(/^error parsing regexp: /, "")}` };

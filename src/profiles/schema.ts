@@ -2,7 +2,8 @@
 // required), compiled with ajv. They check shapes and types; the semantic rules of Linkerd's
 // `pkg/profiles` (and ours) live in decode.ts. Unknown fields are rejected, as
 // `linkerd profile validate` does (yaml.UnmarshalStrict), except under metadata.
-import Ajv, { type ValidateFunction } from "ajv";
+import type { ValidateFunction } from "ajv";
+import { onFirstUse } from "../rt/on-first-use.ts";
 import { type SchemaIssue, schemaIssues } from "../resources/schema-issues.ts";
 
 const ref = (name: string) => ({ $ref: `#/definitions/${name}` });
@@ -119,17 +120,21 @@ function serviceProfileSchema(routesRequired: boolean): object {
   };
 }
 
-const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
-const validators = new Map<string, ValidateFunction>([
-  ["v1alpha2", ajv.compile(serviceProfileSchema(false))],
-  ["v1alpha1", ajv.compile(serviceProfileSchema(true))],
-]);
+/** The validators, compiled (ajv loaded) with the first ServiceProfile document. */
+const validators = onFirstUse(() => {
+  const Ajv = (require("ajv") as typeof import("ajv")).default;
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+  return new Map<string, ValidateFunction>([
+    ["v1alpha2", ajv.compile(serviceProfileSchema(false))],
+    ["v1alpha1", ajv.compile(serviceProfileSchema(true))],
+  ]);
+});
 
 const quantityMessage = (value: unknown) => `${JSON.stringify(value)} is not a Kubernetes quantity (e.g. 1, 500m, 0.5)`;
 
 /** Validates a ServiceProfile document of the given version against the CRD schema. */
 export function validateServiceProfileSchema(version: string, value: unknown): readonly SchemaIssue[] {
-  const validate = validators.get(version);
+  const validate = validators().get(version);
   if (validate === undefined) return [{ path: ["apiVersion"], message: `unsupported version ${version}` }];
   if (validate(value)) return [];
   return schemaIssues(validate.errors ?? [], value, quantityMessage);

@@ -1,6 +1,6 @@
 // Config-reload metric families (named after Prometheus's own `prometheus_config_last_reload_*`),
 // so an invalid config file that is being ignored shows up on /metrics and can be alerted on.
-import { Counter, Gauge, type Registry } from "prom-client";
+import { Counter, Gauge, type Registry } from "../metrics/prom-client.ts";
 import { registry as sharedRegistry } from "../metrics/registry.ts";
 
 export interface ReloadMetrics {

@@ -1,22 +1,11 @@
 // Splits one YAML file into its documents and maps field paths back to lines, so that every
 // problem can name file, document, field and line. Bounded against hostile input. Pure: text in, data out.
-import {
-  type Alias,
-  Composer,
-  type CST,
-  type Document,
-  isAlias,
-  isMap,
-  isNode,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  type Node,
-  Parser,
-  type YAMLError,
-} from "yaml";
+import type { Alias, CST, Document, Node, YAMLError } from "yaml";
+import { onFirstUse } from "../rt/on-first-use.ts";
 import { type FieldPath, formatFieldPath, type Problem, type Severity } from "./problem.ts";
+
+/** The yaml library, loaded when the first file is parsed (~10 MB a proxy without resource files saves). */
+const yaml = onFirstUse(() => require("yaml") as typeof import("yaml"));
 
 /** One parsed YAML document of a config file. */
 export interface SourceDocument {
@@ -47,6 +36,7 @@ export const MAX_ALIAS_COUNT = 100;
  * more than MAX_DOCUMENTS_PER_FILE documents, recursive or exploding aliases are located problems.
  */
 export function parseYamlFile(file: string, text: string): ParsedFile {
+  const { Composer, LineCounter, Parser } = yaml();
   const lineCounter = new LineCounter();
   const problems: Problem[] = [];
   const docs: SourceDocument[] = [];
@@ -153,6 +143,7 @@ function tooDeepOffset(doc: CST.Document): number | undefined {
  * aliases are expanded. Linear: anchors are resolved in one pass and subtree depths memoized.
  */
 function aliasProblem(document: Document.Parsed): { offset: number | undefined; message: string } | undefined {
+  const { isAlias, isMap, isNode, isSeq } = yaml();
   const root = document.contents;
   if (root === null) return undefined;
   // 1. Resolve each alias to the latest node with its anchor before it (YAML's rule), in document order.
@@ -227,6 +218,7 @@ export function problemAt(doc: SourceDocument, path: FieldPath, severity: Severi
 // Walks the YAML AST along `path`. Points at the key of the last map entry found (the line a person
 // looks for: `condition:` rather than the first line of its value), or at the sequence item.
 function offsetOf(document: Document.Parsed, path: FieldPath): number | undefined {
+  const { isAlias, isMap, isPair, isScalar, isSeq } = yaml();
   let node: unknown = document.contents;
   let offset: number | undefined = rangeStart(node);
   for (const seg of path) {
