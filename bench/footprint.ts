@@ -5,9 +5,8 @@
 import { type Socket, spawn, spawnSync } from "bun";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 
-import { appendResults, background, port, progress, waitForPort, workDir } from "./support.ts";
+import { appendResults, background, port, progress, waitForPort, workDir, benchArgs, median } from "./support.ts";
 
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 1000);
 const STARTS = Number(process.env.STARTS ?? 7);
@@ -31,20 +30,9 @@ Options:
   -h, --help   show this help
 `;
 
-let args;
-try {
-  args = parseArgs({ options: { record: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
-} catch (err) {
-  process.stderr.write(`bench/footprint.ts: ${(err as Error).message} (see --help)\n`);
-  process.exit(64);
-}
-if (args.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const args = benchArgs("bench/footprint.ts", USAGE);
 
 const MB = (kb: number) => (kb / 1024).toFixed(1);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 const settle = () => Bun.sleep(SETTLE_MS);

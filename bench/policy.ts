@@ -6,7 +6,6 @@
 import { spawnSync } from "bun";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 
 import { resourceKinds } from "../src/app/resource-kinds.ts";
 import { compileL4Table } from "../src/authz/l4-table.ts";
@@ -15,7 +14,7 @@ import { parseConfig } from "../src/config/env.ts";
 import { native } from "../src/native/binding.ts";
 import { type ConfigSnapshot, loadConfigDir } from "../src/resources/config-dir.ts";
 import { monotonicClock } from "../src/rt/clock.ts";
-import { appendResults, background, port, progress, ratio, waitForPort, workDir } from "./support.ts";
+import { appendResults, background, port, progress, ratio, waitForPort, workDir, benchArgs, median } from "./support.ts";
 
 const SERVERS = 200;
 const POLICIES_PER_SERVER = 5;
@@ -35,17 +34,7 @@ Options:
   -h, --help   show this help
 `;
 
-let args;
-try {
-  args = parseArgs({ options: { record: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
-} catch (err) {
-  process.stderr.write(`bench/policy.ts: ${(err as Error).message} (see --help)\n`);
-  process.exit(64);
-}
-if (args.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const args = benchArgs("bench/policy.ts", USAGE);
 
 const originPort = port();
 
@@ -120,7 +109,6 @@ for (let i = 0; i < RELOADS; i++) {
   reloadMs.push(applyOnce());
 }
 writeFileSync(editedFile, original);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // === (2) HTTP cost of the allowing set ===
 const nginxDir = join(workDir, "nginx");

@@ -3,6 +3,7 @@
 import { type Subprocess, spawn } from "bun";
 import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
 import net from "node:net";
+import { parseArgs } from "node:util";
 import { cpus, release, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -95,4 +96,28 @@ export function appendResults(title: string, command: string, table: string, not
 
 export function ratio(a: number, b: number): string {
   return b > 0 ? `${(a / b).toFixed(2)}×` : "n/a";
+}
+
+/**
+ * The options every benchmark driver takes: `--record` (append to bench/RESULTS.md) and `--help`
+ * (prints `usage`, exits 0); anything else exits 64 naming it.
+ */
+export function benchArgs(driver: string, usage: string): { readonly record: boolean } {
+  let values;
+  try {
+    values = parseArgs({ options: { record: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    process.stderr.write(`${driver}: ${(err as Error).message} (see --help)\n`);
+    process.exit(64);
+  }
+  if (values.help) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+  return { record: values.record === true };
+}
+
+/** The median of `xs` (the upper one for an even count). */
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 }

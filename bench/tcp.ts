@@ -3,9 +3,8 @@
 // option splice-auto, nbthread 1), in one run: BENCH_ROUNDS rounds in rotating order, medians kept.
 // Prints ratios; appends them to bench/RESULTS.md only with --record.
 import { spawnSync } from "bun";
-import { parseArgs } from "node:util";
 
-import { appendResults, background, port, progress, ratio, startMeshlet, waitForPort, writeConfig } from "./support.ts";
+import { appendResults, background, port, progress, ratio, startMeshlet, waitForPort, writeConfig, benchArgs, median } from "./support.ts";
 
 const IPERF_SECONDS = Number(process.env.BENCH_IPERF_SECONDS ?? 5);
 const REDIS_REQUESTS = Number(process.env.BENCH_REDIS_REQUESTS ?? 200_000);
@@ -22,17 +21,7 @@ Options:
   -h, --help   show this help
 `;
 
-let args;
-try {
-  args = parseArgs({ options: { record: { type: "boolean" }, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }).values;
-} catch (err) {
-  process.stderr.write(`bench/tcp.ts: ${(err as Error).message} (see --help)\n`);
-  process.exit(64);
-}
-if (args.help) {
-  process.stdout.write(USAGE);
-  process.exit(0);
-}
+const args = benchArgs("bench/tcp.ts", USAGE);
 
 const iperfPort = port();
 const redisPort = port();
@@ -102,8 +91,7 @@ async function medianOf(benchmark: string, measure: (t: Target) => Promise<numbe
       samples[name].push(await measure(name));
     }
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { direct: median(samples.direct), haproxy: median(samples.haproxy), meshlet: median(samples.meshlet) };
+    return { direct: median(samples.direct), haproxy: median(samples.haproxy), meshlet: median(samples.meshlet) };
 }
 
 const rows: string[] = [];
