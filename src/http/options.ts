@@ -62,20 +62,12 @@ export interface Http1ServerOptions extends Http1Settings {
   readonly logger?: Logger;
 }
 
-export interface ResolvedHttp1Options {
+/** The options with every default applied. */
+export interface ResolvedHttp1Options extends Http1Settings {
   readonly direction: Direction;
   readonly forwardTo: { readonly host: string; readonly port: number } | null;
-  readonly headReadTimeoutMs: number;
-  readonly clientIdleTimeoutMs: number;
-  readonly upstreamIdleTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly upstreamKeepaliveMs: number;
-  readonly tcpUserTimeoutMs: number;
   readonly maxHeadBytes: number;
   readonly maxHeaders: number;
-  readonly maxConnectionsPerUpstream: number;
-  readonly maxQueuedRequestsPerUpstream: number;
-  readonly poolQueueTimeoutMs: number;
   readonly maxPipelinedBytes: number;
   readonly dnsTtlMs: number;
   readonly dnsNegativeTtlMs: number;
@@ -91,11 +83,11 @@ export function resolveOptions(o: Http1ServerOptions): ResolvedHttp1Options {
     connectTimeoutMs: o.connectTimeoutMs,
     upstreamKeepaliveMs: o.upstreamKeepaliveMs,
     tcpUserTimeoutMs: o.tcpUserTimeoutMs,
-    maxHeadBytes: o.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES,
-    maxHeaders: o.maxHeaders ?? DEFAULT_MAX_HEADERS,
     maxConnectionsPerUpstream: o.maxConnectionsPerUpstream,
     maxQueuedRequestsPerUpstream: o.maxQueuedRequestsPerUpstream,
     poolQueueTimeoutMs: o.poolQueueTimeoutMs,
+    maxHeadBytes: o.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES,
+    maxHeaders: o.maxHeaders ?? DEFAULT_MAX_HEADERS,
     maxPipelinedBytes: o.maxPipelinedBytes ?? DEFAULT_MAX_PIPELINED_BYTES,
     dnsTtlMs: o.dnsTtlMs ?? DEFAULT_DNS_TTL_MS,
     dnsNegativeTtlMs: o.dnsNegativeTtlMs ?? DEFAULT_DNS_NEGATIVE_TTL_MS,
