@@ -5,6 +5,8 @@ import { closestName } from "./config/closest-name.ts";
 import { UsageError } from "./cli/args.ts";
 import { checkCommand } from "./cli/check.ts";
 import { type Command, selfParsingCommand } from "./cli/command.ts";
+import { injectCommand } from "./inject/inject-command.ts";
+import { uninjectCommand } from "./inject/uninject-command.ts";
 import { envCommand } from "./cli/env.ts";
 import { overviewHelp } from "./cli/help.ts";
 import { policyCommand } from "./cli/policy.ts";
@@ -18,8 +20,8 @@ const COMMANDS: readonly Command[] = [
   envCommand,
   policyCommand,
   selfParsingCommand("init-iptables", "redirect this network namespace's TCP to meshlet (Linkerd proxy-init's rules); --dry-run, --uninstall", () => import("./transparent/init-iptables-command.ts")),
-  selfParsingCommand("inject", "add the meshlet sidecar to Kubernetes workloads (-f FILE or -; YAML on standard output)", () => import("./inject/inject-command.ts")),
-  selfParsingCommand("uninject", "remove what inject added", () => import("./inject/uninject-command.ts")),
+  injectCommand,
+  uninjectCommand,
   selfParsingCommand("diagnostics", "diagnostics half-open [--json]: half-closed TCP connections here, with their peers", () => import("./diagnostics/diagnostics-command.ts")),
 ];
 const TOP_LEVEL_FLAGS = ["--help", "--version"];
