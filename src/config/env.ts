@@ -2,7 +2,8 @@
 // parseConfig() turns an environment into one frozen, typed Config, reporting every problem at once.
 // README's configuration table is generated from SETTINGS (`meshlet env --markdown`) and checked by a test.
 import { DEFAULT_POLICIES, type DefaultPolicyName } from "./default-policies.ts";
-import { type Cidr, type PortRange, parseCidrs, parseLabelMap, parsePortRanges } from "./values.ts";
+import { type Cidr, parseCidrs } from "./cidr.ts";
+import { type PortRange, parseLabelMap, parsePortRanges } from "./values.ts";
 import {
   type HostPort,
   type PortSet,

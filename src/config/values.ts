@@ -190,37 +190,6 @@ export function parsePortRanges(text: string): readonly PortRange[] {
   return ranges;
 }
 
-/** An IP network; `text` is canonical for IPv4 (host bits cleared), as iptables prints it. */
-export interface Cidr {
-  readonly family: 4 | 6;
-  readonly text: string;
-}
-
-/** Comma-separated CIDRs (10.0.0.0/8, fd00::/8); a bare address or a bad prefix length is an error. */
-export function parseCidrs(text: string): readonly Cidr[] {
-  const cidrs: Cidr[] = [];
-  for (const raw of text.split(",")) {
-    const item = raw.trim();
-    if (item === "") continue;
-    const expected = `CIDRs like 10.0.0.0/8 or fd00::/8, comma-separated (got ${JSON.stringify(item)})`;
-    const slash = item.indexOf("/");
-    if (slash < 0 || !/^\d{1,3}$/.test(item.slice(slash + 1))) throw new ValueError(expected);
-    const ip = item.slice(0, slash);
-    const prefix = Number(item.slice(slash + 1));
-    if (isIpv4(ip) && prefix <= 32) {
-      const value = ip.split(".").reduce((n, octet) => n * 256 + Number(octet), 0);
-      const network = prefix === 0 ? 0 : value - (value % 2 ** (32 - prefix));
-      const octets = [24, 16, 8, 0].map((shift) => Math.floor(network / 2 ** shift) % 256);
-      cidrs.push({ family: 4, text: `${octets.join(".")}/${prefix}` });
-    } else if (isIpv6(ip) && prefix <= 128) {
-      cidrs.push({ family: 6, text: `${ip.toLowerCase()}/${prefix}` });
-    } else {
-      throw new ValueError(expected);
-    }
-  }
-  return cidrs;
-}
-
 const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 

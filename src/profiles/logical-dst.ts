@@ -1,9 +1,6 @@
 // The `dst` label of route metrics: Linkerd's logical name `name:port` (§5.1), here the request's
 // authority — lowercased, without a trailing dot — with the port the request goes to if it names none.
-import { parseAuthority } from "./lookup.ts";
-
-/** The port of an `http://` authority without one (RFC 9110 §4.2.1). */
-export const DEFAULT_HTTP_PORT = 80;
+import { DEFAULT_HTTP_PORT, formatAuthority, parseAuthority } from "../http/authority.ts";
 
 /**
  * `host:port` (`[v6]:port`) for the dst label. `authority` is the request's, or the profile's name when
@@ -16,11 +13,7 @@ export function logicalDst(
   connDst: { readonly host: string; readonly port: number } | null,
 ): string {
   const parsed = authority === undefined ? undefined : parseAuthority(authority);
-  if (parsed !== undefined) return hostPort(parsed.host, parsed.port ?? connDst?.port ?? DEFAULT_HTTP_PORT);
-  if (connDst !== null) return hostPort(connDst.host.toLowerCase(), connDst.port);
+  if (parsed !== undefined) return formatAuthority(parsed.host, parsed.port ?? connDst?.port ?? DEFAULT_HTTP_PORT);
+  if (connDst !== null) return formatAuthority(connDst.host.toLowerCase(), connDst.port);
   return "";
-}
-
-function hostPort(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }

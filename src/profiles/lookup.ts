@@ -1,6 +1,7 @@
 // Chooses the profile for a request from its authority (or, inbound, from MESHLET_INBOUND_PROFILE).
 // Like Linkerd's LINKERD2_PROXY_DESTINATION_PROFILE_SUFFIXES, only names under `svc.<cluster domain>`
 // get profiles unless external profiles are enabled (Linkerd's enableExternalProfiles).
+import { parseAuthority } from "../http/authority.ts";
 import type { Profile, ProfileSet } from "./model.ts";
 import type { Direction } from "../rt/direction.ts";
 
@@ -18,41 +19,6 @@ export interface LookupOptions {
   readonly externalProfiles: boolean;
   /** MESHLET_CLUSTER_DOMAIN, e.g. "cluster.local". */
   readonly clusterDomain: string;
-}
-
-export interface Authority {
-  /** Lowercase, without a trailing dot; IPv6 without brackets. */
-  readonly host: string;
-  readonly port: number | undefined;
-}
-
-/** Splits `host[:port]` / `[v6][:port]`; undefined when it is not a valid authority. */
-export function parseAuthority(authority: string): Authority | undefined {
-  let host: string;
-  let portText: string | undefined;
-  if (authority.startsWith("[")) {
-    const close = authority.indexOf("]");
-    if (close < 0) return undefined;
-    host = authority.slice(1, close);
-    const rest = authority.slice(close + 1);
-    if (rest !== "" && !rest.startsWith(":")) return undefined;
-    portText = rest === "" ? undefined : rest.slice(1);
-  } else {
-    const colon = authority.lastIndexOf(":");
-    if (colon >= 0 && authority.indexOf(":") !== colon) return undefined; // bare IPv6 is not an authority
-    host = colon >= 0 ? authority.slice(0, colon) : authority;
-    portText = colon >= 0 ? authority.slice(colon + 1) : undefined;
-  }
-  let port: number | undefined;
-  if (portText !== undefined) {
-    if (!/^[0-9]{1,5}$/.test(portText)) return undefined;
-    port = Number(portText);
-    if (port > 65535) return undefined;
-  }
-  host = host.toLowerCase();
-  if (host.endsWith(".")) host = host.slice(0, -1);
-  if (host === "" || /[\s/@?#]/.test(host)) return undefined;
-  return { host, port };
 }
 
 /** True for `<anything>.svc.<clusterDomain>`: the names Linkerd looks profiles up for by default. */

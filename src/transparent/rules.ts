@@ -1,7 +1,8 @@
 // Linkerd proxy-init's nat rule set as a pure function of the settings: the lines `iptables-save -t nat`
 // prints once the rules are in place (meshlet's own chains and comment prefix), plus the install and
 // uninstall plans computed against the rules that exist already.
-import type { Cidr, PortRange } from "../config/values.ts";
+import type { Cidr } from "../config/cidr.ts";
+import type { PortRange } from "../config/values.ts";
 
 export type Family = 4 | 6;
 

@@ -2,7 +2,8 @@
 // outside Kubernetes (only with external profiles on), and the pinned inbound profile.
 import { describe, expect, test } from "bun:test";
 
-import { isClusterName, lookupProfile, parseAuthority, type LookupOptions } from "../../../src/profiles/lookup.ts";
+import { parseAuthority } from "../../../src/http/authority.ts";
+import { isClusterName, lookupProfile, type LookupOptions } from "../../../src/profiles/lookup.ts";
 import type { ProfileSet } from "../../../src/profiles/model.ts";
 import { buildProfileSet } from "../../../src/profiles/set.ts";
 import { decodeYaml } from "./yaml-profile.ts";

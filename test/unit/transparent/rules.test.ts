@@ -3,7 +3,8 @@
 // uninstall plans computed against an existing nat table.
 import { describe, expect, test } from "bun:test";
 
-import { parseCidrs, parsePortRanges } from "../../../src/config/values.ts";
+import { parseCidrs } from "../../../src/config/cidr.ts";
+import { parsePortRanges } from "../../../src/config/values.ts";
 import { type RedirectSettings, installScript, multiportGroups, ruleSet, splitSavedRule, uninstallCommands } from "../../../src/transparent/rules.ts";
 
 const C = (name: string) => `-m comment --comment "meshlet-init/${name}"`;
