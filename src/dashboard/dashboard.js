@@ -174,7 +174,7 @@
       const stats = await response.json();
       authorities.update(stats.authorities ?? [], (a) => `${a.direction} ${a.authority}`);
       routes.update(stats.routes ?? [], (r) => `${r.direction} ${r.dst} ${r.route}`);
-      $("#window").textContent = `last ${stats.windowSeconds}s (sampled every ${stats.snapshotIntervalSeconds}s)`;
+      $("#window").textContent = `last ${Math.round(stats.windowSeconds)}s (sampled every ${stats.snapshotIntervalSeconds}s)`;
       setStatus(status, `updated ${new Date().toLocaleTimeString()}`, false);
     } catch (err) {
       setStatus(status, `stats unavailable: ${err.message}`, true);
