@@ -57,6 +57,8 @@ export interface DashboardReport {
   readonly routeRows: string[];
   /** "METHOD path status" of every tap row after each phase. */
   readonly tapRowsUnfiltered: string[];
+  /** The tap status line after subscribing with an invalid path regex. */
+  readonly refusedFilterStatus: string;
   readonly tapRowsFiltered: string[];
   readonly tapRowsAfterPause: string[];
   /** Uncaught errors and console errors on the page. */
@@ -90,7 +92,13 @@ export async function checkDashboard(adminUrl: string, traffic: DashboardTraffic
     const routeRows = await rowKeys(page, "#routes");
     const tapRowsUnfiltered = await tapRows(page);
 
-    // Phase 2: method GET and a path regex; only matching requests come through.
+    // Phase 2: a path regex the proxy refuses is reported on the page ...
+    await page.fill("#tap-filter input[name=path]", "(unclosed");
+    await page.click("#tap-filter button[type=submit]");
+    await waitFor(page, "the refused subscription's error", () => document.querySelector("#tap-status")?.textContent?.startsWith("tap refused the subscription: ") === true);
+    const refusedFilterStatus = (await page.textContent("#tap-status")) ?? "";
+
+    // ... then method GET and a valid path regex: only matching requests come through.
     await page.selectOption("#tap-filter select[name=method]", "GET");
     await page.fill("#tap-filter input[name=path]", "^/books");
     await page.click("#tap-filter button[type=submit]");
@@ -112,7 +120,7 @@ export async function checkDashboard(adminUrl: string, traffic: DashboardTraffic
     await probeUntilSeen(page, traffic, "/books/probe-resumed");
     const tapRowsAfterPause = await tapRows(page);
 
-    return { authorityRows, routeRows, tapRowsUnfiltered, tapRowsFiltered, tapRowsAfterPause, pageErrors };
+    return { authorityRows, routeRows, tapRowsUnfiltered, refusedFilterStatus, tapRowsFiltered, tapRowsAfterPause, pageErrors };
   } finally {
     await page.close();
   }

@@ -44,6 +44,13 @@ interface Timed extends RecordedExchange {
 
 interface Subscriber {
   matches?: (e: RecordedExchange) => boolean;
+  /** Requests still to send before closing (the subscription's `limit`); Infinity without one. */
+  remaining?: number;
+}
+
+interface Subscription {
+  readonly matches: (e: RecordedExchange) => boolean;
+  readonly limit: number;
 }
 
 /**
@@ -75,7 +82,8 @@ export function startFakeObservability(meshletAdminUrl: string, options: { tapOf
           return;
         }
         subscriptions.push(JSON.parse(message) as Record<string, unknown>);
-        ws.data.matches = parsed;
+        ws.data.matches = parsed.matches;
+        ws.data.remaining = parsed.limit;
         subscribers.add(ws);
       },
       close(ws) {
@@ -111,6 +119,10 @@ export function startFakeObservability(meshletAdminUrl: string, options: { tapOf
       for (const ws of subscribers) {
         if (!ws.data.matches!(exchange)) continue;
         for (const event of tapEvents(id, nowMs, exchange)) ws.send(packr.pack(event));
+        if (--ws.data.remaining! === 0) {
+          subscribers.delete(ws);
+          ws.close(1000, "limit reached");
+        }
       }
     },
     stop() {
@@ -120,25 +132,34 @@ export function startFakeObservability(meshletAdminUrl: string, options: { tapOf
   };
 }
 
-/** The subscription's filters as a predicate, or the reason it is invalid. */
-function parseSubscription(text: string): ((e: RecordedExchange) => boolean) | string {
+/** The subscription's filters as a predicate and its limit, or the reason it is invalid. */
+function parseSubscription(text: string): Subscription | string {
   let sub: Record<string, unknown>;
   try {
     sub = JSON.parse(text) as Record<string, unknown>;
   } catch {
     return "the subscription is not JSON";
   }
+  if (typeof sub !== "object" || sub === null || Array.isArray(sub)) return "the subscription must be a JSON object";
+  if (sub.direction !== undefined && sub.direction !== "inbound" && sub.direction !== "outbound") return 'direction: expected "inbound" or "outbound"';
+  for (const field of ["method", "authority", "path"]) {
+    if (sub[field] !== undefined && typeof sub[field] !== "string") return `${field}: expected a string`;
+  }
+  if (sub.limit !== undefined && !(Number.isInteger(sub.limit) && (sub.limit as number) > 0)) return "limit: expected a positive integer";
   let pathTest = (_: string) => true;
   if (typeof sub.path === "string") {
     const compiled = compilePathRegex(`.*(?:${sub.path}).*`);
     if (!compiled.ok) return `path: ${compiled.error}`;
     pathTest = compiled.test;
   }
-  return (e) =>
-    (sub.direction === undefined || sub.direction === e.direction) &&
-    (sub.method === undefined || sub.method === e.method) &&
-    (sub.authority === undefined || sub.authority === e.authority) &&
-    pathTest(e.path);
+  return {
+    limit: (sub.limit as number | undefined) ?? Infinity,
+    matches: (e) =>
+      (sub.direction === undefined || sub.direction === e.direction) &&
+      (sub.method === undefined || sub.method === e.method) &&
+      (sub.authority === undefined || sub.authority === e.authority) &&
+      pathTest(e.path),
+  };
 }
 
 function tapEvents(id: number, tsMs: number, e: RecordedExchange): Record<string, unknown>[] {

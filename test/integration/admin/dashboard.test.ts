@@ -158,6 +158,7 @@ describe("in Chromium", () => {
     for (const key of traffic.authorityKeys) expect(report.authorityRows).toContain(key);
     for (const key of traffic.routeKeys) expect(report.routeRows).toContain(key);
     expect(report.tapRowsUnfiltered).toEqual(expect.arrayContaining(["GET /books 200", "POST /books 200", "GET /fail 500"]));
+    expect(report.refusedFilterStatus).toMatch(/^tap refused the subscription: \w+: .*unclosed/);
     // The filter went to the tap server as a subscription, and only matching events came back.
     expect(fake.subscriptions).toContainEqual({ method: "GET", path: "^/books" });
     expect(report.tapRowsFiltered).toContain("GET /books/last 200");
