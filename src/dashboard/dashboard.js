@@ -105,6 +105,11 @@
             const last = item.history?.at(-1);
             cell.title = last === undefined ? "no history yet" : chart.format(last[chart.field]);
           });
+        } else {
+          row.plots.forEach((plot, i) => {
+            plot?.destroy();
+            row.plots[i] = undefined;
+          });
         }
         this.body.appendChild(row.tr); // keeps the server's order
       });
