@@ -87,6 +87,8 @@ export async function runProxy(env: Strings): Promise<void> {
       shutdown: () => drain("admin /shutdown"),
       configView: () => configView({ env, configDir: config.configDir, config: resourceWatch.config, status: resourceWatch.status }),
       poolsView: () => poolsView({ inbound: http.inbound.server.pool, outbound: http.outbound.server.pool }),
+      // The dashboard's tap view; the tap listener (MESHLET_TAP_LISTEN) is wired here when it exists.
+      tapListen: null,
       logger: rootLogger.scoped("admin"),
     });
     ready = true;

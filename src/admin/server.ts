@@ -1,9 +1,10 @@
 // The admin server on MESHLET_ADMIN_LISTEN: /live, /ready, /metrics (Prometheus text), /config.json and
-// /pools.json (introspection) and, from loopback only, POST /shutdown. Everything else is 404 with an
-// empty body, as in linkerd2-proxy.
+// /pools.json (introspection), the dashboard at / and, from loopback only, POST /shutdown. Everything
+// else is 404 with an empty body, as in linkerd2-proxy.
 import type { Server } from "bun";
 
 import type { HostPort } from "../config/values.ts";
+import { dashboardResponse, isDashboardPath } from "./dashboard.ts";
 import { ListenError } from "../l4/front-door.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { renderMetrics } from "../metrics/registry.ts";
@@ -16,6 +17,8 @@ export interface AdminOptions {
   /** The bodies of GET /config.json and /pools.json, built per request. */
   readonly configView: () => unknown;
   readonly poolsView: () => unknown;
+  /** MESHLET_TAP_LISTEN for the dashboard's tap view (GET /dashboard/config.json); absent or null: tap is off. */
+  readonly tapListen?: HostPort | null;
   /** The `admin` scope: shutdown requests, refused ones, metrics failures. Default: silent. */
   readonly logger?: Logger;
 }
@@ -67,6 +70,7 @@ function serve(options: AdminOptions): Server<undefined> {
           return text(200, "shutdown\n");
         }
         default:
+          if (isDashboardPath(path)) return dashboardResponse(request, path, { tapListen: options.tapListen ?? null });
           return new Response(null, { status: 404 });
       }
     },
