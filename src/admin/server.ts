@@ -7,6 +7,7 @@ import type { HostPort } from "../config/values.ts";
 import { ListenError } from "../l4/front-door.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { renderMetrics } from "../metrics/registry.ts";
+import { type StatsSource, statsEndpoint } from "./stats-endpoint.ts";
 
 export interface AdminOptions {
   readonly listen: HostPort;
@@ -16,6 +17,8 @@ export interface AdminOptions {
   /** The bodies of GET /config.json and /pools.json, built per request. */
   readonly configView: () => unknown;
   readonly poolsView: () => unknown;
+  /** Serves GET /stats.json; absent: 404. */
+  readonly stats?: StatsSource;
   /** The `admin` scope: shutdown requests, refused ones, metrics failures. Default: silent. */
   readonly logger?: Logger;
 }
@@ -55,6 +58,8 @@ function serve(options: AdminOptions): Server<undefined> {
           return getJson(request, options.configView);
         case "/pools.json":
           return getJson(request, options.poolsView);
+        case "/stats.json":
+          return options.stats !== undefined ? statsEndpoint(request, options.stats) : new Response(null, { status: 404 });
         case "/shutdown": {
           if (request.method !== "POST") return new Response(null, { status: 405, headers: { allow: "POST" } });
           const peer = server.requestIP(request)?.address ?? "";
