@@ -1,13 +1,14 @@
 // `meshlet stat` / `meshlet routes` against one sidecar: GET /stats.json from its admin server,
 // checked to be the report of obs-contract §1 before any row is printed.
 import type { StatsReport } from "./rows.ts";
-import { StatsSourceError, getJson } from "./stats-source-error.ts";
+import { fetchJson } from "./fetch-json.ts";
+import { StatsSourceError } from "./stats-source-error.ts";
 
 /** `address` is host:port as typed (--admin); `window` the duration text (--window). */
 export async function fetchAdminStats(address: string, window: string): Promise<StatsReport> {
   const url = `http://${address}/stats.json?window=${encodeURIComponent(window)}`;
   const what = `the admin server at ${address}`;
-  const { status, body } = await getJson(url, what);
+  const { status, body } = await fetchJson(url, what);
   if (status !== 200) {
     throw new StatsSourceError("MESHLET_ERR_STATS_BAD_ANSWER", `${what} answered HTTP ${status} to GET /stats.json`);
   }

@@ -1,6 +1,7 @@
 // Instant queries against Prometheus' HTTP API (GET /api/v1/query), for `--prometheus URL`: returns
 // the vector's samples, or a StatsSourceError saying why there are none.
-import { StatsSourceError, getJson } from "./stats-source-error.ts";
+import { fetchJson } from "./fetch-json.ts";
+import { StatsSourceError } from "./stats-source-error.ts";
 
 export interface Sample {
   readonly labels: Readonly<Record<string, string>>;
@@ -15,7 +16,7 @@ export function prometheusQuery(baseUrl: string): QueryFn {
   const base = baseUrl.replace(/\/+$/, "");
   const what = `Prometheus at ${base}`;
   return async (promql) => {
-    const { status, body } = await getJson(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`, what);
+    const { status, body } = await fetchJson(`${base}/api/v1/query?query=${encodeURIComponent(promql)}`, what);
     const b = body as { status?: unknown; error?: unknown; data?: { resultType?: unknown; result?: unknown } } | null;
     if (b === null || typeof b !== "object" || (b.status !== "success" && b.status !== "error")) {
       throw new StatsSourceError("MESHLET_ERR_STATS_BAD_ANSWER", `${what} answered HTTP ${status} with JSON that is not a query API response`);

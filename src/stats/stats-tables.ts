@@ -9,7 +9,7 @@ export function statTable(rows: readonly AuthorityRow[]): string {
     ["DIRECTION", "AUTHORITY", "SUCCESS", "RPS", "LATENCY_P50", "LATENCY_P95", "LATENCY_P99", "TCP_CONN"],
     rows.map((r) => [
       r.direction,
-      r.authority,
+      r.authority || "-", // a request without Host (HTTP/1.0) has an empty authority
       formatSuccess(r.successRate),
       formatRps(r.rps, r.requests),
       formatLatencyMs(r.latencyMsP50),

@@ -4,6 +4,7 @@
 import {
   type AuthorityCounters,
   type CounterSnapshot,
+  type RouteCounters,
   STATS_LATENCY_BUCKETS_MS,
   bucketDelta,
   outcomeDelta,
@@ -67,11 +68,7 @@ export function windowReport(w: WindowSnapshots, options: ReportOptions): StatsR
       actual: outcomes(actual.successes, actual.failures, windowSeconds),
       ...quantiles(bucketDelta(now.latency, base?.latency)),
     };
-    routes.push(
-      options.history
-        ? { ...row, history: historyOf(chain, (s) => { const r = s.routes.get(key); return r && { ...r.effective, latency: r.latency }; }) }
-        : row,
-    );
+    routes.push(options.history ? { ...row, history: historyOf(chain, (s) => effectiveOf(s.routes.get(key))) } : row);
   }
   authorities.sort((a, b) => a.direction.localeCompare(b.direction) || a.authority.localeCompare(b.authority));
   routes.sort((a, b) => a.direction.localeCompare(b.direction) || a.dst.localeCompare(b.dst) || a.route.localeCompare(b.route));
@@ -96,6 +93,11 @@ function tcpConnectionsOf(row: AuthorityCounters, open: readonly OpenConnectionC
 }
 
 type Counted = { successes: number; failures: number; latency: Float64Array };
+
+/** A route's history follows its effective counts, as its SUCCESS and RPS columns do. */
+function effectiveOf(route: RouteCounters | undefined): Counted | undefined {
+  return route && { ...route.effective, latency: route.latency };
+}
 
 /** One point per interval between consecutive snapshots of the window. */
 function historyOf(chain: readonly CounterSnapshot[], pick: (s: CounterSnapshot) => Counted | undefined): HistoryPoint[] {

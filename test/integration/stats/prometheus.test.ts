@@ -47,7 +47,9 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>):
 }
 
 async function promQuery(query: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
-  const body = await (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(query)}`)).json();
+  const body = (await (await fetch(`${promUrl}/api/v1/query?query=${encodeURIComponent(query)}`)).json()) as {
+    data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+  };
   return body.data.result;
 }
 

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
+import type { StatsReport } from "../../../src/stats/rows.ts";
 import { BUN, CLI, type RunningProxy, startProxy } from "../../support/proxy.ts";
 
 let backend: ReturnType<typeof Bun.serve>;
@@ -176,7 +177,7 @@ test("routes -o json: exact effective and actual counts; without --to the inboun
 });
 
 test("GET /stats.json: history=1 adds time series; a bad window is a 400 with one line", async () => {
-  const body = await (await fetch(`http://127.0.0.1:${proxy.adminPort}/stats.json?window=10s&history=1`)).json();
+  const body = (await (await fetch(`http://127.0.0.1:${proxy.adminPort}/stats.json?window=10s&history=1`)).json()) as StatsReport;
   expect(body.requestedWindowSeconds).toBe(10);
   expect(body.snapshotIntervalSeconds).toBe(5);
   for (const row of [...body.authorities, ...body.routes]) expect(Array.isArray(row.history)).toBe(true);
@@ -201,6 +202,11 @@ test("an unreachable admin server: exit 69 and one line; garbage answers: exit 7
   const wrongJson = await meshlet("stat", "--admin", `127.0.0.1:${garbage.port}`, "--window", "2m");
   expect(wrongJson.code).toBe(76);
   expect(wrongJson.stderr).toBe(`meshlet stat: the admin server at 127.0.0.1:${garbage.port} answered GET /stats.json with no numeric windowSeconds\n`);
+
+  // The admin server's own refusal is quoted.
+  const tooLong = await meshlet("stat", ...admin(), "--window", "11m");
+  expect(tooLong.code).toBe(76);
+  expect(tooLong.stderr).toBe(`meshlet stat: the admin server at 127.0.0.1:${proxy.adminPort} answered HTTP 400: window: "11m" is out of range (more than 0, at most 600s)\n`);
 
   const prometheusDown = await meshlet("stat", "--prometheus", `http://127.0.0.1:${port}`);
   expect(prometheusDown.code).toBe(69);

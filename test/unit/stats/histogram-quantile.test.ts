@@ -1,6 +1,9 @@
 // histogramQuantile interpolates like Prometheus' histogram_quantile: linear inside the bucket that
 // holds the rank, 0 as the first bucket's lower edge, the highest finite bound for the +Inf bucket.
 import { expect, test } from "bun:test";
+import { RESPONSE_LATENCY_BUCKETS_MS } from "../../../src/metrics/http.ts";
+import { LATENCY_BUCKETS_MS } from "../../../src/metrics/route.ts";
+import { STATS_LATENCY_BUCKETS_MS } from "../../../src/stats/counter-snapshot.ts";
 import { histogramQuantile } from "../../../src/stats/histogram-quantile.ts";
 
 const BOUNDS = [1, 2, 3, 4, 5, 10, 20, 30, 40, 50, 100];
@@ -40,4 +43,9 @@ test("fractional counts (rates or increase() estimates) interpolate the same way
 
 test("counts must have one more entry than bounds (+Inf)", () => {
   expect(() => histogramQuantile(0.5, BOUNDS, [1, 2])).toThrow(RangeError);
+});
+
+test("the endpoint and route families share Linkerd's buckets, which the stats rows use for both", () => {
+  expect([...RESPONSE_LATENCY_BUCKETS_MS]).toEqual([...LATENCY_BUCKETS_MS]);
+  expect(STATS_LATENCY_BUCKETS_MS).toBe(LATENCY_BUCKETS_MS);
 });

@@ -23,7 +23,7 @@ test("the window defaults to 1m and takes Go durations; history=1 is passed on",
   const res = statsEndpoint(get(""), source);
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toBe("application/json");
-  expect((await res.json()).requestedWindowSeconds).toBe(60);
+  expect(((await res.json()) as StatsReport).requestedWindowSeconds).toBe(60);
   statsEndpoint(get("?window=1m30s&history=1"), source);
   statsEndpoint(get("?window=10s&history=0"), source);
   expect(source.calls).toEqual([[60_000, false], [90_000, true], [10_000, false]]);
