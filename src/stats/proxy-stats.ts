@@ -6,11 +6,12 @@ import { routeMetrics } from "../metrics/route.ts";
 import { monotonicClock, wallClock } from "../rt/clock.ts";
 import { type CounterSources } from "./counter-snapshot.ts";
 import { SnapshotRing } from "./snapshot-ring.ts";
-import { type OpenConnectionCount, windowReport } from "./window-report.ts";
+import type { OpenConnections } from "../l4/transport-metrics.ts";
+import { windowReport } from "./window-report.ts";
 
 /** `openConnections` reads the transport counters (src/l4/transport-metrics.ts openConnectionsNow). */
 export function startProxyStats(
-  openConnections: () => readonly OpenConnectionCount[],
+  openConnections: () => readonly OpenConnections[],
   sources: CounterSources = { http: defaultHttpMetrics(), routes: routeMetrics() },
 ): StatsSource & { readonly ring: SnapshotRing } {
   const ring = new SnapshotRing(sources, { monotonic: monotonicClock, wall: wallClock }).start();

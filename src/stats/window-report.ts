@@ -12,21 +12,16 @@ import {
 import { histogramQuantile } from "./histogram-quantile.ts";
 import { type AuthorityRow, type HistoryPoint, type LatencyQuantiles, type RouteRow, type StatsReport, outcomes } from "./rows.ts";
 import type { WindowSnapshots } from "./snapshot-ring.ts";
+// Type only: the transport counters are read through the function main.ts passes in.
+import type { OpenConnections } from "../l4/transport-metrics.ts";
 
-/** Open connections of one (direction, peer, target_addr) (src/l4/transport-metrics.ts openConnectionsNow). */
-export interface OpenConnectionCount {
-  readonly direction: string;
-  readonly peer: string;
-  readonly targetAddr: string;
-  readonly open: number;
-}
 
 export interface ReportOptions {
   readonly requestedWindowMs: number;
   readonly snapshotIntervalMs: number;
   readonly history: boolean;
   /** Open connections now; absent: tcpConnections is null. */
-  readonly openConnections?: () => readonly OpenConnectionCount[];
+  readonly openConnections?: () => readonly OpenConnections[];
 }
 
 export function quantiles(buckets: Float64Array): LatencyQuantiles {
@@ -85,7 +80,7 @@ export function windowReport(w: WindowSnapshots, options: ReportOptions): StatsR
  * Inbound rows are keyed by target address: their connections are the accepted ones (peer="src") to
  * it. Outbound rows: the connections the proxy opened (peer="dst") to the authority's endpoints.
  */
-function tcpConnectionsOf(row: AuthorityCounters, open: readonly OpenConnectionCount[]): number {
+function tcpConnectionsOf(row: AuthorityCounters, open: readonly OpenConnections[]): number {
   const peer = row.direction === "inbound" ? "src" : "dst";
   let n = 0;
   for (const c of open) if (c.direction === row.direction && c.peer === peer && row.targetAddrs.has(c.targetAddr)) n += c.open;

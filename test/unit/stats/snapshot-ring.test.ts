@@ -8,13 +8,14 @@ import { RouteMetrics } from "../../../src/metrics/route.ts";
 import { CoarseClock } from "../../../src/rt/coarse-clock.ts";
 import { outcomeDelta } from "../../../src/stats/counter-snapshot.ts";
 import { SnapshotRing } from "../../../src/stats/snapshot-ring.ts";
-import { type OpenConnectionCount, windowReport } from "../../../src/stats/window-report.ts";
+import type { OpenConnections } from "../../../src/l4/transport-metrics.ts";
+import { windowReport } from "../../../src/stats/window-report.ts";
 
 const WALL_EPOCH_MS = 1_764_540_000_000;
 const INTERVAL_MS = 5_000;
 const MAX_WINDOW_MS = 60_000;
 
-function setup(open: OpenConnectionCount[] = []) {
+function setup(open: OpenConnections[] = []) {
   const time = { ms: 0 };
   const source = { nowMs: () => time.ms };
   const coarse = new CoarseClock(source);
