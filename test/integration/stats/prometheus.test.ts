@@ -4,7 +4,7 @@
 // are not asserted; rates only as > 0. Prometheus runs in a temp dir and is killed at the end.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Subprocess, spawn } from "bun";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -83,7 +83,6 @@ beforeAll(async () => {
   });
   dir = mkdtempSync(join(tmpdir(), "meshlet-prometheus-"));
   const configDir = join(dir, "meshlet.d");
-  const { mkdirSync } = await import("node:fs");
   mkdirSync(configDir);
   writeFileSync(
     join(configDir, "books.yaml"),
@@ -131,6 +130,8 @@ scrape_configs:
     [PROMETHEUS, `--config.file=${join(dir, "prometheus.yml")}`, `--storage.tsdb.path=${join(dir, "tsdb")}`, `--web.listen-address=127.0.0.1:${port}`],
     { stdout: "ignore", stderr: "pipe" },
   );
+  // Should the runner itself die, Prometheus goes with it.
+  process.on("exit", () => prometheus?.kill("SIGKILL"));
   void (async () => {
     for await (const chunk of prometheus.stderr as ReadableStream<Uint8Array>) prometheusLog = (prometheusLog + new TextDecoder().decode(chunk)).slice(-20_000);
   })();
