@@ -1,5 +1,5 @@
 // The `meshlet` command line: picks the command (proxy, check, env, policy, init-iptables, inject,
-// uninject, diagnostics), which parses its own options
+// uninject, stat, routes, diagnostics), which parses its own options
 // strictly (src/cli/). Exit codes: 0 ok, 64 usage or invalid configuration (src/rt/exit-codes.ts).
 import { closestName } from "./config/closest-name.ts";
 import { UsageError } from "./cli/args.ts";
@@ -11,6 +11,8 @@ import { envCommand } from "./cli/env.ts";
 import { overviewHelp } from "./cli/help.ts";
 import { policyCommand } from "./cli/policy.ts";
 import { proxyCommand } from "./cli/proxy.ts";
+import { routesCommand } from "./cli/routes.ts";
+import { statCommand } from "./cli/stat.ts";
 import { EXIT_USAGE } from "./rt/exit-codes.ts";
 import { VERSION } from "./version.ts";
 
@@ -22,6 +24,8 @@ const COMMANDS: readonly Command[] = [
   selfParsingCommand("init-iptables", "redirect this network namespace's TCP to meshlet (Linkerd proxy-init's rules); --dry-run, --uninstall", () => import("./transparent/init-iptables-command.ts")),
   injectCommand,
   uninjectCommand,
+  statCommand,
+  routesCommand,
   selfParsingCommand("diagnostics", "diagnostics half-open [--json]: half-closed TCP connections here, with their peers", () => import("./diagnostics/diagnostics-command.ts")),
 ];
 const TOP_LEVEL_FLAGS = ["--help", "--version"];

@@ -13,7 +13,8 @@ import { registerDetectMetrics } from "./l4/detect-metrics.ts";
 import { registerHalfOpenMetrics } from "./diagnostics/half-open.ts";
 import { registerBuildInfo } from "./metrics/build-info.ts";
 import { registerProcessMetrics } from "./metrics/process.ts";
-import { registerTransportMetrics } from "./l4/transport-metrics.ts";
+import { openConnectionsNow, registerTransportMetrics } from "./l4/transport-metrics.ts";
+import { startProxyStats } from "./stats/proxy-stats.ts";
 import { tcpLivenessOf } from "./l4/tcp-liveness.ts";
 import { ownListeners } from "./http/own-listeners.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
@@ -56,6 +57,8 @@ export async function runProxy(env: Strings): Promise<void> {
   // The HTTP engine refuses to dial a listener (508), however a request spells its address.
   frontDoor.onListening((listener) => ownListeners.add(listener.config.bind.host, listener.port));
   registerTransportMetrics();
+  // The counter-snapshot ring behind GET /stats.json, started before any traffic.
+  const stats = startProxyStats(openConnectionsNow);
   registerDetectMetrics();
   registerHalfOpenMetrics();
   registerBuildInfo();
@@ -89,6 +92,7 @@ export async function runProxy(env: Strings): Promise<void> {
       poolsView: () => poolsView({ inbound: http.inbound.server.pool, outbound: http.outbound.server.pool }),
       // The dashboard's tap view; the tap listener (MESHLET_TAP_LISTEN) is wired here when it exists.
       tapListen: null,
+      stats,
       logger: rootLogger.scoped("admin"),
     });
     ready = true;

@@ -8,6 +8,7 @@ import { dashboardResponse, isDashboardPath } from "./dashboard.ts";
 import { ListenError } from "../l4/front-door.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { renderMetrics } from "../metrics/registry.ts";
+import { type StatsSource, statsEndpoint } from "./stats-endpoint.ts";
 
 export interface AdminOptions {
   readonly listen: HostPort;
@@ -19,6 +20,8 @@ export interface AdminOptions {
   readonly poolsView: () => unknown;
   /** MESHLET_TAP_LISTEN for the dashboard's tap view (GET /dashboard/config.json); absent or null: tap is off. */
   readonly tapListen?: HostPort | null;
+  /** Serves GET /stats.json; absent: 404. */
+  readonly stats?: StatsSource;
   /** The `admin` scope: shutdown requests, refused ones, metrics failures. Default: silent. */
   readonly logger?: Logger;
 }
@@ -58,6 +61,8 @@ function serve(options: AdminOptions): Server<undefined> {
           return getJson(request, options.configView);
         case "/pools.json":
           return getJson(request, options.poolsView);
+        case "/stats.json":
+          return options.stats !== undefined ? statsEndpoint(request, options.stats) : new Response(null, { status: 404 });
         case "/shutdown": {
           if (request.method !== "POST") return new Response(null, { status: 405, headers: { allow: "POST" } });
           const peer = server.requestIP(request)?.address ?? "";

@@ -6,11 +6,10 @@ import type { HostPort, PortSet } from "../config/values.ts";
 import { isIp } from "../config/values.ts";
 import type { Logger } from "../log/logger.ts";
 import { type HandoffRecord, Protocol, native } from "../native/binding.ts";
-import type { Direction } from "../rt/direction.ts";
+import { DIRECTIONS, type Direction } from "../rt/direction.ts";
 import type { TcpLiveness } from "./tcp-liveness.ts";
 
-export type { Direction } from "../rt/direction.ts";
-export const DIRECTIONS: readonly Direction[] = ["inbound", "outbound"];
+export { DIRECTIONS, type Direction } from "../rt/direction.ts";
 
 /** A connection handed over by the front door. Its fd is the handler's to adopt or forward. */
 export interface AcceptedConnection {

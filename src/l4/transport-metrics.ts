@@ -54,6 +54,27 @@ function snapshot(http: TransportCounters): Row[] {
   return rows;
 }
 
+/** Open connections of one (direction, peer, target_addr), as tcp_open_connections reports them. */
+export interface OpenConnections {
+  readonly direction: string;
+  readonly peer: string;
+  readonly targetAddr: string;
+  readonly open: number;
+}
+
+/** Open connections now, every source summed per (direction, peer, target_addr): for the stats ring. */
+export function openConnectionsNow(http: TransportCounters = httpTransport): OpenConnections[] {
+  const byKey = new Map<string, { direction: string; peer: string; targetAddr: string; open: number }>();
+  for (const row of snapshot(http)) {
+    const { direction, peer, target_addr: targetAddr } = row.labels;
+    const key = `${direction}|${peer}|${targetAddr}`;
+    const entry = byKey.get(key) ?? { direction, peer, targetAddr, open: 0 };
+    entry.open += row.openNow;
+    byKey.set(key, entry);
+  }
+  return [...byKey.values()];
+}
+
 /** Registers the families; values are read from one snapshot per scrape (prom-client sums equal labels). */
 export function registerTransportMetrics(http: TransportCounters = httpTransport): void {
   // Every family's collect() runs during one scrape; the snapshot is taken once, just before it.

@@ -212,6 +212,12 @@ export class HttpMetrics {
     });
   }
 
+  /** Every series held now, both directions, read as is (no expiry): the stats ring (src/stats/) copies them. */
+  *seriesNow(): Generator<HttpTargetStats> {
+    yield* this.targets.inbound.values();
+    yield* this.targets.outbound.values();
+  }
+
   /** Every series held now, idle ones dropped first (once per scrape: see SeriesTable.expireIdle). */
   private *allStats(): Generator<HttpTargetStats> {
     for (const t of [this.targets.inbound, this.targets.outbound]) {

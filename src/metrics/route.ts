@@ -220,6 +220,12 @@ export class RouteMetrics {
     );
   }
 
+  /** Every series held now, both directions, read as is (no expiry): the stats ring (src/stats/) copies them. */
+  *seriesNow(): Generator<RouteStats> {
+    yield* this.#stats.inbound.values();
+    yield* this.#stats.outbound.values();
+  }
+
   /**
    * The stats of one route; created on first use, then the same object until it expires; the overflow
    * series when the direction's table is full. Cache it per route/dst; re-fetch it once `evicted` is set.
