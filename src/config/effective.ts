@@ -15,7 +15,7 @@ export interface EffectiveSetting {
 export const REDACTED = "<redacted>";
 
 /** Names that hold credentials whether or not their setting says `secret: true`. */
-const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|(^|_)[A-Z0-9]*KEYS?(_|$)/;
+const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|(^|_)KEYS?(_|$)/;
 /** scheme://user:password@host — the password part of a URL-valued setting. */
 const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i;
 
