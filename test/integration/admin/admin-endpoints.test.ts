@@ -156,7 +156,7 @@ describe("/env.json", () => {
     const res = await fetch(admin("/env.json"));
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/json");
-    const env = await res.json();
+    const env = (await res.json()) as Record<string, string | null>;
     expect(Object.keys(env)).toEqual(SETTINGS.map((s) => s.name));
     expect(env.MESHLET_LOG_FORMAT).toBe("json"); // set by the test harness
     expect(env.MESHLET_CONNECT_TIMEOUT).toBe("2s");

@@ -81,7 +81,7 @@ spec:
 `;
 
 let web: ReturnType<typeof Bun.serve>;
-let echo: ReturnType<typeof Bun.listen>;
+let echo: Bun.TCPSocketListener<undefined>;
 let proxy: RunningProxy;
 let flakyCalls = 0;
 const dir = mkdtempSync(join(tmpdir(), "meshlet-promtool-"));
@@ -95,9 +95,9 @@ beforeAll(async () => {
       return new Response("ok");
     },
   });
-  echo = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data: (s, d) => void s.write(d) } });
+  echo = Bun.listen<undefined>({ hostname: "127.0.0.1", port: 0, socket: { data: (s, d) => void s.write(d) } });
   writeFileSync(join(dir, "profile.yaml"), SERVICE_PROFILE);
-  writeFileSync(join(dir, "policy.yaml"), POLICY(web.port));
+  writeFileSync(join(dir, "policy.yaml"), POLICY(web.port!));
   proxy = await startProxy({
     MESHLET_CONFIG_DIR: dir,
     MESHLET_EXTERNAL_PROFILES: "true",
