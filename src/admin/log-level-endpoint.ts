@@ -2,7 +2,7 @@
 // PUT with a new directive (src/log/log-directive.ts) applies it at once to every logger (204), or
 // answers 400 with the parse error and keeps the old one. Other methods: 405.
 import { ValueError } from "../config/values.ts";
-import { formatLogDirective, parseLogDirective } from "../log/log-directive.ts";
+import { formatLogDirective, type LogDirective, parseLogDirective } from "../log/log-directive.ts";
 import type { Logger, RootLogger } from "../log/logger.ts";
 import { NOT_LOCALHOST_TEXT, isLoopbackPeer } from "./loopback-peer.ts";
 
@@ -25,7 +25,7 @@ export async function logLevelEndpoint(request: Request, peer: string, control: 
       const declared = Number(request.headers.get("content-length") ?? "0");
       if (declared > MAX_DIRECTIVE_BYTES) return text(413, `a log level directive of at most ${MAX_DIRECTIVE_BYTES} bytes\n`);
       const body = (await request.text()).trim();
-      let directive;
+      let directive: LogDirective;
       try {
         directive = parseLogDirective(body);
       } catch (err) {
