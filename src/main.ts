@@ -18,6 +18,7 @@ import { startProxyStats } from "./stats/proxy-stats.ts";
 import { tcpLivenessOf } from "./l4/tcp-liveness.ts";
 import { ownListeners } from "./http/own-listeners.ts";
 import { createLogger, type Logger } from "./log/logger.ts";
+import { startAccessLog } from "./access-log/start-access-log.ts";
 import { startInboundPolicy } from "./authz/inbound-policy-runtime.ts";
 import { inboundChain } from "./inbound/filters.ts";
 import { startInbound } from "./inbound/index.ts";
@@ -64,10 +65,11 @@ export async function runProxy(env: Strings): Promise<void> {
   registerBuildInfo();
   registerProcessMetrics();
   const stopConnectionLog = startConnectionLog(rootLogger, frontDoor);
+  const accessLog = startAccessLog(config.accessLog);
 
   // The request pipelines, compiled per configuration generation: a reload applies to the next request.
   const http = {
-    inbound: http1Stage(config, "inbound", inboundChain(config, resourceWatch.config, monotonicClock), rootLogger),
+    inbound: http1Stage(config, "inbound", inboundChain(config, resourceWatch.config, monotonicClock, accessLog?.filter), rootLogger),
     outbound: http1Stage(config, "outbound", outboundChain(config, resourceWatch.config, monotonicClock, rootLogger.scoped("outbound")), rootLogger),
   };
   registerPoolMetrics({ inbound: http.inbound.server, outbound: http.outbound.server });
@@ -78,7 +80,10 @@ export async function runProxy(env: Strings): Promise<void> {
     draining = true;
     ready = false;
     resourceWatch.close();
-    void drainAndExit(config, frontDoor, Object.values(http), logger, reason, stopConnectionLog);
+    void drainAndExit(config, frontDoor, Object.values(http), logger, reason, () => {
+      stopConnectionLog();
+      accessLog?.sink.flushNow();
+    });
   };
 
   try {
@@ -94,6 +99,8 @@ export async function runProxy(env: Strings): Promise<void> {
       tapListen: null,
       stats,
       logger: rootLogger.scoped("admin"),
+      logLevel: rootLogger,
+      env,
     });
     ready = true;
     logger.info("meshlet ready", readyBannerFields(config, { inbound, outbound, adminPort: admin.port ?? config.adminListen.port }));

@@ -1,13 +1,17 @@
-// The admin server on MESHLET_ADMIN_LISTEN: /live, /ready, /metrics (Prometheus text), /config.json and
-// /pools.json (introspection), the dashboard at / and, from loopback only, POST /shutdown. Everything
-// else is 404 with an empty body, as in linkerd2-proxy.
+// The admin server on MESHLET_ADMIN_LISTEN: /live, /ready, /metrics (Prometheus text), /config.json,
+// /pools.json, /env.json and /stats.json (introspection), the dashboard at / and, from loopback only,
+// /proxy-log-level and POST /shutdown. Everything else is 404 with an empty body, as in linkerd2-proxy.
 import type { Server } from "bun";
 
 import type { HostPort } from "../config/values.ts";
 import { dashboardResponse, isDashboardPath } from "./dashboard.ts";
 import { ListenError } from "../l4/front-door.ts";
+import type { Strings } from "../config/env.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
-import { renderMetrics } from "../metrics/registry.ts";
+import { envEndpoint } from "./env-endpoint.ts";
+import { type LogLevelControl, logLevelEndpoint } from "./log-level-endpoint.ts";
+import { NOT_LOCALHOST_TEXT, isLoopbackPeer } from "./loopback-peer.ts";
+import { metricsEndpoint } from "./metrics-endpoint.ts";
 import { type StatsSource, statsEndpoint } from "./stats-endpoint.ts";
 
 export interface AdminOptions {
@@ -24,9 +28,11 @@ export interface AdminOptions {
   readonly stats?: StatsSource;
   /** The `admin` scope: shutdown requests, refused ones, metrics failures. Default: silent. */
   readonly logger?: Logger;
+  /** The process logger's level, read and set by /proxy-log-level (absent: 404). */
+  readonly logLevel?: LogLevelControl;
+  /** The environment /env.json shows the effective settings of (absent: the defaults). */
+  readonly env?: Strings;
 }
-
-const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
 /** Starts serving; a port that cannot be bound is a ListenError, like the proxy listeners'. */
 export function startAdminServer(options: AdminOptions): Server<undefined> {
@@ -51,12 +57,11 @@ function serve(options: AdminOptions): Server<undefined> {
         case "/ready":
           return options.isReady() ? text(200, "ready\n") : text(503, "not ready\n");
         case "/metrics":
-          try {
-            return new Response(await renderMetrics(), { headers: { "content-type": "text/plain; version=0.0.4" } });
-          } catch (err) {
-            log.error("metrics render failed", { error: (err as Error).message });
-            return text(500, `metrics: ${(err as Error).message}\n`);
-          }
+          return metricsEndpoint(request, log);
+        case "/proxy-log-level":
+          return logLevelEndpoint(request, server.requestIP(request)?.address ?? "", options.logLevel, log);
+        case "/env.json":
+          return envEndpoint(request, options.env ?? {});
         case "/config.json":
           return getJson(request, options.configView);
         case "/pools.json":
@@ -66,9 +71,9 @@ function serve(options: AdminOptions): Server<undefined> {
         case "/shutdown": {
           if (request.method !== "POST") return new Response(null, { status: 405, headers: { allow: "POST" } });
           const peer = server.requestIP(request)?.address ?? "";
-          if (!LOOPBACK.test(peer)) {
+          if (!isLoopbackPeer(peer)) {
             log.warn("shutdown refused: not from loopback", { peer });
-            return text(403, "Requests are only permitted from localhost.\n");
+            return text(403, NOT_LOCALHOST_TEXT);
           }
           log.info("shutdown requested", { peer });
           options.shutdown();

@@ -1,5 +1,5 @@
 // The effective MESHLET_* settings of an environment: each setting's value and where it came from
-// (the environment or the default), with credentials redacted. Shown by `meshlet env` and /config.json.
+// (the environment or the default), with credentials redacted. Shown by `meshlet env`, /config.json and /env.json.
 import { SETTINGS, type Strings } from "./env.ts";
 
 export type SettingSource = "env" | "default";
@@ -15,7 +15,7 @@ export interface EffectiveSetting {
 export const REDACTED = "<redacted>";
 
 /** Names that hold credentials whether or not their setting says `secret: true`. */
-const SECRET_NAME = /(SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_KEY)/;
+const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|(^|_)KEYS?(_|$)/;
 /** scheme://user:password@host — the password part of a URL-valued setting. */
 const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i;
 

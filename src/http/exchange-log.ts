@@ -10,15 +10,17 @@ import type { ConnInfo } from "./request-ctx.ts";
 import { endpointKey } from "./upstream-pool.ts";
 
 export class ExchangeLog {
-  /** Read once per exchange end; true only at MESHLET_LOG_LEVEL=trace. */
-  readonly traceExchanges: boolean;
   private readonly log: Logger;
   private readonly failures: RateLimitedLog;
 
   constructor(logger: Logger, direction: Direction, clock?: Clock) {
     this.log = logger.scoped(direction);
     this.failures = new RateLimitedLog(this.log, clock);
-    this.traceExchanges = this.log.enabled("trace");
+  }
+
+  /** Read once per exchange end; true only while the direction's scope logs at trace (the level may change at run time). */
+  get traceExchanges(): boolean {
+    return this.log.enabled("trace");
   }
 
   /** Whether failure lines are written at all (callers skip computing the target when not). */

@@ -163,6 +163,10 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     return this.req.target();
   }
 
+  get httpVersion(): string {
+    return this.req.minorVersion === 1 ? "HTTP/1.1" : "HTTP/1.0";
+  }
+
   get path(): string {
     const req = this.req;
     const start = req.targetForm === TARGET_ABSOLUTE ? req.pathStart : req.targetStart;

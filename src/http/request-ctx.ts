@@ -52,6 +52,8 @@ export interface ResponseView {
 export interface RequestCtx {
   readonly conn: ConnInfo;
   readonly method: string;
+  /** "HTTP/1.1" or "HTTP/1.0", as the client sent it. */
+  readonly httpVersion: string;
   /** The request-target as sent (origin-form path+query, or absolute-form URI). */
   readonly target: string;
   /** Path without query, for route matching. */

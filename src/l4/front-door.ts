@@ -66,15 +66,11 @@ export class FrontDoor {
   private readonly refreshTimers: ReturnType<typeof setInterval>[] = [];
   private readonly listeningCallbacks: Array<(listener: Listener) => void> = [];
   private nextListenerId = 1;
-  /** MESHLET_LOG_LEVEL=trace: one line per handed-off connection. */
-  private readonly traceHandoffs: boolean;
 
   private constructor(
     private readonly logger: Logger,
     private readonly liveness: TcpLiveness,
-  ) {
-    this.traceHandoffs = logger.enabled("trace");
-  }
+  ) {}
 
   /** `liveness`: keepalive and TCP_USER_TIMEOUT for every socket the listeners accept or dial (tcpLivenessOf(config)). */
   static start(logger: Logger, liveness: TcpLiveness): FrontDoor {
@@ -164,7 +160,7 @@ export class FrontDoor {
         listener,
       };
       const handler = listener.config.handlers[record.protocol];
-      if (this.traceHandoffs) {
+      if (this.logger.enabled("trace")) { // MESHLET_LOG_LEVEL=trace: one line per handed-off connection
         this.logger.trace("connection handed off", {
           direction: listener.config.direction,
           client: formatHostPort(conn.client),

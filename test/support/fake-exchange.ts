@@ -29,6 +29,7 @@ export class FakeExchange implements RequestCtx {
   status = 0;
   error: ProxyError | undefined = undefined;
   requestKindMask = 0;
+  httpVersion = "HTTP/1.1";
   readonly target: string;
   readonly requestEdits = new HeaderEditor();
   responseEdits = new HeaderEditor();

@@ -31,6 +31,11 @@ describe("the redaction rule", () => {
     [{ name: "MESHLET_DB_PASSWORD" }, true],
     [{ name: "MESHLET_CLIENT_SECRET_FILE" }, true],
     [{ name: "MESHLET_TRUST_ANCHORS", secret: true }, true],
+    [{ name: "MESHLET_SIGNING_KEY" }, true],
+    [{ name: "MESHLET_KEY_FILE" }, true],
+    [{ name: "MESHLET_API_KEYS" }, true],
+    [{ name: "MESHLET_MONKEY_PATCH" }, false],
+    [{ name: "MESHLET_KEYSPACE" }, false],
   ])("%j is secret: %p", (setting, secret) => {
     expect(isSecretSetting(setting)).toBe(secret);
   });

@@ -1,0 +1,169 @@
+// The access log's parts without sockets: the two line formats, the filter's fields for a request run
+// through the phases (captured at the head, timings, retries, a request rejected before it), and the
+// sink's bound: a stream that stops draining makes it drop and count lines instead of queueing them.
+import { describe, expect, test } from "bun:test";
+
+import { accessLogFilter } from "../../../src/access-log/access-log-filter.ts";
+import { type AccessRecord, apacheLine, jsonLine, rfc3339Nanos } from "../../../src/access-log/access-log-format.ts";
+import { AccessLogSink, type LineStream } from "../../../src/access-log/access-log-sink.ts";
+import { FilterChain, type HttpFilter } from "../../../src/http/filter.ts";
+import { FakeExchange } from "../../support/fake-exchange.ts";
+
+const RECORD: AccessRecord = {
+  "client.addr": "10.4.0.38:36720",
+  "client.id": "-",
+  timestamp: "2026-11-30T20:28:20.475066479Z",
+  method: "GET",
+  uri: "/books?id=1",
+  version: "HTTP/1.1",
+  trace_id: "",
+  request_bytes: "",
+  status: 200,
+  response_bytes: "19",
+  total_ns: "137676",
+  processing_ns: "39826",
+  user_agent: "curl/8",
+  host: "web:8080",
+};
+
+describe("line formats", () => {
+  test("apache: addr id - [timestamp] \"METHOD uri version\" status", () => {
+    expect(apacheLine(RECORD)).toBe('10.4.0.38:36720 - - [2026-11-30T20:28:20.475066479Z] "GET /books?id=1 HTTP/1.1" 200\n');
+  });
+
+  test("json: one object per line, every field a string but status", () => {
+    const line = jsonLine(RECORD);
+    expect(line.endsWith("}\n")).toBe(true);
+    expect(line.indexOf("\n")).toBe(line.length - 1);
+    const parsed = JSON.parse(line);
+    expect(parsed).toEqual(RECORD);
+    for (const [k, v] of Object.entries(parsed)) expect(typeof v).toBe(k === "status" ? "number" : "string");
+  });
+
+  test("timestamps are RFC 3339 UTC with nine fraction digits (a double of epoch ms resolves ~0.25 µs)", () => {
+    expect(rfc3339Nanos(Date.UTC(2026, 10, 30, 20, 28, 20, 475) + 0.0625)).toBe("2026-11-30T20:28:20.475062500Z");
+    expect(rfc3339Nanos(Date.UTC(2026, 0, 1))).toBe("2026-01-01T00:00:00.000000000Z");
+  });
+});
+
+function run(format: "apache" | "json", extra: HttpFilter[] = []) {
+  const lines: string[] = [];
+  const filter = accessLogFilter({ format, sink: { push: (l) => lines.push(l) }, wallClock: { nowMs: () => Date.UTC(2026, 10, 30, 12, 0, 0, 5) } });
+  const chain = new FilterChain([...extra, filter]);
+  return { lines, chain };
+}
+
+describe("accessLogFilter", () => {
+  test("fields from the request head, the response head and the timings", () => {
+    const { lines, chain } = run("json");
+    const x = new FakeExchange(chain, "inbound", "POST", "/books", "web:8080", {
+      host: "web:8080",
+      "user-agent": "test-agent/1",
+      "x-request-id": "req-7",
+      "x-amzn-trace-id": "Root=1",
+      "content-length": "12",
+    }, { clientAddr: "10.1.2.3", clientPort: 4567 });
+    x.timing = { startMs: 100, dispatchMs: 101, responseHeadMs: 0, endMs: 0 };
+    x.requestHead();
+    x.responseHead(201, 103.5, { "content-length": "42" });
+    x.timing = { ...x.timing, endMs: 110 };
+    x.complete();
+    expect(lines.length).toBe(1);
+    expect(JSON.parse(lines[0]!)).toEqual({
+      "client.addr": "10.1.2.3:4567",
+      "client.id": "-",
+      timestamp: "2026-11-30T12:00:00.005000000Z",
+      method: "POST",
+      uri: "/books",
+      version: "HTTP/1.1",
+      trace_id: "req-7", // x-request-id comes before x-amzn-trace-id
+      request_bytes: "12",
+      status: 201,
+      response_bytes: "42",
+      total_ns: "3500000", // request head → response head
+      processing_ns: "1000000", // less the 2.5 ms the app took
+      user_agent: "test-agent/1",
+      host: "web:8080",
+    });
+  });
+
+  test("a proxy-made response: no response length, total to the end, the client's identity", () => {
+    const { lines, chain } = run("apache");
+    const x = new FakeExchange(chain, "inbound", "GET", "/", "web", { "x-b3-traceid": "b3", "x-request-id": "r" }, { clientIdentity: "web.default.serviceaccount.identity.linkerd.cluster.local", clientAddr: "::1", clientPort: 9 });
+    x.timing = { startMs: 10, dispatchMs: 0, responseHeadMs: 0, endMs: 13 };
+    x.requestHead();
+    x.complete(undefined, 503);
+    expect(lines).toEqual([`[::1]:9 web.default.serviceaccount.identity.linkerd.cluster.local - [2026-11-30T12:00:00.005000000Z] "GET / HTTP/1.1" 503\n`]);
+  });
+
+  test("a retried attempt's response length is forgotten; a request rejected before the filter is not logged", () => {
+    const retryOnce: HttpFilter<undefined> = { name: "retry-once", onResponseHead: (ctx) => ctx.attempt === 1 };
+    const { lines, chain } = run("json", [retryOnce]);
+    const x = new FakeExchange(chain, "inbound", "GET", "/", "web");
+    x.requestHead();
+    expect(x.responseHead(500, 20, { "content-length": "5" })).toBe(true);
+    x.complete(undefined, 502);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ status: 502, response_bytes: "" });
+
+    const deny: HttpFilter<undefined> = { name: "deny", onRequestHead: () => new Error("denied") as never };
+    const denied = run("json", [deny]);
+    const y = new FakeExchange(denied.chain, "inbound", "GET", "/", "web");
+    y.requestHead();
+    y.complete(undefined, 403);
+    expect(denied.lines).toEqual([]);
+  });
+});
+
+/** A stream that accepts `capacity` writes, then reports itself full until drain() is called. */
+class StuckStream implements LineStream {
+  written: string[] = [];
+  private drainListener: (() => void) | undefined;
+  constructor(private capacity: number) {}
+  write(chunk: string): boolean {
+    this.written.push(chunk);
+    return this.written.length < this.capacity;
+  }
+  once(_event: "drain", listener: () => void): unknown {
+    this.drainListener = listener;
+    return this;
+  }
+  drain(more: number): void {
+    this.capacity = this.written.length + more;
+    const l = this.drainListener;
+    this.drainListener = undefined;
+    l?.();
+  }
+}
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+describe("AccessLogSink", () => {
+  test("writes batches on a later turn, not in push()", async () => {
+    const out = new StuckStream(100);
+    const sink = new AccessLogSink(out, 1000);
+    sink.push("a\n");
+    sink.push("b\n");
+    expect(out.written).toEqual([]);
+    await nextTurn();
+    expect(out.written).toEqual(["a\nb\n"]);
+  });
+
+  test("a full stream: lines are held up to the bound, the rest dropped and counted; drain resumes", async () => {
+    const out = new StuckStream(1);
+    const sink = new AccessLogSink(out, 10 * 4);
+    sink.push("000\n");
+    await nextTurn(); // first write fills the stream
+    expect(out.written).toEqual(["000\n"]);
+    for (let i = 1; i <= 25; i++) sink.push(`${String(i).padStart(3, "0")}\n`);
+    await nextTurn();
+    expect(out.written.length).toBe(1); // nothing written while full
+    expect(sink.droppedLines).toBe(15); // 10 lines of 4 characters fit
+    out.drain(10);
+    await nextTurn();
+    expect(out.written[1]).toBe(["001", "002", "003", "004", "005", "006", "007", "008", "009", "010"].map((l) => `${l}\n`).join(""));
+    sink.push("026\n");
+    await nextTurn();
+    expect(out.written[2]).toBe("026\n");
+    expect(sink.droppedLines).toBe(15);
+  });
+});
