@@ -26,6 +26,9 @@ import { loadInitialResources, watchResources } from "./resources/startup.ts";
 import { monotonicClock } from "./rt/clock.ts";
 import { EXIT_CANNOT_LISTEN, EXIT_USAGE } from "./rt/exit-codes.ts";
 import { type Http1Stage, http1Stage } from "./stack/http1.ts";
+import { TapHub } from "./tap/hub.ts";
+import { startTapServer } from "./tap/server.ts";
+import { registerTapMetrics } from "./tap/tap-metrics.ts";
 import { readyBannerFields } from "./ready-banner.ts";
 
 const DRAIN_POLL_MS = 100;
@@ -62,10 +65,13 @@ export async function runProxy(env: Strings): Promise<void> {
   registerProcessMetrics();
   const stopConnectionLog = startConnectionLog(rootLogger, frontDoor);
 
+  // Tap subscribers (MESHLET_TAP_LISTEN); the chains include the tap filter only while there are some.
+  const tap = config.tapListen !== null ? new TapHub() : undefined;
+  if (tap !== undefined) registerTapMetrics(tap);
   // The request pipelines, compiled per configuration generation: a reload applies to the next request.
   const http = {
-    inbound: http1Stage(config, "inbound", inboundChain(config, resourceWatch.config, monotonicClock), rootLogger),
-    outbound: http1Stage(config, "outbound", outboundChain(config, resourceWatch.config, monotonicClock, rootLogger.scoped("outbound")), rootLogger),
+    inbound: http1Stage(config, "inbound", inboundChain(config, resourceWatch.config, monotonicClock, tap), rootLogger),
+    outbound: http1Stage(config, "outbound", outboundChain(config, resourceWatch.config, monotonicClock, rootLogger.scoped("outbound"), tap), rootLogger),
   };
   registerPoolMetrics({ inbound: http.inbound.server, outbound: http.outbound.server });
   let ready = false;
@@ -89,6 +95,10 @@ export async function runProxy(env: Strings): Promise<void> {
       poolsView: () => poolsView({ inbound: http.inbound.server.pool, outbound: http.outbound.server.pool }),
       logger: rootLogger.scoped("admin"),
     });
+    if (config.tapListen !== null && tap !== undefined) {
+      const tapServer = startTapServer({ listen: config.tapListen, hub: tap, logger: rootLogger.scoped("tap") });
+      logger.info("tap listening", { address: formatHostPort({ host: config.tapListen.host, port: tapServer.port ?? config.tapListen.port }) });
+    }
     ready = true;
     logger.info("meshlet ready", readyBannerFields(config, { inbound, outbound, adminPort: admin.port ?? config.adminListen.port }));
   } catch (err) {

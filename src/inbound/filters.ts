@@ -1,6 +1,7 @@
 // The inbound request pipeline (traffic to the local app): strip client-sent l5d-client-id, authorize
-// the request against the inbound policy (src/authz/), then ServiceProfile routes for classification
-// and route metrics. Compiled once per configuration generation.
+// the request against the inbound policy (src/authz/), tap (only while somebody listens), then
+// ServiceProfile routes for classification and route metrics. Compiled once per configuration
+// generation, and again when the tap's first subscriber arrives or its last leaves.
 import { authorizeFilter } from "../authz/authorize-filter.ts";
 import type { PolicyObjects } from "../authz/compile.ts";
 import { inboundPolicyOf, type PolicyConfig, policySettingsOf } from "../authz/generation-policy.ts";
@@ -11,16 +12,20 @@ import { clientIdFilter } from "../l5d/client-id-filter.ts";
 import type { ProfileSet } from "../profiles/model.ts";
 import { profileFilter } from "../profiles/profile-filter.ts";
 import type { Clock } from "../rt/clock.ts";
+import type { TapHub } from "../tap/hub.ts";
+import { tapFilter } from "../tap/tap-filter.ts";
 
 export function inboundChain(
   config: Pick<Config, "inboundProfile" | "externalProfiles" | "clusterDomain"> & PolicyConfig,
   generations: { get(): PolicyObjects & { readonly profiles: ProfileSet } },
   clock: Clock,
+  tap?: TapHub,
 ): FilterChainSource {
   const policySettings = policySettingsOf(config);
   return chainPerGeneration(generations, (generation) => {
     const { profiles } = generation;
     const filters: SomeHttpFilter[] = [clientIdFilter, authorizeFilter(inboundPolicyOf(generation, policySettings), inboundHttpAuthz)];
+    if (tap?.listening) filters.push(tapFilter({ direction: "inbound", hub: tap, responsesMayBeRetried: false }));
     if (profiles.byName.size === 0) return new FilterChain(filters);
     const profile = profileFilter({
       direction: "inbound",
@@ -31,5 +36,5 @@ export function inboundChain(
       clock,
     });
     return new FilterChain([...filters, profile]);
-  });
+  }, tap);
 }

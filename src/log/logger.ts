@@ -6,7 +6,7 @@ import type { LogFormat, LogLevel } from "../config/env.ts";
 export type Fields = Readonly<Record<string, string | number | boolean | undefined>>;
 
 /** Where a line comes from, like Linkerd's targets or Envoy's `[component]`. */
-export type LogScope = "proxy" | "inbound" | "outbound" | "admin" | "resources" | "native";
+export type LogScope = "proxy" | "inbound" | "outbound" | "admin" | "resources" | "native" | "tap";
 
 export interface Logger {
   error(message: string, fields?: Fields): void;

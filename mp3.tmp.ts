@@ -1,0 +1,12 @@
+Bun.gc(true);
+const r0 = process.memoryUsage().rss;
+const m = require("msgpackr/pack.js");
+Bun.gc(true);
+const r1 = process.memoryUsage().rss;
+const p = new m.Packr({ useRecords: false });
+Bun.gc(true);
+const r2 = process.memoryUsage().rss;
+p.pack({a:1});
+Bun.gc(true);
+const r3 = process.memoryUsage().rss;
+console.log(((r1-r0)/1e6).toFixed(1), ((r2-r1)/1e6).toFixed(1), ((r3-r2)/1e6).toFixed(1));
