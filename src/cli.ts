@@ -11,6 +11,8 @@ import { envCommand } from "./cli/env.ts";
 import { overviewHelp } from "./cli/help.ts";
 import { policyCommand } from "./cli/policy.ts";
 import { proxyCommand } from "./cli/proxy.ts";
+import { tapCommand } from "./cli/tap.ts";
+import { topCommand } from "./cli/top.ts";
 import { EXIT_USAGE } from "./rt/exit-codes.ts";
 import { VERSION } from "./version.ts";
 
@@ -22,6 +24,8 @@ const COMMANDS: readonly Command[] = [
   selfParsingCommand("init-iptables", "redirect this network namespace's TCP to meshlet (Linkerd proxy-init's rules); --dry-run, --uninstall", () => import("./transparent/init-iptables-command.ts")),
   injectCommand,
   uninjectCommand,
+  tapCommand,
+  topCommand,
   selfParsingCommand("diagnostics", "diagnostics half-open [--json]: half-closed TCP connections here, with their peers", () => import("./diagnostics/diagnostics-command.ts")),
 ];
 const TOP_LEVEL_FLAGS = ["--help", "--version"];

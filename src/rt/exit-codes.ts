@@ -5,3 +5,5 @@
 export const EXIT_USAGE = 64;
 /** EX_OSERR: a listener could not be bound. */
 export const EXIT_CANNOT_LISTEN = 71;
+/** EX_UNAVAILABLE: a server the command needs (e.g. the tap server) cannot be reached, or went away. */
+export const EXIT_UNAVAILABLE = 69;

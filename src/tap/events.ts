@@ -2,6 +2,15 @@
 // object per binary WebSocket frame, and the header redaction applied before anything leaves the proxy.
 import type { Direction } from "../rt/direction.ts";
 
+/** The WebSocket's path on MESHLET_TAP_LISTEN. */
+export const TAP_PATH = "/tap";
+
+/** Close code for a refused subscription (RFC 6455 policy violation), after the error event. */
+export const CLOSE_INVALID_SUBSCRIPTION = 1008;
+
+/** Close code once a subscription's limit is reached and its last request ended. */
+export const CLOSE_LIMIT_REACHED = 1000;
+
 /** A header line as sent on the wire: [name, value]. */
 export type HeaderPair = [string, string];
 

@@ -6,7 +6,7 @@ import type { Packr } from "msgpackr";
 import type { RequestCtx } from "../http/request-ctx.ts";
 import type { Direction } from "../rt/direction.ts";
 import { tapPackr } from "./codec.ts";
-import type { TapEvent } from "./events.ts";
+import { CLOSE_LIMIT_REACHED, type TapEvent } from "./events.ts";
 import type { TapFilter } from "./subscription.ts";
 
 /** Bytes a subscriber may have queued (unsent) before its events are dropped. */
@@ -124,7 +124,7 @@ export class TapHub {
       sub.outstanding--;
       if (sub.full && sub.outstanding === 0 && !sub.closed) {
         this.unsubscribe(sub);
-        sub.sink.close(1000, "limit reached");
+        sub.sink.close(CLOSE_LIMIT_REACHED, "limit reached");
       }
     }
   }

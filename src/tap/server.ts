@@ -6,13 +6,9 @@ import type { Server } from "bun";
 import { type HostPort, isLoopbackIp } from "../config/values.ts";
 import { ListenError } from "../l4/front-door.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
+import { CLOSE_INVALID_SUBSCRIPTION, TAP_PATH } from "./events.ts";
 import { SUBSCRIBER_BUFFER_LIMIT_BYTES, type TapHub, type TapSubscriber } from "./hub.ts";
 import { TapSubscriptionError, parseSubscription } from "./subscription.ts";
-
-export const TAP_PATH = "/tap";
-
-/** Close code for a refused subscription (RFC 6455 policy violation), after the error event. */
-export const CLOSE_INVALID_SUBSCRIPTION = 1008;
 
 /** A subscription is a few hundred bytes; anything much larger is not one. */
 const MAX_SUBSCRIPTION_BYTES = 16 * 1024;
