@@ -129,6 +129,7 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
         responseBytes: ctx.responseBytes,
       });
       hub.finished(s.subscribers);
+      s.subscribers.length = 0; // the connection's slot must not keep departed subscribers alive
     },
   };
 }
