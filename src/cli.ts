@@ -13,6 +13,8 @@ import { policyCommand } from "./cli/policy.ts";
 import { proxyCommand } from "./cli/proxy.ts";
 import { routesCommand } from "./cli/routes.ts";
 import { statCommand } from "./cli/stat.ts";
+import { tapCommand } from "./cli/tap.ts";
+import { topCommand } from "./cli/top.ts";
 import { EXIT_USAGE } from "./rt/exit-codes.ts";
 import { VERSION } from "./version.ts";
 
@@ -26,6 +28,8 @@ const COMMANDS: readonly Command[] = [
   uninjectCommand,
   statCommand,
   routesCommand,
+  tapCommand,
+  topCommand,
   selfParsingCommand("diagnostics", "diagnostics half-open [--json]: half-closed TCP connections here, with their peers", () => import("./diagnostics/diagnostics-command.ts")),
 ];
 const TOP_LEVEL_FLAGS = ["--help", "--version"];

@@ -7,6 +7,7 @@ import { startAdminServer } from "./admin/server.ts";
 import { resourceKinds } from "./app/resource-kinds.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
 import { configureMetrics } from "./metrics/series-limits.ts";
+import type { HostPort } from "./config/values.ts";
 import { FrontDoor, ListenError, formatHostPort } from "./l4/front-door.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
@@ -28,6 +29,9 @@ import { loadInitialResources, watchResources } from "./resources/startup.ts";
 import { monotonicClock } from "./rt/clock.ts";
 import { EXIT_CANNOT_LISTEN, EXIT_USAGE } from "./rt/exit-codes.ts";
 import { type Http1Stage, http1Stage } from "./stack/http1.ts";
+import { TapHub } from "./tap/hub.ts";
+import { startTapServer } from "./tap/server.ts";
+import { registerTapMetrics } from "./tap/tap-metrics.ts";
 import { readyBannerFields } from "./ready-banner.ts";
 
 const DRAIN_POLL_MS = 100;
@@ -67,10 +71,13 @@ export async function runProxy(env: Strings): Promise<void> {
   const stopConnectionLog = startConnectionLog(rootLogger, frontDoor);
   const accessLog = startAccessLog(config.accessLog);
 
+  // Tap subscribers (MESHLET_TAP_LISTEN); the chains include the tap filter only while there are some.
+  const tap = config.tapListen !== null ? new TapHub() : undefined;
+  if (tap !== undefined) registerTapMetrics(tap);
   // The request pipelines, compiled per configuration generation: a reload applies to the next request.
   const http = {
-    inbound: http1Stage(config, "inbound", inboundChain(config, resourceWatch.config, monotonicClock, accessLog?.filter), rootLogger),
-    outbound: http1Stage(config, "outbound", outboundChain(config, resourceWatch.config, monotonicClock, rootLogger.scoped("outbound")), rootLogger),
+    inbound: http1Stage(config, "inbound", inboundChain(config, resourceWatch.config, monotonicClock, { accessLog: accessLog?.filter, tap }), rootLogger),
+    outbound: http1Stage(config, "outbound", outboundChain(config, resourceWatch.config, monotonicClock, rootLogger.scoped("outbound"), tap), rootLogger),
   };
   registerPoolMetrics({ inbound: http.inbound.server, outbound: http.outbound.server });
   let ready = false;
@@ -89,14 +96,20 @@ export async function runProxy(env: Strings): Promise<void> {
   try {
     const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle });
     const outbound = await startOutbound(config, frontDoor, { http1: http.outbound.handle });
+    // The tap server starts first so the dashboard learns the port it really bound.
+    let tapListen: HostPort | null = null;
+    if (config.tapListen !== null && tap !== undefined) {
+      const tapServer = startTapServer({ listen: config.tapListen, hub: tap, logger: rootLogger.scoped("tap") });
+      tapListen = { host: config.tapListen.host, port: tapServer.port ?? config.tapListen.port };
+      logger.info("tap listening", { address: formatHostPort(tapListen) });
+    }
     const admin = startAdminServer({
       listen: config.adminListen,
       isReady: () => ready,
       shutdown: () => drain("admin /shutdown"),
       configView: () => configView({ env, configDir: config.configDir, config: resourceWatch.config, status: resourceWatch.status }),
       poolsView: () => poolsView({ inbound: http.inbound.server.pool, outbound: http.outbound.server.pool }),
-      // The dashboard's tap view; the tap listener (MESHLET_TAP_LISTEN) is wired here when it exists.
-      tapListen: null,
+      tapListen,
       stats,
       logger: rootLogger.scoped("admin"),
       logLevel: rootLogger,

@@ -12,6 +12,7 @@ import {
   parseDurationMs,
   parseEnum,
   parseListenAddress,
+  parseOptionalListenAddress,
   parseBoolean,
   parseByteSize,
   parseDnsLabel,
@@ -39,6 +40,7 @@ export interface Config {
   readonly outboundListen: HostPort;
   readonly outboundUpstreams: readonly UpstreamMapping[];
   readonly adminListen: HostPort;
+  readonly tapListen: HostPort | null; // null = off
   readonly opaquePorts: PortSet;
   readonly detectTimeoutMs: number;
   readonly connectTimeoutMs: number;
@@ -116,6 +118,7 @@ export const SETTINGS = [
   setting({ name: "MESHLET_OUTBOUND_LISTEN", field: "outboundListen", defaultText: "127.0.0.1:4140", meaning: "Outbound listener (traffic from the local app); connections go to their original destination", parse: parseListenAddress }),
   setting({ name: "MESHLET_OUTBOUND_UPSTREAMS", field: "outboundUpstreams", defaultText: "", meaning: "Extra outbound listeners for apps not redirected by iptables: comma-separated LISTEN=DEST pairs, e.g. `127.0.0.1:16379=redis.internal:6379`; DEST may be a DNS name", parse: parseUpstreams }),
   setting({ name: "MESHLET_ADMIN_LISTEN", field: "adminListen", defaultText: "127.0.0.1:4191", meaning: "Admin server: /metrics, /ready, /live, /config.json, /pools.json", parse: parseListenAddress }),
+  setting({ name: "MESHLET_TAP_LISTEN", field: "tapListen", defaultText: "127.0.0.1:4190", meaning: "Tap server: a WebSocket at /tap streaming live request events to `meshlet tap` / `meshlet top` and the dashboard, loopback clients only; `off` disables it", parse: parseOptionalListenAddress }),
   setting({ name: "MESHLET_OPAQUE_PORTS", field: "opaquePorts", defaultText: "25,587,3306,4444,5432,6379,9300,11211", meaning: "Destination ports that skip protocol detection and are spliced as TCP; ranges like 8000-8010 allowed", parse: parsePortSet }),
   setting({ name: "MESHLET_DETECT_TIMEOUT", field: "detectTimeoutMs", defaultText: "10s", meaning: "How long a client may stay silent before its connection is forwarded as TCP (server-speaks-first protocols)", parse: parseDurationMs }),
   setting({ name: "MESHLET_CONNECT_TIMEOUT", field: "connectTimeoutMs", defaultText: "1s", meaning: "Upstream connect timeout", parse: parseDurationMs }),

@@ -49,6 +49,22 @@ export function parseListenAddress(text: string): HostPort {
   return { host: hp.host, port: parsePortNumber(hp.port, true) };
 }
 
+/** A listen address as parseListenAddress, or `off`: null (the listener is not started). */
+export function parseOptionalListenAddress(text: string): HostPort | null {
+  if (text.trim().toLowerCase() === "off") return null;
+  try {
+    return parseListenAddress(text);
+  } catch (err) {
+    if (!(err instanceof ValueError)) throw err;
+    throw new ValueError(`${err.expected}, or off`);
+  }
+}
+
+/** True for a loopback peer address: 127.0.0.0/8, ::1, or IPv4-mapped 127.x (as servers report peers). */
+export function isLoopbackIp(ip: string): boolean {
+  return /^(127\.|::1$|::ffff:127\.)/.test(ip);
+}
+
 /** "host:port" where host is an IP or a DNS name (resolved at connect time). */
 export function parseDestination(text: string): HostPort {
   const hp = splitHostPort(text, "a destination host:port, e.g. 127.0.0.1:8080 or redis.internal:6379");

@@ -190,6 +190,10 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     return this.req.header(name);
   }
 
+  headerList(): [string, string][] {
+    return this.req.headerList();
+  }
+
   get requestKindMask(): number {
     return this.req.kindMask;
   }

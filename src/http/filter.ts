@@ -102,19 +102,34 @@ export interface FilterChainSource {
 
 export const staticChain = (chain: FilterChain): FilterChainSource => ({ get: () => chain });
 
+/** A counter that changes when a chain built from it must be rebuilt (e.g. the tap's first subscriber arrived). */
+export interface ChainVersion {
+  readonly version: number;
+}
+
+const NO_VERSION: ChainVersion = { version: 0 };
+
 /**
  * A chain compiled from each configuration generation, on the first request that sees it: `build`
- * runs once per generation (so a filter nobody needs in that generation is not in the chain at all).
+ * runs once per generation (so a filter nobody needs in that generation is not in the chain at all),
+ * and again whenever `version` changes (a filter that is needed only while someone listens).
  */
-export function chainPerGeneration<T>(generations: { get(): T }, build: (generation: T) => FilterChain): FilterChainSource {
+export function chainPerGeneration<T>(
+  generations: { get(): T },
+  build: (generation: T) => FilterChain,
+  version: ChainVersion = NO_VERSION,
+): FilterChainSource {
   let seen: T | undefined;
+  let seenVersion = -1;
   let chain = EMPTY_CHAIN;
   return {
     get() {
       const current = generations.get();
-      if (current !== seen) {
+      const v = version.version;
+      if (current !== seen || v !== seenVersion) {
         chain = build(current);
         seen = current;
+        seenVersion = v;
       }
       return chain;
     },

@@ -114,6 +114,17 @@ export class MessageHead {
     return undefined;
   }
 
+  /** Every header line in order, as [name, value] (latin1, name as sent); slow path, for tap. */
+  headerList(): [string, string][] {
+    const f = this.fields;
+    const buf = this.buf;
+    const list: [string, string][] = new Array(this.fieldCount);
+    for (let i = 0, k = 0; k < this.fieldCount; i += FIELD_STRIDE, k++) {
+      list[k] = [buf.toString("latin1", f[i + 1]!, f[i + 2]!), buf.toString("latin1", f[i + 3]!, f[i + 4]!)];
+    }
+    return list;
+  }
+
   /** The Host header value, or undefined. */
   host(): string | undefined {
     return this.hostCount > 0 ? this.buf.toString("latin1", this.hostStart, this.hostEnd) : undefined;

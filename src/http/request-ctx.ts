@@ -46,6 +46,8 @@ export interface ResponseView {
   readonly kindMask: number;
   /** First value of a header by lowercase name, latin1; slow path. */
   header(lowerName: string): string | undefined;
+  /** Every header line as [name, value], in order, as the upstream sent them; slow path (tap). */
+  headerList(): [string, string][];
 }
 
 /** The request as the pipeline's filters see it; valid until onComplete returns. */
@@ -62,6 +64,8 @@ export interface RequestCtx {
   readonly authority: string | undefined;
   /** First value of a request header (case-insensitive name), latin1; slow path, fine for routing. */
   header(name: string): string | undefined;
+  /** Every request header line as [name, value], in order, as the client sent them; slow path (tap). */
+  headerList(): [string, string][];
   /** kindBit(K_*) of the recognised request headers present. */
   readonly requestKindMask: number;
   /** The declared request body length, or -1 (chunked or none). */

@@ -1,6 +1,7 @@
 // The inbound request pipeline (traffic to the local app): strip client-sent l5d-client-id, authorize
-// the request against the inbound policy (src/authz/), the access log when on, then ServiceProfile
-// routes for classification and route metrics. Compiled once per configuration generation.
+// the request against the inbound policy (src/authz/), tap (only while somebody listens), the access
+// log when on, then ServiceProfile routes for classification and route metrics. Compiled once per
+// configuration generation, and again when the tap's first subscriber arrives or its last leaves.
 import { authorizeFilter } from "../authz/authorize-filter.ts";
 import type { PolicyObjects } from "../authz/compile.ts";
 import { inboundPolicyOf, type PolicyConfig, policySettingsOf } from "../authz/generation-policy.ts";
@@ -11,22 +12,27 @@ import { clientIdFilter } from "../l5d/client-id-filter.ts";
 import type { ProfileSet } from "../profiles/model.ts";
 import { profileFilter } from "../profiles/profile-filter.ts";
 import type { Clock } from "../rt/clock.ts";
+import type { TapHub } from "../tap/hub.ts";
+import { tapFilter } from "../tap/tap-filter.ts";
 
 export function inboundChain(
   config: Pick<Config, "inboundProfile" | "externalProfiles" | "clusterDomain"> & PolicyConfig,
   generations: { get(): PolicyObjects & { readonly profiles: ProfileSet } },
   clock: Clock,
-  /** The access-log filter (MESHLET_ACCESS_LOG), absent when off. */
-  accessLog?: SomeHttpFilter,
+  optional: {
+    /** The access-log filter (MESHLET_ACCESS_LOG), absent when off. */
+    readonly accessLog?: SomeHttpFilter | undefined;
+    /** The tap's subscribers, absent when MESHLET_TAP_LISTEN is off. */
+    readonly tap?: TapHub | undefined;
+  } = {},
 ): FilterChainSource {
   const policySettings = policySettingsOf(config);
+  const { accessLog, tap } = optional;
   return chainPerGeneration(generations, (generation) => {
     const { profiles } = generation;
-    const filters: SomeHttpFilter[] = [
-      clientIdFilter,
-      authorizeFilter(inboundPolicyOf(generation, policySettings), inboundHttpAuthz),
-      ...(accessLog ? [accessLog] : []),
-    ];
+    const filters: SomeHttpFilter[] = [clientIdFilter, authorizeFilter(inboundPolicyOf(generation, policySettings), inboundHttpAuthz)];
+    if (tap?.listening) filters.push(tapFilter({ direction: "inbound", hub: tap, responsesMayBeRetried: false }));
+    if (accessLog !== undefined) filters.push(accessLog);
     if (profiles.byName.size === 0) return new FilterChain(filters);
     const profile = profileFilter({
       direction: "inbound",
@@ -37,5 +43,5 @@ export function inboundChain(
       clock,
     });
     return new FilterChain([...filters, profile]);
-  });
+  }, tap);
 }

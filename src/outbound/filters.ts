@@ -1,24 +1,30 @@
-// The outbound request pipeline (traffic from the local app): peer proxies' error headers handled,
-// then ServiceProfile routes (route, classify, timeout, l5d-dst-canonical) and their retries.
-// Compiled once per configuration generation.
+// The outbound request pipeline (traffic from the local app): tap (only while somebody listens), peer
+// proxies' error headers handled, then ServiceProfile routes (route, classify, timeout,
+// l5d-dst-canonical) and their retries. Compiled once per configuration generation, and again when
+// the tap's first subscriber arrives or its last leaves.
 import type { Config } from "../config/env.ts";
-import { FilterChain, type FilterChainSource, chainPerGeneration } from "../http/filter.ts";
+import { FilterChain, type FilterChainSource, chainPerGeneration, type SomeHttpFilter } from "../http/filter.ts";
 import { peerErrorFilter } from "../l5d/peer-error-filter.ts";
 import type { Logger } from "../log/logger.ts";
 import type { ProfileSet } from "../profiles/model.ts";
 import { profileFilter } from "../profiles/profile-filter.ts";
 import { retryFilter } from "../profiles/retry-filter.ts";
 import type { Clock } from "../rt/clock.ts";
+import type { TapHub } from "../tap/hub.ts";
+import { tapFilter } from "../tap/tap-filter.ts";
 
 export function outboundChain(
   config: Pick<Config, "externalProfiles" | "clusterDomain">,
   generations: { get(): { readonly profiles: ProfileSet } },
   clock: Clock,
   logger: Logger,
+  tap?: TapHub,
 ): FilterChainSource {
   const peerErrors = peerErrorFilter(logger);
   return chainPerGeneration(generations, ({ profiles }) => {
-    if (profiles.byName.size === 0) return new FilterChain([peerErrors]);
+    // With profiles, the retry filter may discard a response: tap then holds it until the request completes.
+    const first: SomeHttpFilter[] = tap?.listening ? [tapFilter({ direction: "outbound", hub: tap, responsesMayBeRetried: profiles.byName.size > 0 })] : [];
+    if (profiles.byName.size === 0) return new FilterChain([...first, peerErrors]);
     const profile = profileFilter({
       direction: "outbound",
       profiles,
@@ -26,6 +32,6 @@ export function outboundChain(
       clusterDomain: config.clusterDomain,
       clock,
     });
-    return new FilterChain([peerErrors, profile, retryFilter("outbound", profile)]);
-  });
+    return new FilterChain([...first, peerErrors, profile, retryFilter("outbound", profile)]);
+  }, tap);
 }

@@ -5,7 +5,7 @@
 export const EXIT_USAGE = 64;
 /** EX_OSERR: a listener could not be bound. */
 export const EXIT_CANNOT_LISTEN = 71;
-/** EX_UNAVAILABLE: a server the command needs (admin server, Prometheus) cannot be reached. */
+/** EX_UNAVAILABLE: a server the command needs (admin server, Prometheus, tap server) cannot be reached. */
 export const EXIT_UNAVAILABLE = 69;
 /** EX_PROTOCOL: that server answered something the command cannot read. */
 export const EXIT_PROTOCOL = 76;

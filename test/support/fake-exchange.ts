@@ -63,6 +63,9 @@ export class FakeExchange implements RequestCtx {
   header(name: string): string | undefined {
     return this.headers[name.toLowerCase()];
   }
+  headerList(): [string, string][] {
+    return Object.entries(this.headers);
+  }
   dropRequestHeader(n: string): void {
     this.requestEdits.drop(n);
   }
@@ -124,7 +127,7 @@ export class FakeExchange implements RequestCtx {
   responseHead(status: number, atMs = 20, headers: Record<string, string> = {}, kindMask = 0): boolean {
     this.timing = { ...this.timing, responseHeadMs: atMs };
     this.responseEdits = new HeaderEditor();
-    const view: ResponseView = { status, kindMask, header: (n) => headers[n] };
+    const view: ResponseView = { status, kindMask, header: (n) => headers[n], headerList: () => Object.entries(headers) };
     let retry = false;
     for (const i of this.chain.responseHead) if (this.chain.filters[i]!.onResponseHead!(this, this.slots[i], view)) retry = true;
     if (retry && this.replayable) {

@@ -31,6 +31,7 @@ export async function startProxy(env: Record<string, string> = {}, wrap: readonl
       MESHLET_INBOUND_LISTEN: "127.0.0.1:0",
       MESHLET_OUTBOUND_LISTEN: "127.0.0.1:0",
       MESHLET_ADMIN_LISTEN: "127.0.0.1:0",
+      MESHLET_TAP_LISTEN: "127.0.0.1:0",
       MESHLET_LOG_FORMAT: "json",
       ...env,
     },

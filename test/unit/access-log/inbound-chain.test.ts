@@ -31,7 +31,7 @@ test("on: l5d-client-id → authorize → access-log → profile; off: no access
   const generation = { ...NO_POLICY, profiles: profileSetFromYaml(PROFILE) };
   const generations = { get: () => generation };
   const accessLog = accessLogFilter({ format: "json", sink: { push() {} } });
-  const on = inboundChain(config, generations, monotonicClock, accessLog).get();
+  const on = inboundChain(config, generations, monotonicClock, { accessLog }).get();
   const off = inboundChain(config, generations, monotonicClock).get();
   // Relative order only (DESIGN.md: strip-l5d → authorize → tap → access-log → profile; tap may sit between).
   expect(on.names.indexOf("access-log")).toBeGreaterThan(on.names.indexOf("authorize"));

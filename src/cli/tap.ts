@@ -1,0 +1,32 @@
+// `meshlet tap`: live request events from a running sidecar's tap server, one line per request,
+// response and end, as `linkerd viz tap` prints them (-o wide adds route and headers, -o json raw events).
+import { openTapStream } from "../tap/client.ts";
+import { TapLineFormatter } from "../tap/tap-lines.ts";
+import { defineCommand } from "./command.ts";
+import { TAP_FILTER_OPTIONS, reportStreamEnd, subscriptionOf, tapAddressOf } from "./tap-filters.ts";
+
+export const tapCommand = defineCommand(
+  {
+    name: "tap",
+    summary: "stream a running sidecar's requests live (like linkerd viz tap); filters apply in the proxy",
+    details:
+      "Connects to the tap server (MESHLET_TAP_LISTEN, loopback only) and prints req / rsp / end lines until\n" +
+      "--limit requests have ended or Ctrl-C. Authorization, Cookie and similar header values are never sent.\n" +
+      "Exits 64 if the proxy refuses a filter, 69 if the tap server cannot be reached.",
+    options: {
+      ...TAP_FILTER_OPTIONS,
+      output: { type: "string", short: "o", valueName: "FORMAT", choices: ["text", "wide", "json"], description: "text (default), wide (adds route and headers) or json (one event per line)" },
+    },
+  },
+  async (values) => {
+    const address = tapAddressOf(values, process.env);
+    const subscription = subscriptionOf(values);
+    const formatter = new TapLineFormatter(values.output === "wide" ? "wide" : values.output === "json" ? "json" : "text");
+    const stream = await openTapStream(address, subscription, (event) => process.stdout.write(formatter.format(event) + "\n"));
+    const stop = () => stream.close();
+    process.once("SIGINT", stop);
+    const end = await stream.ended;
+    process.off("SIGINT", stop);
+    return reportStreamEnd("tap", end);
+  },
+);

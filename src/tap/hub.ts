@@ -1,0 +1,162 @@
+// The tap subscribers of one proxy process: who listens with which filter, which requests match, and
+// delivery of packed events with a per-subscriber buffer bound (a slow reader loses events, counted,
+// and is told how many when it catches up). `version` changes when the first subscriber arrives or the
+// last leaves, so the request chains add or drop the tap filter (src/http/filter.ts chainPerGeneration).
+import type { Packr } from "msgpackr";
+import type { RequestCtx } from "../http/request-ctx.ts";
+import type { Direction } from "../rt/direction.ts";
+import { tapPackr } from "./codec.ts";
+import { CLOSE_LIMIT_REACHED, type TapEvent } from "./events.ts";
+import type { TapFilter } from "./subscription.ts";
+
+/** Bytes a subscriber may have queued (unsent) before its events are dropped. */
+export const SUBSCRIBER_BUFFER_LIMIT_BYTES = 1024 * 1024;
+
+/** Where a subscriber's frames go: the server's WebSocket (Bun's ServerWebSocket fits), or a test double. */
+export interface TapSink {
+  /** Bun's send status: bytes sent (> 0), -1 queued under backpressure, 0 dropped. */
+  sendBinary(data: Uint8Array): number;
+  getBufferedAmount(): number;
+  close(code?: number, reason?: string): void;
+}
+
+export class TapSubscriber {
+  /** Requests matched so far (counts towards the filter's limit). */
+  requests = 0;
+  /** Matched requests whose end event is still to come. */
+  outstanding = 0;
+  /** The limit was reached: no new request matches. */
+  full = false;
+  closed = false;
+  /** Its queue passed the bound: events are dropped until the socket drains. */
+  behind = false;
+  /** Events dropped since the last `dropped` notice. */
+  droppedSinceNotice = 0;
+
+  constructor(
+    readonly sink: TapSink,
+    readonly filter: TapFilter,
+  ) {}
+}
+
+export class TapHub {
+  private readonly subscribers: TapSubscriber[] = [];
+  private active = 0;
+  private nextRequestId = 1;
+  /** tap_dropped_events_total. */
+  droppedEvents = 0;
+  private packr: Packr | undefined;
+
+  /** Changes when the first subscriber arrives and when the last leaves (see chainPerGeneration). */
+  get version(): number {
+    return this.active;
+  }
+
+  /** Whether anybody listens: the chains include the tap filter only then. */
+  get listening(): boolean {
+    return this.subscribers.length > 0;
+  }
+
+  get subscriberCount(): number {
+    return this.subscribers.length;
+  }
+
+  /** Adds a subscriber once the codec is loaded (the first subscription loads msgpackr). */
+  async subscribe(sink: TapSink, filter: TapFilter): Promise<TapSubscriber> {
+    this.packr ??= await tapPackr();
+    const sub = new TapSubscriber(sink, filter);
+    this.subscribers.push(sub);
+    if (this.subscribers.length === 1) this.active++;
+    return sub;
+  }
+
+  /** Removes a subscriber (its socket closed); idempotent. */
+  unsubscribe(sub: TapSubscriber): void {
+    sub.closed = true;
+    const i = this.subscribers.indexOf(sub);
+    if (i < 0) return;
+    this.subscribers.splice(i, 1);
+    if (this.subscribers.length === 0) this.active++;
+  }
+
+  /** A new request id, unique in this process. */
+  nextId(): number {
+    return this.nextRequestId++;
+  }
+
+  /**
+   * Appends to `out` the subscribers whose filter matches the request, counting it against their
+   * limits. Reads the path and lower-cased authority only when a filter asks, once.
+   */
+  match(ctx: RequestCtx, direction: Direction, out: TapSubscriber[]): void {
+    let path: string | undefined;
+    let authority: string | null = null;
+    for (const sub of this.subscribers) {
+      if (sub.full || sub.closed) continue;
+      const f = sub.filter;
+      if (f.direction !== undefined && f.direction !== direction) continue;
+      if (f.method !== undefined && f.method !== ctx.method) continue;
+      if (f.authority !== undefined) {
+        if (authority === null) authority = ctx.authority?.toLowerCase() ?? "";
+        if (f.authority !== authority) continue;
+      }
+      if (f.path !== undefined && !f.path((path ??= ctx.path))) continue;
+      out.push(sub);
+      sub.requests++;
+      sub.outstanding++;
+      if (f.limit > 0 && sub.requests >= f.limit) sub.full = true;
+    }
+  }
+
+  /** Packs `event` once and sends it to every subscriber of `subs` that is still open. */
+  publish(subs: readonly TapSubscriber[], event: TapEvent): void {
+    let bytes: Uint8Array | undefined;
+    for (const sub of subs) {
+      if (sub.closed) continue;
+      bytes ??= this.packr!.pack(event);
+      this.deliver(sub, bytes);
+    }
+  }
+
+  /** The requests of `subs` are over: a subscriber that reached its limit and has nothing left to receive is closed. */
+  finished(subs: readonly TapSubscriber[]): void {
+    for (const sub of subs) {
+      sub.outstanding--;
+      if (sub.full && sub.outstanding === 0 && !sub.closed) {
+        this.unsubscribe(sub);
+        sub.sink.close(CLOSE_LIMIT_REACHED, "limit reached");
+      }
+    }
+  }
+
+  /** The subscriber's socket drained: if it lost events, tell it how many, and resume sending. */
+  drained(sub: TapSubscriber): void {
+    if (sub.closed || !sub.behind) return;
+    if (sub.sink.getBufferedAmount() > SUBSCRIBER_BUFFER_LIMIT_BYTES / 2) return;
+    sub.behind = false;
+    const count = sub.droppedSinceNotice;
+    if (count === 0) return;
+    sub.droppedSinceNotice = 0;
+    this.deliver(sub, this.packr!.pack({ type: "dropped", count }));
+  }
+
+  /** Packs an event for one sink outside any subscription (the error event of a refused subscription). */
+  async packOne(event: TapEvent): Promise<Uint8Array> {
+    this.packr ??= await tapPackr();
+    return this.packr.pack(event);
+  }
+
+  private deliver(sub: TapSubscriber, bytes: Uint8Array): void {
+    if (!sub.behind) {
+      const status = sub.sink.sendBinary(bytes);
+      if (status !== 0) {
+        // Queued beyond the bound: this event stays queued, the following ones are dropped until drain.
+        if (status < 0 && sub.sink.getBufferedAmount() > SUBSCRIBER_BUFFER_LIMIT_BYTES) sub.behind = true;
+        return;
+      }
+      sub.behind = true;
+    }
+    sub.droppedSinceNotice++;
+    this.droppedEvents++;
+  }
+}

@@ -1,0 +1,105 @@
+// The subscriber hub on test sinks: an event is packed once for all matching subscribers, a sink whose
+// queue passes the bound loses (and counts) events until it drains and is then told how many, and a
+// subscription closes once its limit's last request has ended.
+import { expect, test } from "bun:test";
+import { unpack } from "msgpackr/unpack";
+import { SUBSCRIBER_BUFFER_LIMIT_BYTES, TapHub, type TapSink } from "../../../src/tap/hub.ts";
+import { parseSubscription } from "../../../src/tap/subscription.ts";
+import { FakeExchange } from "../../support/fake-exchange.ts";
+import { EMPTY_CHAIN } from "../../../src/http/filter.ts";
+
+class RecordingSink implements TapSink {
+  readonly frames: Uint8Array[] = [];
+  buffered = 0;
+  /** When true, sends are queued (status -1) and add to `buffered`, as on a socket nobody reads. */
+  stalled = false;
+  closed: [number | undefined, string | undefined] | undefined;
+  sendBinary(data: Uint8Array): number {
+    this.frames.push(data);
+    if (!this.stalled) return data.length;
+    this.buffered += data.length;
+    return -1;
+  }
+  getBufferedAmount(): number {
+    return this.buffered;
+  }
+  close(code?: number, reason?: string): void {
+    this.closed = [code, reason];
+  }
+  events(): Record<string, unknown>[] {
+    return this.frames.map((f) => unpack(f) as Record<string, unknown>);
+  }
+}
+
+const request = (method: string, path: string, authority = "web:8080") => new FakeExchange(EMPTY_CHAIN, "inbound", method, path, authority);
+
+test("filters select subscribers before any event exists; one packed frame serves every match", async () => {
+  const hub = new TapHub();
+  const all = new RecordingSink();
+  const gets = new RecordingSink();
+  const books = new RecordingSink();
+  const outbound = new RecordingSink();
+  await hub.subscribe(all, parseSubscription("{}"));
+  await hub.subscribe(gets, parseSubscription('{"method":"GET","authority":"WEB:8080"}'));
+  await hub.subscribe(books, parseSubscription('{"path":"/books/.*"}'));
+  await hub.subscribe(outbound, parseSubscription('{"direction":"outbound"}'));
+
+  const matched: Parameters<TapHub["match"]>[2] = [];
+  hub.match(request("GET", "/books/1"), "inbound", matched);
+  expect(matched.map((s) => s.sink)).toEqual([all, gets, books]);
+  hub.publish(matched, { type: "dropped", count: 1 });
+  expect(all.frames[0]).toBe(gets.frames[0]!);
+  expect(books.frames[0]).toBe(all.frames[0]!);
+  expect(outbound.frames).toHaveLength(0);
+
+  matched.length = 0;
+  hub.match(request("POST", "/authors"), "inbound", matched);
+  expect(matched.map((s) => s.sink)).toEqual([all]);
+});
+
+test("a stalled subscriber loses events beyond its bound, counted, and hears how many once drained", async () => {
+  const hub = new TapHub();
+  const slow = new RecordingSink();
+  const sub = await hub.subscribe(slow, parseSubscription("{}"));
+  slow.stalled = true;
+  const big = "x".repeat(64 * 1024);
+  let sent = 0;
+  for (let i = 0; i < 100; i++) {
+    hub.publish([sub], { type: "error", code: "X", message: big });
+    sent++;
+  }
+  // Everything beyond the bound (plus the one event that crossed it) was dropped, not queued.
+  expect(slow.buffered).toBeLessThanOrEqual(SUBSCRIBER_BUFFER_LIMIT_BYTES + 70 * 1024);
+  expect(hub.droppedEvents).toBe(sent - slow.frames.length);
+  expect(hub.droppedEvents).toBeGreaterThan(80);
+
+  // Still behind: no notice yet.
+  hub.drained(sub);
+  expect(slow.frames.length).toBe(sent - hub.droppedEvents);
+  slow.stalled = false;
+  slow.buffered = 0;
+  hub.drained(sub);
+  const last = slow.events().at(-1);
+  expect(last).toEqual({ type: "dropped", count: hub.droppedEvents });
+  hub.publish([sub], { type: "dropped", count: 0 });
+  expect(slow.frames.length).toBe(sent - hub.droppedEvents + 2);
+});
+
+test("a limit stops matching at N requests and closes the stream when the last of them ends", async () => {
+  const hub = new TapHub();
+  const sink = new RecordingSink();
+  await hub.subscribe(sink, parseSubscription('{"limit":2}'));
+  const first: Parameters<TapHub["match"]>[2] = [];
+  const second: Parameters<TapHub["match"]>[2] = [];
+  const third: Parameters<TapHub["match"]>[2] = [];
+  hub.match(request("GET", "/1"), "inbound", first);
+  hub.match(request("GET", "/2"), "inbound", second);
+  hub.match(request("GET", "/3"), "inbound", third);
+  expect([first.length, second.length, third.length]).toEqual([1, 1, 0]);
+  hub.finished(second);
+  expect(sink.closed).toBeUndefined();
+  expect(hub.listening).toBe(true);
+  hub.finished(first);
+  expect(sink.closed).toEqual([1000, "limit reached"]);
+  expect(hub.listening).toBe(false);
+});
