@@ -100,9 +100,9 @@ export async function checkDashboard(adminUrl: string, traffic: DashboardTraffic
 
     // ... then method GET and a valid path regex: only matching requests come through.
     await page.selectOption("#tap-filter select[name=method]", "GET");
-    await page.fill("#tap-filter input[name=path]", "^/books");
+    await page.fill("#tap-filter input[name=path]", "/books.*");
     await page.click("#tap-filter button[type=submit]");
-    await waitFor(page, "the filtered tap subscription", () => document.querySelector("#tap-status")?.textContent === "live (method GET, path ^/books)");
+    await waitFor(page, "the filtered tap subscription", () => document.querySelector("#tap-status")?.textContent === "live (method GET, path /books.*)");
     await probeUntilSeen(page, traffic, "/books/probe-filter");
     await traffic.send([
       { method: "POST", path: "/books/filtered-out" },

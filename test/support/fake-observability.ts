@@ -1,6 +1,6 @@
-// A stand-in for meshlet's /stats.json and tap WebSocket (the observability contract, issue 10), built
-// from exchanges the test records as it sends them: it serves exactly the contract's JSON and msgpackr
-// frames and forwards every other admin path (the dashboard itself) to a real meshlet's admin server.
+// A stand-in for meshlet's /stats.json and tap WebSocket with made-up traffic, for the README screenshot
+// (test/support/dashboard-screenshot.ts): it serves the same JSON and msgpackr frames as the real ones
+// and forwards every other admin path (the dashboard itself) to a real meshlet's admin server.
 import type { Server, ServerWebSocket } from "bun";
 import { Packr } from "msgpackr";
 
@@ -148,7 +148,8 @@ function parseSubscription(text: string): Subscription | string {
   if (sub.limit !== undefined && !(Number.isInteger(sub.limit) && (sub.limit as number) > 0)) return "limit: expected a positive integer";
   let pathTest = (_: string) => true;
   if (typeof sub.path === "string") {
-    const compiled = compilePathRegex(`.*(?:${sub.path}).*`);
+    // The whole path must match, like the real tap filter (and a ServiceProfile pathRegex).
+    const compiled = compilePathRegex(sub.path);
     if (!compiled.ok) return `path: ${compiled.error}`;
     pathTest = compiled.test;
   }

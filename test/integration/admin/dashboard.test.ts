@@ -1,6 +1,6 @@
 // The admin dashboard: a real meshlet serves the page and its assets (types, caching, 404 outside the
 // list), and headless Chromium shows rows, drawn sparklines and tap events for traffic sent through
-// that meshlet. /stats.json and the tap server come from test/support/fake-observability.ts for now.
+// that meshlet, from its real /stats.json and tap server (and the tap-off page from a second meshlet).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +9,6 @@ import type { Browser } from "playwright-core";
 
 import { tapUrl } from "../../../src/admin/dashboard.ts";
 import { type DashboardTraffic, type TapRequest, checkDashboard, launchChromium } from "../../support/dashboard-check.ts";
-import { type FakeObservability, startFakeObservability } from "../../support/fake-observability.ts";
 import { type RunningProxy, startProxy } from "../../support/proxy.ts";
 
 const PROFILE = `apiVersion: linkerd.io/v1alpha2
@@ -95,7 +94,7 @@ describe("assets", () => {
   test("/dashboard/config.json names the tap WebSocket, by the browser's host for a wildcard listener", async () => {
     const res = await fetch(`${adminUrl}/dashboard/config.json`);
     expect(res.headers.get("content-type")).toBe("application/json");
-    expect(Object.keys((await res.json()) as object)).toEqual(["tapUrl"]);
+    expect((await res.json()) as object).toEqual({ tapUrl: expect.stringMatching(/^ws:\/\/127\.0\.0\.1:\d+\/tap$/) });
     expect(tapUrl(null, "127.0.0.1")).toBeNull();
     expect(tapUrl({ host: "127.0.0.1", port: 4190 }, "localhost")).toBe("ws://127.0.0.1:4190/tap");
     expect(tapUrl({ host: "0.0.0.0", port: 4190 }, "10.1.2.3")).toBe("ws://10.1.2.3:4190/tap");
@@ -106,61 +105,43 @@ describe("assets", () => {
 
 describe("in Chromium", () => {
   let browser: Browser;
-  let fake: FakeObservability;
 
   beforeAll(async () => {
     browser = await launchChromium();
-    fake = startFakeObservability(adminUrl);
   });
 
   afterAll(async () => {
     await browser?.close();
-    fake?.stop();
   });
 
-  /** Requests through meshlet's outbound listener; each exchange is also recorded for the fake stats and tap. */
-  function outboundTraffic(record: FakeObservability["record"]): DashboardTraffic {
-    const port = proxy.outboundPorts[0]!;
+  /** Requests through `through`'s outbound listener to the backend, one after another. */
+  function outboundTraffic(through: RunningProxy = proxy): DashboardTraffic {
+    const port = through.outboundPorts[0]!;
     // Outbound resolves the Host authority: name the backend (the listener itself would be a loop, 508).
     const authority = `localhost:${backend.port}`;
-    const routeOf = (r: TapRequest) => (r.path.startsWith("/books") && (r.method === "GET" || r.method === "POST") ? `${r.method} /books` : "[DEFAULT]");
     return {
       authorityKeys: [`outbound ${authority}`],
       routeKeys: [`outbound ${authority} GET /books`, `outbound ${authority} POST /books`, `outbound ${authority} [DEFAULT]`],
       async send(requests) {
         for (const r of requests) {
           const body = r.method === "POST" ? '{"title":"Dune"}' : undefined;
-          const startMs = performance.now();
           const res = await fetch(`http://127.0.0.1:${port}${r.path}`, { method: r.method, body, headers: { host: authority } });
-          const responseBytes = (await res.arrayBuffer()).byteLength;
-          record({
-            direction: "outbound",
-            authority,
-            destination: `127.0.0.1:${backend.port}`,
-            route: routeOf(r),
-            method: r.method,
-            path: r.path,
-            status: res.status,
-            latencyMs: performance.now() - startMs,
-            requestBytes: body?.length ?? 0,
-            responseBytes,
-          });
+          await res.arrayBuffer();
         }
       },
     };
   }
 
   test("rows with drawn charts for the traffic sent, live tap events, the tap filter and pause", async () => {
-    const traffic = outboundTraffic((e) => fake.record(e));
-    const report = await checkDashboard(fake.adminUrl, traffic, browser);
+    const traffic = outboundTraffic();
+    const report = await checkDashboard(adminUrl, traffic, browser);
 
     expect(report.pageErrors).toEqual([]);
     for (const key of traffic.authorityKeys) expect(report.authorityRows).toContain(key);
     for (const key of traffic.routeKeys) expect(report.routeRows).toContain(key);
     expect(report.tapRowsUnfiltered).toEqual(expect.arrayContaining(["GET /books 200", "POST /books 200", "GET /fail 500"]));
     expect(report.refusedFilterStatus).toMatch(/^tap refused the subscription: \w+: .*unclosed/);
-    // The filter went to the tap server as a subscription, and only matching events came back.
-    expect(fake.subscriptions).toContainEqual({ method: "GET", path: "^/books" });
+    // The filter went to the tap server as a subscription: only matching events came back.
     expect(report.tapRowsFiltered).toContain("GET /books/last 200");
     expect(report.tapRowsFiltered.filter((row) => !row.startsWith("GET /books"))).toEqual([]);
     // Paused: the request sent meanwhile never shows; resumed: the probe does.
@@ -169,17 +150,22 @@ describe("in Chromium", () => {
   });
 
   test("with tap off, the page says so and still shows the stats", async () => {
-    const tapOff = startFakeObservability(adminUrl, { tapOff: true });
+    const tapOff = await startProxy({
+      MESHLET_CONFIG_DIR: dir,
+      MESHLET_EXTERNAL_PROFILES: "true",
+      MESHLET_OUTBOUND_UPSTREAMS: `127.0.0.1:0=127.0.0.1:${backend.port}`,
+      MESHLET_TAP_LISTEN: "off",
+    });
     const page = await browser.newPage();
     try {
-      await outboundTraffic((e) => tapOff.record(e)).send([{ method: "GET", path: "/books" }]);
-      await page.goto(tapOff.adminUrl, { timeout: 20_000 });
+      await outboundTraffic(tapOff).send([{ method: "GET", path: "/books" }]);
+      await page.goto(`http://127.0.0.1:${tapOff.adminPort}`, { timeout: 20_000 });
       await page.waitForSelector("#tap-status:text('tap is off')", { timeout: 20_000 });
       await page.waitForSelector(`#authorities tbody tr[data-key="outbound localhost:${backend.port}"]`, { timeout: 20_000 });
       expect(await page.isDisabled("#tap-pause")).toBe(true);
     } finally {
       await page.close();
-      tapOff.stop();
+      await tapOff.stop();
     }
   });
 });
