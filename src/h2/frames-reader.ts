@@ -1,6 +1,6 @@
 // Incremental HTTP/2 frame parser (RFC 9113 §4, §6): splits bytes that arrive in arbitrary pieces into
 // frames, checks every rule that needs no stream state (sizes, stream-id 0 rules, padding, SETTINGS
-// ranges, zero WINDOW_UPDATE increments) and hands each frame to a sink as a reused view.
+// ranges, zero WINDOW_UPDATE increments) and hands each frame (unknown types too) to a sink as a reused view.
 //
 // Zero copy: a frame wholly inside one input chunk is a view over that chunk (DATA payloads are
 // subarrays of it); only a frame split across chunks is copied once into a buffer of its own size.
@@ -149,29 +149,29 @@ export class FrameReader {
     f.streamId = u31(b, at + 5);
     const start = at + FRAME_HEADER_BYTES;
     f.payload = b.subarray(start, start + length);
-    let known: boolean;
     try {
-      known = validateFrame(f);
+      validateFrame(f);
     } catch (err) {
       if (err instanceof H2Error && err.scope === "stream") return sink.streamError(err);
       throw err;
     }
-    if (known) sink.frame(f);
+    sink.frame(f);
   }
 }
 
 /**
- * Checks the stateless rules of one frame and decodes its fixed fields into `f`. Returns false for
- * frames to ignore (unknown types, RFC 9113 §4.1); throws H2Error for invalid ones.
+ * Checks the stateless rules of one frame and decodes its fixed fields into `f`; throws H2Error for
+ * invalid ones. Frames of unknown types pass unchecked (the session ignores them, RFC 9113 §5.5, but
+ * must still see them: one inside a header block is an error).
  */
-export function validateFrame(f: FrameView): boolean {
+export function validateFrame(f: FrameView): void {
   const p = f.payload;
   const id = f.streamId;
   switch (f.type) {
     case FRAME.DATA:
       if (id === 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, "DATA on stream 0");
       f.payload = unpad(f, p);
-      return true;
+      return;
     case FRAME.HEADERS: {
       if (id === 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, "HEADERS on stream 0");
       let block = unpad(f, p);
@@ -183,7 +183,7 @@ export function validateFrame(f: FrameView): boolean {
         block = block.subarray(5);
       }
       f.payload = block;
-      return true;
+      return;
     }
     case FRAME.PRIORITY:
       if (id === 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, "PRIORITY on stream 0");
@@ -191,40 +191,40 @@ export function validateFrame(f: FrameView): boolean {
       f.hasPriority = true;
       readPriority(f, p);
       if (f.selfDependent) throw streamError(id, H2_ERROR.PROTOCOL_ERROR, "stream depends on itself");
-      return true;
+      return;
     case FRAME.RST_STREAM:
       if (id === 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, "RST_STREAM on stream 0");
       if (f.length !== 4) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, `RST_STREAM of ${f.length} bytes (must be 4)`);
       f.errorCode = u32(p, 0);
-      return true;
+      return;
     case FRAME.SETTINGS:
       if (id !== 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, `SETTINGS on stream ${id}`);
       if (f.has(FLAG.ACK)) {
         if (f.length !== 0) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, "SETTINGS ACK with a payload");
-        return true;
+        return;
       }
       if (f.length % 6 !== 0) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, `SETTINGS of ${f.length} bytes (not a multiple of 6)`);
       forEachSetting(p, checkSetting);
-      return true;
+      return;
     case FRAME.PUSH_PROMISE: {
       if (id === 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, "PUSH_PROMISE on stream 0");
       const block = unpad(f, p);
       if (block.length < 4) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, "PUSH_PROMISE too short");
       f.promisedStreamId = u31(block, 0);
       f.payload = block.subarray(4);
-      return true;
+      return;
     }
     case FRAME.PING:
       if (id !== 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, `PING on stream ${id}`);
       if (f.length !== 8) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, `PING of ${f.length} bytes (must be 8)`);
-      return true;
+      return;
     case FRAME.GOAWAY:
       if (id !== 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, `GOAWAY on stream ${id}`);
       if (f.length < 8) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, `GOAWAY of ${f.length} bytes (at least 8)`);
       f.lastStreamId = u31(p, 0);
       f.errorCode = u32(p, 4);
       f.payload = p.subarray(8);
-      return true;
+      return;
     case FRAME.WINDOW_UPDATE:
       if (f.length !== 4) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, `WINDOW_UPDATE of ${f.length} bytes (must be 4)`);
       f.windowIncrement = u31(p, 0);
@@ -232,12 +232,10 @@ export function validateFrame(f: FrameView): boolean {
         if (id === 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, "WINDOW_UPDATE with a zero increment on the connection");
         throw streamError(id, H2_ERROR.PROTOCOL_ERROR, "WINDOW_UPDATE with a zero increment");
       }
-      return true;
+      return;
     case FRAME.CONTINUATION:
       if (id === 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, "CONTINUATION on stream 0");
-      return true;
-    default:
-      return false;
+      return;
   }
 }
 

@@ -309,6 +309,8 @@ export class H2Session implements FrameSink {
         return this.onWindowUpdate(f);
       case FRAME.CONTINUATION:
         throw connectionError(H2_ERROR.PROTOCOL_ERROR, "CONTINUATION without a preceding HEADERS");
+      default:
+        return; // unknown frame types are ignored (RFC 9113 §5.5)
     }
   }
 

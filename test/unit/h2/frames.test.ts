@@ -43,15 +43,14 @@ function snapshot(f: FrameView): Seen {
   return { type: f.type, flags: f.flags, streamId: f.streamId, length: f.length, payload: Buffer.from(f.payload).toString("hex"), extra };
 }
 
-function collect(reader: FrameReader, seen: Seen[], errors: H2Error[] = []): FrameSink {
-  void reader;
+function collect(seen: Seen[], errors: H2Error[] = []): FrameSink {
   return { frame: (f) => seen.push(snapshot(f)), streamError: (e) => errors.push(e) };
 }
 
 function parseAll(bytes: Uint8Array, splits: number[] = []): Seen[] {
   const reader = new FrameReader();
   const seen: Seen[] = [];
-  const sink = collect(reader, seen);
+  const sink = collect(seen);
   let at = 0;
   for (const cut of [...splits, bytes.length]) {
     reader.push(bytes.subarray(at, cut), sink);
@@ -67,7 +66,7 @@ function errorOf(bytes: Uint8Array, maxFrameBytes?: number): H2Error {
   if (maxFrameBytes !== undefined) reader.maxFrameBytes = maxFrameBytes;
   const errors: H2Error[] = [];
   try {
-    reader.push(bytes, collect(reader, [], errors));
+    reader.push(bytes, collect([], errors));
   } catch (err) {
     expect(err).toBeInstanceOf(H2Error);
     return err as H2Error;
@@ -152,9 +151,13 @@ describe("round trips", () => {
     expect(Buffer.from(payload!).toString()).toBe("zero-copy");
   });
 
-  test("unknown frame types are skipped, whatever their flags and stream", () => {
+  test("unknown frame types pass unchecked, whatever their flags and stream (the session ignores them)", () => {
     const bytes = Buffer.concat([rawFrame(0xfa, 0xff, 0, Buffer.from("ext")), rawFrame(0x0b, 0, 3), pingFrame(Buffer.alloc(8))]);
-    expect(parseAll(bytes).map((f) => f.type)).toEqual([FRAME.PING]);
+    expect(parseAll(bytes).map((f) => [f.type, f.flags, f.streamId, f.payload])).toEqual([
+      [0xfa, 0xff, 0, Buffer.from("ext").toString("hex")],
+      [0x0b, 0, 3, ""],
+      [FRAME.PING, 0, 0, "0000000000000000"],
+    ]);
   });
 
   test("frames up to SETTINGS_MAX_FRAME_SIZE pass; the limit can be raised", () => {
@@ -162,7 +165,7 @@ describe("round trips", () => {
     const reader = new FrameReader();
     reader.maxFrameBytes = 1 << 20;
     const seen: Seen[] = [];
-    reader.push(dataFrame(1, Buffer.alloc(100_000)), collect(reader, seen));
+    reader.push(dataFrame(1, Buffer.alloc(100_000)), collect(seen));
     expect(seen[0]!.length).toBe(100_000);
   });
 });
@@ -222,7 +225,7 @@ describe("stateless validation (RFC 9113 §4–§6)", () => {
     const reader = new FrameReader();
     const seen: Seen[] = [];
     const errors: H2Error[] = [];
-    reader.push(Buffer.concat([windowUpdateFrame(1, 0), pingFrame(Buffer.alloc(8))]), collect(reader, seen, errors));
+    reader.push(Buffer.concat([windowUpdateFrame(1, 0), pingFrame(Buffer.alloc(8))]), collect(seen, errors));
     expect(errors.length).toBe(1);
     expect(seen.map((f) => f.type)).toEqual([FRAME.PING]);
   });

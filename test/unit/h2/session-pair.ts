@@ -181,9 +181,12 @@ export class RawPeer {
   readonly received: RawFrame[] = [];
   readonly encoder = new HpackEncoder();
   private readonly reader = new FrameReader();
+  /** Preface octets still to skip in a client session's output. */
+  private prefaceLeft: number;
 
   constructor(opts: { role?: "server" | "client"; settings?: SessionOptions["settings"]; handler?: SessionHandler; handshake?: boolean; timers?: H2Timers } = {}) {
     this.reader.maxFrameBytes = 1 << 24;
+    this.prefaceLeft = opts.role === "client" ? CLIENT_PREFACE.length : 0;
     this.session = new H2Session({
       role: opts.role ?? "server",
       settings: opts.settings,
@@ -199,7 +202,9 @@ export class RawPeer {
   }
 
   private parse(b: Uint8Array): void {
-    this.reader.push(Buffer.from(b), {
+    const skip = Math.min(this.prefaceLeft, b.length);
+    this.prefaceLeft -= skip;
+    this.reader.push(Buffer.from(b.subarray(skip)), {
       frame: (f) =>
         this.received.push({
           type: f.type,
