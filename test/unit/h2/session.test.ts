@@ -103,8 +103,8 @@ describe("streams", () => {
     const ids = [pair.client.request(GET, true), pair.client.request(GET, true), pair.client.request(GET, true)];
     stalled.add(ids[1]!);
     pair.pump(4096);
-    expect(body(pair.c, ids[0]!).length).toBe(sizes[0]);
-    expect(body(pair.c, ids[2]!).length).toBe(sizes[2]);
+    expect(body(pair.c, ids[0]!).length).toBe(sizes[0]!);
+    expect(body(pair.c, ids[2]!).length).toBe(sizes[2]!);
     // The stalled stream received exactly its window and the server keeps the rest queued.
     expect(body(pair.c, ids[1]!).length).toBe(65_535);
     expect(pair.client.unconsumedBytes(ids[1]!)).toBe(65_535);
