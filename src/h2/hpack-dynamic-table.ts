@@ -15,7 +15,8 @@ export class DynamicTable {
   sizeBytes = 0;
   /** Entries ever inserted; an entry's absolute id is its insertion number (1-based). */
   private inserted = 0;
-  private readonly byField: Map<string, number> | null;
+  /** name → (value → absolute id of the newest such entry); only when searchable. */
+  private readonly byField: Map<string, Map<string, number>> | null;
   private readonly byName: Map<string, number> | null;
 
   constructor(
@@ -65,14 +66,16 @@ export class DynamicTable {
     this.sizeBytes += size;
     this.inserted++;
     if (this.byField !== null) {
-      this.byField.set(`${name}\0${value}`, this.inserted);
+      let values = this.byField.get(name);
+      if (values === undefined) this.byField.set(name, (values = new Map()));
+      values.set(value, this.inserted);
       this.byName!.set(name, this.inserted);
     }
   }
 
   /** Dynamic index (1 = newest) of exactly this field, or 0. Needs `searchable`. */
   fieldIndex(name: string, value: string): number {
-    return this.indexOf(this.byField!.get(`${name}\0${value}`));
+    return this.indexOf(this.byField!.get(name)?.get(value));
   }
 
   /** Dynamic index of the newest entry with this name, or 0. Needs `searchable`. */
@@ -93,9 +96,12 @@ export class DynamicTable {
       this.sizeBytes -= name.length + value.length + ENTRY_OVERHEAD_BYTES;
       if (this.byField !== null) {
         const id = this.inserted - this.count + 1;
-        const key = `${name}\0${value}`;
-        if (this.byField.get(key) === id) this.byField.delete(key);
-        if (this.byName!.get(name) === id) this.byName!.delete(name);
+        const values = this.byField.get(name)!;
+        if (values.get(value) === id) values.delete(value);
+        if (this.byName!.get(name) === id) {
+          this.byName!.delete(name);
+          this.byField.delete(name); // no entry with this name is left (byName held the newest)
+        }
       }
       this.names[this.head] = "";
       this.values[this.head] = "";

@@ -5,7 +5,7 @@
 // Huffman-coded when that is shorter. A table size change from the peer is signalled at the start of
 // the next block.
 import { DynamicTable, ENTRY_OVERHEAD_BYTES } from "./hpack-dynamic-table.ts";
-import { huffmanEncode, huffmanEncodedBytes } from "./hpack-huffman.ts";
+import { huffmanEncodedBytesOfString, huffmanEncodeString } from "./hpack-huffman.ts";
 import { STATIC_ENTRIES, staticFieldIndex, staticNameIndex } from "./hpack-static-table.ts";
 
 /** Field names whose values are never put in a compression table (here or by any intermediary). */
@@ -48,7 +48,7 @@ export class HpackEncoder {
       this.pendingMinBytes = this.pendingFinalBytes = -1;
     }
     for (let i = 0; i + 1 < headers.length; i += 2) this.field(headers[i]!, headers[i + 1]!);
-    return Buffer.from(this.buf.subarray(0, this.at));
+    return Buffer.copyBytesFrom(this.buf, 0, this.at); // (Buffer.from(buffer) costs ~20× more in Bun)
   }
 
   private field(name: string, value: string): void {
@@ -114,24 +114,22 @@ export class HpackEncoder {
     this.buf[this.at++] = value;
   }
 
-  private stringBytes = Buffer.allocUnsafe(256);
-
   /** RFC 7541 §5.2 string literal, Huffman-coded unless that is longer (ties go to Huffman, as in RFC 7541 C.6). */
   private string(s: string): void {
     const n = s.length;
-    if (this.stringBytes.length < n) this.stringBytes = Buffer.allocUnsafe(n * 2);
-    const raw = this.stringBytes;
-    raw.write(s, 0, n, "latin1");
-    const huffmanBytes = huffmanEncodedBytes(raw, 0, n);
+    const huffmanBytes = huffmanEncodedBytesOfString(s);
     if (huffmanBytes <= n) {
       this.integer(huffmanBytes, 7, 0x80);
       this.ensure(huffmanBytes);
-      this.at = huffmanEncode(raw, 0, n, this.buf, this.at);
+      this.at = huffmanEncodeString(s, this.buf, this.at);
     } else {
       this.integer(n, 7, 0);
       this.ensure(n);
-      raw.copy(this.buf, this.at, 0, n);
-      this.at += n;
+      const buf = this.buf;
+      let at = this.at;
+      for (let i = 0; i < n; i++) buf[at++] = s.charCodeAt(i);
+      this.at = at;
     }
   }
+
 }

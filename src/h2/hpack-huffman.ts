@@ -53,6 +53,34 @@ export function huffmanEncodedBytes(bytes: Uint8Array, start = 0, end = bytes.le
   return Math.ceil(bits / 8);
 }
 
+/** Length in octets of a one-byte-per-char string once Huffman-encoded. */
+export function huffmanEncodedBytesOfString(s: string): number {
+  let bits = 0;
+  for (let i = 0; i < s.length; i++) bits += CODE_BITS[s.charCodeAt(i) & 0xff]!;
+  return Math.ceil(bits / 8);
+}
+
+/** Huffman-encodes a one-byte-per-char string into `out` at `at`; returns the offset after the last octet. */
+export function huffmanEncodeString(s: string, out: Uint8Array, at: number): number {
+  let acc = 0;
+  let pending = 0;
+  for (let i = 0; i < s.length; i++) {
+    const sym = s.charCodeAt(i) & 0xff;
+    const len = CODE_BITS[sym]!;
+    acc = acc * 2 ** len + CODES[sym]!;
+    pending += len;
+    while (pending >= 8) {
+      pending -= 8;
+      const div = 2 ** pending;
+      const byte = Math.floor(acc / div);
+      out[at++] = byte;
+      acc -= byte * div;
+    }
+  }
+  if (pending > 0) out[at++] = (acc << (8 - pending)) | (0xff >>> pending);
+  return at;
+}
+
 /** Huffman-encodes `bytes[start..end)` into `out` at `at`; returns the offset after the last octet. */
 export function huffmanEncode(bytes: Uint8Array, start: number, end: number, out: Uint8Array, at: number): number {
   // The accumulator keeps < 8 pending bits plus one code (≤ 30 bits): at most 37 bits, exact in a double.

@@ -20,19 +20,20 @@ export const STATIC_TABLE: ReadonlyArray<readonly [string, string]> = [
 
 export const STATIC_ENTRIES = STATIC_TABLE.length;
 
-const byName = new Map<string, number>();
-const byField = new Map<string, number>();
+/** name → its lowest index, and the index of each (name, value) pair the table holds. */
+const byName = new Map<string, { nameIndex: number; values: Map<string, number> }>();
 STATIC_TABLE.forEach(([name, value], i) => {
-  if (!byName.has(name)) byName.set(name, i + 1);
-  byField.set(`${name}\0${value}`, i + 1);
+  let entry = byName.get(name);
+  if (entry === undefined) byName.set(name, (entry = { nameIndex: i + 1, values: new Map() }));
+  entry.values.set(value, i + 1);
 });
 
 /** The lowest static index with this name, or 0. */
 export function staticNameIndex(name: string): number {
-  return byName.get(name) ?? 0;
+  return byName.get(name)?.nameIndex ?? 0;
 }
 
 /** The static index of exactly this (name, value), or 0. */
 export function staticFieldIndex(name: string, value: string): number {
-  return byField.get(`${name}\0${value}`) ?? 0;
+  return byName.get(name)?.values.get(value) ?? 0;
 }
