@@ -109,7 +109,7 @@ const MAX_BLOCK_FRAMES = 64;
 
 const EMPTY = new Uint8Array(0);
 
-export class H2Session implements FrameSink {
+export class H2Session {
   readonly role: H2Role;
   readonly local: Readonly<H2Settings>;
   readonly peer: H2Settings = initialPeerSettings();
@@ -157,6 +157,7 @@ export class H2Session implements FrameSink {
   private outBytes = 0;
   private pingCounter = 0;
   private readonly head: CheckedHead = { contentLength: -1, method: "", status: 0 };
+  private readonly sink: FrameSink = { frame: (f) => this.onFrame(f), streamError: (e) => this.onStreamError(e) };
 
   constructor(opts: SessionOptions) {
     this.role = opts.role;
@@ -241,7 +242,7 @@ export class H2Session implements FrameSink {
     try {
       let chunk = bytes;
       if (this.prefaceBytesLeft > 0) chunk = this.matchPreface(chunk);
-      if (chunk.length > 0) this.reader.push(chunk, this);
+      if (chunk.length > 0) this.reader.push(chunk, this.sink);
     } catch (err) {
       this.fail(err);
     }
@@ -258,21 +259,21 @@ export class H2Session implements FrameSink {
     return chunk.subarray(n);
   }
 
-  /** FrameSink: one validated frame. Stream errors reset the stream; connection errors propagate. */
-  frame(f: FrameView): void {
+  /** One validated frame. Stream errors reset the stream; connection errors propagate to receive(). */
+  private onFrame(f: FrameView): void {
     try {
       this.dispatch(f);
     } catch (err) {
-      if (err instanceof H2Error && err.scope === "stream") this.streamError(err);
+      if (err instanceof H2Error && err.scope === "stream") this.onStreamError(err);
       else throw err;
     }
   }
 
-  /** FrameSink: a stream error found while parsing, or raised while handling a frame. */
-  streamError(err: H2Error): void {
+  /** A stream error found while parsing, or raised while handling a frame: RST_STREAM (§5.4.2). */
+  private onStreamError(err: H2Error): void {
     const id = err.streamId;
     if (this.isIdle(id)) throw connectionError(H2_ERROR.PROTOCOL_ERROR, `${err.reason} (on idle stream ${id})`);
-    this.resetStream(id, err.code, false);
+    this.resetStream(id, err.code);
   }
 
   private dispatch(f: FrameView): void {
@@ -374,7 +375,10 @@ export class H2Session implements FrameSink {
         throw connectionError(H2_ERROR.PROTOCOL_ERROR, `stream ${id} is not above the previous stream ${this.highestPeerStreamId}`);
       }
       this.highestPeerStreamId = id;
-      if (this.goawaySentLastId >= 0 && id > this.goawaySentLastId) return; // §6.8: ignored after our GOAWAY
+      if (this.goawaySentLastId >= 0 && id > this.goawaySentLastId) {
+        this.rememberClosed(id, true); // §6.8: ignored after our GOAWAY, and so are its later frames
+        return;
+      }
       if (this.peerOpenStreams >= this.local.maxConcurrentStreams) {
         throw streamError(id, H2_ERROR.REFUSED_STREAM, `MAX_CONCURRENT_STREAMS ${this.local.maxConcurrentStreams} reached`);
       }
@@ -652,7 +656,7 @@ export class H2Session implements FrameSink {
   /** Resets a stream (RST_STREAM); unknown or closed streams are ignored. */
   reset(streamId: number, code: number = H2_ERROR.CANCEL): void {
     if (this.dead || !this.streams.has(streamId)) return;
-    this.resetStream(streamId, code, false);
+    this.resetStream(streamId, code);
     this.flush();
   }
 
@@ -784,7 +788,7 @@ export class H2Session implements FrameSink {
   }
 
   /** Sends RST_STREAM for a known (or just-refused) stream and forgets it. */
-  private resetStream(id: number, code: number, _byPeer: boolean): void {
+  private resetStream(id: number, code: number): void {
     this.queue(rstStreamFrame(id, code));
     const stream = this.streams.get(id);
     if (stream !== undefined) this.forget(stream, true);
@@ -795,7 +799,15 @@ export class H2Session implements FrameSink {
 
   private closeIfDone(stream: H2Stream): void {
     if (stream.localOpen || stream.remoteOpen || !this.streams.has(stream.id)) return;
-    if (stream.unconsumed > 0) this.lingering.set(stream.id, stream.unconsumed);
+    if (stream.unconsumed > 0) {
+      this.lingering.set(stream.id, stream.unconsumed);
+      if (this.lingering.size > CLOSED_MEMORY) {
+        // A handler that never reports consumption must not grow this map: credit the oldest.
+        const [oldest, bytes] = this.lingering.entries().next().value!;
+        this.lingering.delete(oldest);
+        this.creditConnection(bytes);
+      }
+    }
     this.remove(stream);
     this.rememberClosed(stream.id, false);
     this.handler.onClose?.(stream.id);

@@ -373,6 +373,21 @@ const CASES: Case[] = [
   // ---- 6.8 GOAWAY
   { section: "6.8.1", title: "Sends a GOAWAY frame with a stream identifier other than 0x0", expect: { goaway: "PROTOCOL_ERROR" }, run: (p) => p.send(rawFrame(FRAME.GOAWAY, 0, 1, Buffer.alloc(8))) },
 
+  {
+    section: "6.8 (ours)",
+    title: "a stream the client opens after our GOAWAY is ignored, and so is its DATA",
+    server: "silent",
+    expect: { ok: (p) => (expect(p.events.heads.map((h) => h.id)).toEqual([1]), expect(p.session.isDead).toBe(false)) },
+    run: (p) => {
+      p.send(p.headers(1, POST));
+      p.session.goaway();
+      expect(p.goaway()).toEqual({ lastStreamId: 1, code: "NO_ERROR", debug: "" });
+      p.received.length = 0;
+      p.send(p.headers(3, POST), dataFrame(3, Buffer.from("ignored")), dataFrame(1, Buffer.from("still served")));
+      expect(p.events.bodies.get(1)?.toString()).toBe("still served");
+    },
+  },
+
   // ---- 6.9 WINDOW_UPDATE
   { section: "6.9.1", title: "Sends a WINDOW_UPDATE frame with a flow control window increment of 0", expect: { goaway: "PROTOCOL_ERROR" }, run: (p) => p.send(windowUpdateFrame(0, 0)) },
   {
