@@ -9,8 +9,6 @@ export type HeaderBlockKind = "request" | "response" | "informational" | "traile
 /** Headers that only mean something on one HTTP/1 connection (RFC 9113 §8.2.2). */
 const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set(["connection", "proxy-connection", "keep-alive", "transfer-encoding", "upgrade"]);
 
-const REQUEST_PSEUDO: ReadonlySet<string> = new Set([":method", ":scheme", ":authority", ":path", ":protocol"]);
-
 /** Field-name octets allowed (RFC 9113 §8.2.1): visible ASCII except uppercase; ':' only as pseudo prefix. */
 const NAME_OK = new Uint8Array(256);
 for (let c = 0x21; c < 0x7f; c++) NAME_OK[c] = c >= 0x41 && c <= 0x5a ? 0 : 1;
@@ -39,12 +37,33 @@ function checkValue(streamId: number, name: string, value: string): void {
   }
 }
 
+/** The pseudo-header values of one block (undefined = absent). Reused: one per session. */
+export interface PseudoHeaders {
+  method?: string;
+  scheme?: string;
+  authority?: string;
+  path?: string;
+  protocol?: string;
+  status?: string;
+}
+
+type PseudoKey = keyof PseudoHeaders;
+const REQUEST_PSEUDO: ReadonlyMap<string, PseudoKey> = new Map([
+  [":method", "method"],
+  [":scheme", "scheme"],
+  [":authority", "authority"],
+  [":path", "path"],
+  [":protocol", "protocol"],
+]);
+const RESPONSE_PSEUDO: ReadonlyMap<string, PseudoKey> = new Map([[":status", "status"]]);
+
 /**
  * Checks the fields common to every block: names, values, no connection-specific fields, `te` only
- * "trailers", pseudo-headers first and only those `allowed` (each once). Returns the pseudo-header
- * values in `pseudo` and the content-length (or -1).
+ * "trailers", pseudo-headers first and only those `allowed` (each once), collected into `pseudo`.
+ * Returns the content-length (or -1).
  */
-function checkFields(streamId: number, headers: readonly string[], allowed: ReadonlySet<string> | null, pseudo: Map<string, string>): number {
+function checkFields(streamId: number, headers: readonly string[], allowed: ReadonlyMap<string, PseudoKey> | null, pseudo: PseudoHeaders): number {
+  pseudo.method = pseudo.scheme = pseudo.authority = pseudo.path = pseudo.protocol = pseudo.status = undefined;
   let regularSeen = false;
   let contentLength = -1;
   for (let i = 0; i < headers.length; i += 2) {
@@ -53,10 +72,10 @@ function checkFields(streamId: number, headers: readonly string[], allowed: Read
     if (name.charCodeAt(0) === 0x3a) {
       if (allowed === null) malformed(streamId, `pseudo-header ${name} in trailers`);
       if (regularSeen) malformed(streamId, `pseudo-header ${name} after a regular field`);
-      if (!allowed.has(name)) malformed(streamId, `pseudo-header ${name} not allowed here`);
-      if (pseudo.has(name)) malformed(streamId, `pseudo-header ${name} repeated`);
-      checkName(streamId, name, 1);
-      pseudo.set(name, value);
+      const key = allowed.get(name);
+      if (key === undefined) malformed(streamId, `pseudo-header ${name} not allowed here`);
+      if (pseudo[key] !== undefined) malformed(streamId, `pseudo-header ${name} repeated`);
+      pseudo[key] = value;
     } else {
       regularSeen = true;
       checkName(streamId, name, 0);
@@ -74,39 +93,38 @@ function checkFields(streamId: number, headers: readonly string[], allowed: Read
   return contentLength;
 }
 
-const STATUS_PSEUDO: ReadonlySet<string> = new Set([":status"]);
-
 export interface CheckedHead {
   /** Declared content-length, or -1. */
   contentLength: number;
-  /** Request :method, or the response :status as a number. */
+  /** Request :method ("" for responses). */
   method: string;
+  /** Response :status as a number (0 for requests). */
   status: number;
+  /** Scratch for the pseudo-header values of the last block checked. */
+  pseudo: PseudoHeaders;
 }
 
 /** RFC 9113 §8.3.1: a request's pseudo-headers and fields. */
 export function checkRequest(streamId: number, headers: readonly string[], out: CheckedHead): void {
-  const pseudo = new Map<string, string>();
+  const pseudo = out.pseudo;
   out.contentLength = checkFields(streamId, headers, REQUEST_PSEUDO, pseudo);
-  const method = pseudo.get(":method");
+  const method = pseudo.method;
   if (method === undefined || method === "") malformed(streamId, "request without :method");
   out.method = method;
   out.status = 0;
-  if (method === "CONNECT" && !pseudo.has(":protocol")) {
-    if (pseudo.has(":scheme") || pseudo.has(":path")) malformed(streamId, "CONNECT with :scheme or :path");
-    if (!pseudo.get(":authority")) malformed(streamId, "CONNECT without :authority");
+  if (method === "CONNECT" && pseudo.protocol === undefined) {
+    if (pseudo.scheme !== undefined || pseudo.path !== undefined) malformed(streamId, "CONNECT with :scheme or :path");
+    if (!pseudo.authority) malformed(streamId, "CONNECT without :authority");
     return;
   }
-  if (!pseudo.get(":scheme")) malformed(streamId, "request without :scheme");
-  const path = pseudo.get(":path");
-  if (path === undefined || path === "") malformed(streamId, "request without :path");
+  if (!pseudo.scheme) malformed(streamId, "request without :scheme");
+  if (!pseudo.path) malformed(streamId, "request without :path");
 }
 
 /** RFC 9113 §8.3.2: a response (final or 1xx) with a valid three-digit :status. */
 export function checkResponse(streamId: number, headers: readonly string[], out: CheckedHead): void {
-  const pseudo = new Map<string, string>();
-  out.contentLength = checkFields(streamId, headers, STATUS_PSEUDO, pseudo);
-  const status = pseudo.get(":status");
+  out.contentLength = checkFields(streamId, headers, RESPONSE_PSEUDO, out.pseudo);
+  const status = out.pseudo.status;
   if (status === undefined || !/^[1-9][0-9][0-9]$/.test(status)) malformed(streamId, `response :status ${JSON.stringify(status ?? null)}`);
   out.status = Number(status);
   out.method = "";
@@ -114,6 +132,6 @@ export function checkResponse(streamId: number, headers: readonly string[], out:
 }
 
 /** RFC 9113 §8.1: trailers carry no pseudo-headers. */
-export function checkTrailers(streamId: number, headers: readonly string[]): void {
-  checkFields(streamId, headers, null, new Map());
+export function checkTrailers(streamId: number, headers: readonly string[], scratch: PseudoHeaders): void {
+  checkFields(streamId, headers, null, scratch);
 }

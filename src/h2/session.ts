@@ -156,7 +156,7 @@ export class H2Session {
   private out: Uint8Array[] = [];
   private outBytes = 0;
   private pingCounter = 0;
-  private readonly head: CheckedHead = { contentLength: -1, method: "", status: 0 };
+  private readonly head: CheckedHead = { contentLength: -1, method: "", status: 0, pseudo: {} };
   private readonly sink: FrameSink = { frame: (f) => this.onFrame(f), streamError: (e) => this.onStreamError(e) };
 
   constructor(opts: SessionOptions) {
@@ -398,7 +398,7 @@ export class H2Session {
     if (tooLarge) throw streamError(id, H2_ERROR.PROTOCOL_ERROR, `header list exceeds SETTINGS_MAX_HEADER_LIST_SIZE ${this.local.maxHeaderListBytes}`);
     if (stream.headReceived) {
       if (!endStream) throw streamError(id, H2_ERROR.PROTOCOL_ERROR, "malformed message: trailers without END_STREAM");
-      checkTrailers(id, headers);
+      checkTrailers(id, headers, this.head.pseudo);
       this.deliverHead(stream, headers, "trailers", true);
       return;
     }
