@@ -20,7 +20,11 @@
 // Flow control: received DATA takes from the stream's and the connection's receive windows, and both
 // are given back only through consume(). The default connection window is the sum of all stream windows
 // (maxConcurrentStreams × initialWindowBytes), so a stream whose reader stalls holds at most its own
-// window and never stops the others; memory per connection stays bounded by that sum.
+// window and never stops the others; memory per connection stays bounded by that sum. Bytes sent with
+// sendData() are kept by reference until written (do not reuse them); DATA views handed to onData stay
+// valid only as long as the chunk given to receive() (copy them to keep them). consume() also works after
+// the stream closed; a reset stream's unconsumed bytes are credited back at once.
+// Header lists are flat arrays: [name0, value0, name1, value1, …], names lowercase.
 import { connectionError, H2_ERROR, H2Error, streamError } from "./errors.ts";
 import {
   CLIENT_PREFACE,
