@@ -61,6 +61,11 @@ export function forEachSetting(payload: Uint8Array, visit: (id: number, value: n
   }
 }
 
+/** A plain Uint8Array view (Buffer#subarray is ~7× slower in Bun: it goes through the species constructor). */
+function view(b: Uint8Array, start: number, length: number): Uint8Array {
+  return new Uint8Array(b.buffer, b.byteOffset + start, length);
+}
+
 function u32(b: Uint8Array, at: number): number {
   return ((b[at]! << 24) >>> 0) + ((b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!);
 }
@@ -148,7 +153,7 @@ export class FrameReader {
     f.flags = b[at + 4]!;
     f.streamId = u31(b, at + 5);
     const start = at + FRAME_HEADER_BYTES;
-    f.payload = b.subarray(start, start + length);
+    f.payload = view(b, start, length);
     try {
       validateFrame(f);
     } catch (err) {
@@ -180,7 +185,7 @@ export function validateFrame(f: FrameView): void {
       if (f.hasPriority) {
         if (block.length < 5) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, "HEADERS too short for its priority fields");
         readPriority(f, block);
-        block = block.subarray(5);
+        block = view(block, 5, block.length - 5);
       }
       f.payload = block;
       return;
@@ -211,7 +216,7 @@ export function validateFrame(f: FrameView): void {
       const block = unpad(f, p);
       if (block.length < 4) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, "PUSH_PROMISE too short");
       f.promisedStreamId = u31(block, 0);
-      f.payload = block.subarray(4);
+      f.payload = view(block, 4, block.length - 4);
       return;
     }
     case FRAME.PING:
@@ -223,7 +228,7 @@ export function validateFrame(f: FrameView): void {
       if (f.length < 8) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, `GOAWAY of ${f.length} bytes (at least 8)`);
       f.lastStreamId = u31(p, 0);
       f.errorCode = u32(p, 4);
-      f.payload = p.subarray(8);
+      f.payload = view(p, 8, p.length - 8);
       return;
     case FRAME.WINDOW_UPDATE:
       if (f.length !== 4) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, `WINDOW_UPDATE of ${f.length} bytes (must be 4)`);
@@ -245,7 +250,7 @@ function unpad(f: FrameView, p: Uint8Array): Uint8Array {
   if (p.length < 1) throw connectionError(H2_ERROR.FRAME_SIZE_ERROR, "PADDED frame without a pad length");
   const padBytes = p[0]!;
   if (padBytes >= p.length) throw connectionError(H2_ERROR.PROTOCOL_ERROR, `padding of ${padBytes} bytes fills the whole ${p.length}-byte payload`);
-  return p.subarray(1, p.length - padBytes);
+  return view(p, 1, p.length - 1 - padBytes);
 }
 
 function readPriority(f: FrameView, b: Uint8Array): void {

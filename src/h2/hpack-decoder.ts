@@ -41,7 +41,9 @@ export class HpackDecoder {
   }
 
   /** Decodes `block`, appending name/value pairs to `out`. Throws H2Error(COMPRESSION_ERROR). */
-  decode(block: Uint8Array, out: string[]): DecodeResult {
+  decode(bytes: Uint8Array, out: string[]): DecodeResult {
+    // One Buffer view per block, so raw strings decode with Buffer#toString (see latin1()).
+    const block = bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const table = this.table;
     const end = block.length;
     let listBytes = 0;

@@ -162,12 +162,12 @@ for (let state = 0; state < NODES; state++) {
   }
 }
 
-let scratch = new Uint8Array(256);
+let scratch = Buffer.allocUnsafe(256);
 
 /** Decodes a Huffman string; throws COMPRESSION_ERROR for EOS, over-long or non-ones padding. */
 export function huffmanDecode(bytes: Uint8Array, start: number, end: number): string {
   const max = Math.ceil(((end - start) * 8) / 5);
-  if (scratch.length < max) scratch = new Uint8Array(Math.max(max, scratch.length * 2));
+  if (scratch.length < max) scratch = Buffer.allocUnsafe(Math.max(max, scratch.length * 2));
   const out = scratch;
   let n = 0;
   let state = 0;
@@ -183,15 +183,16 @@ export function huffmanDecode(bytes: Uint8Array, start: number, end: number): st
     state = step >>> 10;
   }
   if (!MAY_END[state]) throw connectionError(H2_ERROR.COMPRESSION_ERROR, "Huffman string has invalid padding");
-  return latin1(out, 0, n);
+  return n < 16 ? latin1(out, 0, n) : out.toString("latin1", 0, n);
 }
 
-/** Octets as a one-byte-per-char string. */
+/** Octets as a one-byte-per-char string (short ones built directly; a Buffer decodes longer ones). */
 export function latin1(bytes: Uint8Array, start: number, end: number): string {
-  if (end - start < 64) {
+  if (end - start < 16) {
     let s = "";
     for (let i = start; i < end; i++) s += String.fromCharCode(bytes[i]!);
     return s;
   }
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString("latin1");
+  const buf = bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return buf.toString("latin1", start, end);
 }
