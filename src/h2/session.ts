@@ -3,7 +3,8 @@
 // the preface and SETTINGS exchange, PING, GOAWAY, stream states, HEADERS+CONTINUATION assembly with
 // HPACK, message validation and flow control both ways. No sockets, no timers of its own (injected).
 //
-// Public API (all methods flush what they produce through `write` before returning):
+// Public API (each call writes what it produced through `write` before returning, in one write; calls
+// made from inside a handler, or inside batch(fn), are written together when the outermost call ends):
 //   new H2Session({ role, write, handler, settings?, connectionWindowBytes?, settingsAckTimeoutMs?, timers? })
 //   receive(bytes)                      feed bytes from the transport (never throws)
 //   request(headers, endStream?) → id   client: open a stream (throws H2Error REFUSED_STREAM when none may open)
@@ -13,7 +14,7 @@
 //   end(id)                             END_STREAM with no more data
 //   consume(id, n)                      the handler is done with n delivered DATA bytes: return credit
 //   reset(id, code?)                    RST_STREAM
-//   ping(payload?) / goaway(code?, debug?) / close()
+//   ping(payload?) / goaway(code?, debug?) / close() / batch(fn)
 // Events (SessionHandler): onHeaders (kind request | response | informational | trailers), onData,
 // onEnd, onReset, onClose, onWritable, onGoaway, onPingAck, onSettings, onError (connection error).
 //
@@ -160,6 +161,8 @@ export class H2Session {
   private out: Uint8Array[] = [];
   private outBytes = 0;
   private pingCounter = 0;
+  /** >0 while inside receive() or batch(): writes wait for the outermost call to end. */
+  private batchDepth = 0;
   private readonly head: CheckedHead = { contentLength: -1, method: "", status: 0, pseudo: {} };
   private readonly sink: FrameSink = { frame: (f) => this.onFrame(f), streamError: (e) => this.onStreamError(e) };
 
@@ -243,14 +246,28 @@ export class H2Session {
   /** Feeds bytes from the transport. Never throws: protocol errors become GOAWAY / RST_STREAM. */
   receive(bytes: Uint8Array): void {
     if (this.dead) return;
+    this.batchDepth++; // what the handlers send while we parse leaves in one write with our own frames
     try {
       let chunk = bytes;
       if (this.prefaceBytesLeft > 0) chunk = this.matchPreface(chunk);
       if (chunk.length > 0) this.reader.push(chunk, this.sink);
     } catch (err) {
       this.fail(err);
+    } finally {
+      this.batchDepth--;
     }
     this.flush();
+  }
+
+  /** Runs `fn` (several session calls) and writes what they produced in one `write`. */
+  batch<T>(fn: () => T): T {
+    this.batchDepth++;
+    try {
+      return fn();
+    } finally {
+      this.batchDepth--;
+      this.flush();
+    }
   }
 
   private matchPreface(chunk: Uint8Array): Uint8Array {
@@ -878,7 +895,7 @@ export class H2Session {
   }
 
   private flush(): void {
-    if (this.out.length === 0) return;
+    if (this.batchDepth > 0 || this.out.length === 0) return;
     const bytes = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
     this.out = [];
     this.outBytes = 0;

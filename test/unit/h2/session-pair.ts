@@ -113,9 +113,11 @@ export class SessionPair {
   readonly s = newRecorded();
   private toServer: Uint8Array[] = [];
   private toClient: Uint8Array[] = [];
-  /** Bytes that crossed in each direction. */
+  /** Bytes that crossed in each direction, and how many write() calls each session made. */
   bytesToServer = 0;
   bytesToClient = 0;
+  writesToServer = 0;
+  writesToClient = 0;
 
   constructor(opts: { client?: SideOptions; server?: SideOptions } = {}) {
     const timers = new FakeTimers();
@@ -123,14 +125,14 @@ export class SessionPair {
       timers,
       ...opts.client,
       role: "client",
-      write: (b) => this.toServer.push(Buffer.from(b)),
+      write: (b) => (this.writesToServer++, this.toServer.push(Buffer.from(b))),
       handler: recorder(this.c, opts.client?.handler),
     });
     this.server = new H2Session({
       timers,
       ...opts.server,
       role: "server",
-      write: (b) => this.toClient.push(Buffer.from(b)),
+      write: (b) => (this.writesToClient++, this.toClient.push(Buffer.from(b))),
       handler: recorder(this.s, opts.server?.handler),
     });
   }

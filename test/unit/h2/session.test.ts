@@ -53,6 +53,41 @@ describe("handshake", () => {
   });
 });
 
+describe("writes", () => {
+  test("batch() and handler calls made during receive() leave in one write, in order", () => {
+    let server!: H2Session;
+    const pair = new SessionPair({
+      server: {
+        handler: {
+          onHeaders: (id) => {
+            server.respond(id, [":status", "200"]);
+            server.sendData(id, Buffer.from("a"));
+            server.sendTrailers(id, ["grpc-status", "0"]);
+          },
+        },
+      },
+    });
+    server = pair.server;
+    pair.pump();
+    const [up, down] = [pair.writesToServer, pair.writesToClient];
+    pair.client.batch(() => {
+      pair.client.request(GET, true);
+      pair.client.request(GET, true);
+    });
+    expect(pair.writesToServer - up).toBe(1);
+    pair.pump();
+    // The server read both requests in one receive(): its six frames of answers left in one write.
+    expect(pair.writesToClient - down).toBe(1);
+    expect(pair.c.heads.map((h) => [h.id, h.kind])).toEqual([
+      [1, "response"],
+      [1, "trailers"],
+      [3, "response"],
+      [3, "trailers"],
+    ]);
+    expect(body(pair.c, 1).toString()).toBe("a");
+  });
+});
+
 describe("streams", () => {
   test("200 concurrent streams with bodies up to 128 KiB, echoed byte-exact with trailers, over 1000-byte chunks", () => {
     let server!: H2Session;
