@@ -350,7 +350,7 @@ export class H2Session {
       return;
     }
     this.blockStreamId = f.streamId;
-    this.blockChunks = [Uint8Array.from(f.payload)];
+    this.blockChunks = [f.payload.slice()];
     this.blockBytes = f.payload.length;
     this.blockEndStream = endStream;
     this.blockSelfDependent = f.selfDependent;
@@ -358,7 +358,7 @@ export class H2Session {
   }
 
   private onContinuation(f: FrameView): void {
-    this.blockChunks.push(Uint8Array.from(f.payload));
+    this.blockChunks.push(f.payload.slice());
     this.blockBytes += f.payload.length;
     this.checkBlockBounds();
     if (!f.has(FLAG.END_HEADERS)) return;
@@ -557,7 +557,7 @@ export class H2Session {
   private onGoawayFrame(f: FrameView): void {
     const last = f.lastStreamId;
     this.goawayReceivedLastId = this.goawayReceivedLastId < 0 ? last : Math.min(last, this.goawayReceivedLastId);
-    const debug = Uint8Array.from(f.payload);
+    const debug = f.payload.slice();
     for (const s of [...this.streams.values()]) {
       if (!s.peerInitiated && s.id > this.goawayReceivedLastId) {
         // Never processed by the peer: safe to retry elsewhere.
@@ -699,8 +699,8 @@ export class H2Session {
    */
   goaway(code: number = H2_ERROR.NO_ERROR, debug = ""): void {
     if (this.dead) return;
-    this.goawaySentLastId = this.highestPeerStreamId;
-    this.queue(goawayFrame(this.highestPeerStreamId, code, Buffer.from(debug)));
+    this.goawaySentLastId = this.lastServedStreamId();
+    this.queue(goawayFrame(this.goawaySentLastId, code, Buffer.from(debug)));
     this.flush();
   }
 
@@ -713,6 +713,11 @@ export class H2Session {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** The last-stream-id for a GOAWAY: the highest peer stream we took, never more than an earlier GOAWAY said. */
+  private lastServedStreamId(): number {
+    return this.goawaySentLastId < 0 ? this.highestPeerStreamId : Math.min(this.goawaySentLastId, this.highestPeerStreamId);
+  }
 
   private recvInitialWindow(): number {
     return this.localSettingsAcked ? this.local.initialWindowBytes : DEFAULT_WINDOW_BYTES;
@@ -869,7 +874,7 @@ export class H2Session {
       err instanceof H2Error && err.scope === "connection"
         ? err
         : new H2Error("connection", H2_ERROR.INTERNAL_ERROR, 0, `internal error: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    this.queue(goawayFrame(this.highestPeerStreamId, h2.code, Buffer.from(h2.reason.slice(0, 256))));
+    this.queue(goawayFrame(this.lastServedStreamId(), h2.code, Buffer.from(h2.reason.slice(0, 256))));
     this.dead = true;
     this.stopTimer();
     this.dropAllStreams(h2.code);

@@ -385,6 +385,9 @@ const CASES: Case[] = [
       p.received.length = 0;
       p.send(p.headers(3, POST), dataFrame(3, Buffer.from("ignored")), dataFrame(1, Buffer.from("still served")));
       expect(p.events.bodies.get(1)?.toString()).toBe("still served");
+      p.session.goaway(); // a second GOAWAY never raises the last-stream-id
+      expect(p.goaway()?.lastStreamId).toBe(1);
+      p.received.length = 0;
     },
   },
 
