@@ -1,0 +1,44 @@
+// One HTTP/2 stream's state inside a session (RFC 9113 §5.1): which sides are still open, both flow-
+// control windows, the bytes delivered but not yet consumed, and the queue of DATA waiting for window.
+// Plain data owned by H2Session; nothing here talks to the wire.
+
+export class H2Stream {
+  /** We have not sent END_STREAM (open or half-closed remote). */
+  localOpen = true;
+  /** The peer has not sent END_STREAM (open or half-closed local). */
+  remoteOpen = true;
+  /** How much DATA we may still send (the peer's window for this stream; may go negative, §6.9.2). */
+  sendWindow: number;
+  /** How much DATA the peer may still send before we return credit. */
+  recvWindow: number;
+  /** DATA bytes delivered to the handler that it has not yet reported consumed. */
+  unconsumed = 0;
+  /** Consumed bytes not yet returned to the peer with WINDOW_UPDATE. */
+  pendingCredit = 0;
+  /** DATA waiting for window, in order; `queueOffset` bytes of the first chunk are already sent. */
+  readonly queue: Uint8Array[] = [];
+  queueOffset = 0;
+  queuedBytes = 0;
+  /** No more DATA will be queued: END_STREAM goes on the last frame (or on `trailers`). */
+  endQueued = false;
+  /** Trailers to send once the queue is empty. */
+  trailers: string[] | null = null;
+  /** Client side: a final (non-1xx) response head has arrived. Server side: the request head has. */
+  headReceived = false;
+  /** The peer's declared content-length (-1 if none or if the message has no body by definition). */
+  contentLength = -1;
+  dataBytesReceived = 0;
+  /** Client side: the request was HEAD, so the response has no body whatever its content-length says. */
+  headRequest = false;
+
+  constructor(
+    readonly id: number,
+    /** Opened by the peer (a request to this server) rather than by us. */
+    readonly peerInitiated: boolean,
+    sendWindow: number,
+    recvWindow: number,
+  ) {
+    this.sendWindow = sendWindow;
+    this.recvWindow = recvWindow;
+  }
+}
