@@ -22,6 +22,11 @@ the proxies' CPU µs per request, -c1 for C1_DURATION_S=$C1_DURATION_S s, and me
 Options:
   --record     append the result table to bench/RESULTS.md (default: only print it)
   -h, --help   show this help
+
+Optional extra targets in the same run:
+  BENCH_OBSERVED=1        meshlet-observed: a second meshlet with MESHLET_ACCESS_LOG=json (to a file) and
+                          one \`meshlet tap -o json\` subscriber reading every event
+  BENCH_BASELINE=DIR      meshlet-base: a third meshlet started from another built checkout (A/B of a change)
 USAGE
 }
 RECORD=0
@@ -56,16 +61,17 @@ trap 'exit 130' INT TERM
 
 # port_free PORT: nothing accepts connections on 127.0.0.1:PORT.
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-# Six consecutive ports below the ephemeral range (32768+), checked free before use.
+# Fifteen consecutive ports below the ephemeral range (32768+), checked free before use.
 for attempt in $(seq 1 20); do
   BASE=$((20000 + RANDOM % 10000))
   free=1
-  for p in $(seq "$BASE" $((BASE + 5))); do port_free "$p" || { free=0; break; }; done
+  for p in $(seq "$BASE" $((BASE + 14))); do port_free "$p" || { free=0; break; }; done
   [ "$free" = 1 ] && break
-  [ "$attempt" = 20 ] && { echo "bench/http.sh: found no 6 free consecutive ports in 20 tries" >&2; exit 1; }
+  [ "$attempt" = 20 ] && { echo "bench/http.sh: found no 15 free consecutive ports in 20 tries" >&2; exit 1; }
 done
-ORIGIN=$BASE MESHLET=$((BASE + 1)) HAPROXY=$((BASE + 2)) NGINX_PROXY=$((BASE + 3)) MESHLET_ADMIN=$((BASE + 4))
-progress "ports: origin $ORIGIN, meshlet $MESHLET (admin $MESHLET_ADMIN), haproxy $HAPROXY, nginx proxy $NGINX_PROXY"
+# origin, HAProxy, nginx, then per meshlet four ports: inbound, outbound, admin, tap.
+ORIGIN=$BASE HAPROXY=$((BASE + 1)) NGINX_PROXY=$((BASE + 2)) MESHLET=$((BASE + 3))
+progress "ports: origin $ORIGIN, meshlet $MESHLET (admin $((MESHLET + 2))), haproxy $HAPROXY, nginx proxy $NGINX_PROXY"
 
 nginx_conf() { # name, server block
   mkdir -p "$WORK/$1"
@@ -129,12 +135,41 @@ start nginx-proxy nginx -c "$WORK/proxy/nginx.conf" -p "$WORK/proxy"
 start haproxy haproxy -f "$WORK/haproxy.cfg" -db
 HAPROXY_PID=${PIDS[-1]}
 # The real sidecar: native front door (accept, sniff) hands each HTTP/1 connection to the engine.
-start meshlet env MESHLET_INBOUND_LISTEN="127.0.0.1:$MESHLET" MESHLET_INBOUND_FORWARD="127.0.0.1:$ORIGIN" \
-  MESHLET_OUTBOUND_LISTEN="127.0.0.1:$((BASE + 5))" MESHLET_ADMIN_LISTEN="127.0.0.1:$MESHLET_ADMIN" \
-  MESHLET_LOG_LEVEL=warn "$BUN" src/cli.ts proxy
+# start_meshlet LOG CHECKOUT PORT [ENV=VALUE...]: one sidecar from CHECKOUT, inbound on PORT to the
+# origin; its outbound, admin (and tap) listeners on the next ports.
+start_meshlet() {
+  local log=$1 checkout=$2 port=$3
+  shift 3
+  start "$log" env -C "$checkout" MESHLET_INBOUND_LISTEN="127.0.0.1:$port" MESHLET_INBOUND_FORWARD="127.0.0.1:$ORIGIN" \
+    MESHLET_OUTBOUND_LISTEN="127.0.0.1:$((port + 1))" MESHLET_ADMIN_LISTEN="127.0.0.1:$((port + 2))" \
+    MESHLET_LOG_LEVEL=warn "$@" "$checkout/node_modules/.bin/bun" src/cli.ts proxy
+}
+
+MESHLET_ADMIN=$((MESHLET + 2))
+start_meshlet meshlet "$ROOT" "$MESHLET" MESHLET_TAP_LISTEN="127.0.0.1:$((MESHLET + 3))"
 MESHLET_PID=${PIDS[-1]}
 NGINX_PROXY_PID=${PIDS[1]}
-for p in $ORIGIN $NGINX_PROXY $HAPROXY $MESHLET; do wait_port "$p"; done
+TARGETS=(direct meshlet haproxy nginx)
+declare -A PORT=([direct]=$ORIGIN [meshlet]=$MESHLET [haproxy]=$HAPROXY [nginx]=$NGINX_PROXY)
+declare -A PROXY_PID=([meshlet]=$MESHLET_PID [haproxy]=$HAPROXY_PID [nginx]=$NGINX_PROXY_PID)
+if [ "${BENCH_OBSERVED:-0}" = 1 ]; then
+  # The same sidecar with the json access log on (stderr to /dev/null: every line is still formatted
+  # and written, without filling the disk) and one tap subscriber that decodes and prints every event.
+  start_meshlet meshlet-observed "$ROOT" $((BASE + 7)) MESHLET_TAP_LISTEN="127.0.0.1:$((BASE + 10))" MESHLET_ACCESS_LOG=json \
+    bash -c 'exec "$@" 2>/dev/null' stderr-to-null
+  TARGETS+=(meshlet-observed) PORT[meshlet-observed]=$((BASE + 7)) PROXY_PID[meshlet-observed]=${PIDS[-1]}
+fi
+if [ -n "${BENCH_BASELINE:-}" ]; then
+  [ -x "$BENCH_BASELINE/node_modules/.bin/bun" ] || { echo "bench/http.sh: BENCH_BASELINE=$BENCH_BASELINE is not a built checkout" >&2; exit 64; }
+  start_meshlet meshlet-base "$BENCH_BASELINE" $((BASE + 11))
+  TARGETS+=(meshlet-base) PORT[meshlet-base]=$((BASE + 11)) PROXY_PID[meshlet-base]=${PIDS[-1]}
+fi
+for t in "${TARGETS[@]}"; do wait_port "${PORT[$t]}"; done
+if [ "${BENCH_OBSERVED:-0}" = 1 ]; then
+  start tap-subscriber bash -c 'exec "$@" >/dev/null' stdout-to-null "$BUN" src/cli.ts tap --tap "127.0.0.1:$((BASE + 10))" -o json
+  sleep 1
+  kill -0 "${PIDS[-1]}" 2>/dev/null || { echo "bench/http.sh: the tap subscriber exited: $(cat "$WORK/tap-subscriber.log")" >&2; exit 1; }
+fi
 
 # cpu_ticks PID: utime+stime of PID and its children (nginx's workers), in clock ticks.
 cpu_ticks() {
@@ -147,7 +182,6 @@ cpu_ticks() {
   echo "$total"
 }
 CLK_TCK=$(getconf CLK_TCK)
-declare -A PROXY_PID=([meshlet]=$MESHLET_PID [haproxy]=$HAPROXY_PID [nginx]=$NGINX_PROXY_PID)
 
 # to_ms "384.00us" → 0.384
 to_ms() {
@@ -168,9 +202,6 @@ run() { # key, port, connections, duration
   P99[$1]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
   ERRS[$1]=$(awk '/Non-2xx|Socket errors/ { $1 = $1; printf "%s; ", $0 }' <<<"$out")
 }
-
-TARGETS=(direct meshlet haproxy nginx)
-declare -A PORT=([direct]=$ORIGIN [meshlet]=$MESHLET [haproxy]=$HAPROXY [nginx]=$NGINX_PROXY)
 
 # Warm up every path (pools, JIT), then measure.
 for t in "${TARGETS[@]}"; do
@@ -233,12 +264,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b > 0) printf "%.2f",
   echo "Machine: $(nproc) cores, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), $(uname -r); Bun $("$BUN" --version), $(haproxy -v | head -1 | awk '{ print $1, $3 }'), $(nginx -v 2>&1 | sed 's/.*: //')."
   echo "Command: \`DURATION_S=$DURATION_S ROUNDS=$ROUNDS bash bench/http.sh --record\` — wrk -t1 -d${DURATION_S}s --latency against nginx (1 worker, 17-byte body), medians of $ROUNDS rotating rounds; meshlet = \`meshlet proxy\` inbound (native front door → HTTP engine, default filter chain); proxy CPU µs/req = utime+stime of the proxy process (and its workers) from /proc over the run ÷ requests."
   echo
-  echo "| conns | target | req/s | p50 ms | p99 ms | proxy CPU µs/req | req/s ÷ HAProxy | req/s ÷ nginx proxy | p99 ÷ HAProxy | CPU/req ÷ HAProxy | errors |"
-  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  echo "| conns | target | req/s | p50 ms | p99 ms | proxy CPU µs/req | req/s ÷ HAProxy | req/s ÷ nginx proxy | p99 ÷ HAProxy | CPU/req ÷ HAProxy | CPU/req ÷ meshlet | errors |"
+  echo "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   for c in 50 200; do
     for t in "${TARGETS[@]}"; do
       k=$t/$c
-      echo "| $c | $t | ${RPS[$k]} | ${P50[$k]} | ${P99[$k]} | ${CPU_US[$k]} | $(ratio "${RPS[$k]}" "${RPS[haproxy/$c]}") | $(ratio "${RPS[$k]}" "${RPS[nginx/$c]}") | $(ratio "${P99[$k]}" "${P99[haproxy/$c]}") | $(ratio "${CPU_US[$k]}" "${CPU_US[haproxy/$c]}") | ${ERRS[$k]} |"
+      echo "| $c | $t | ${RPS[$k]} | ${P50[$k]} | ${P99[$k]} | ${CPU_US[$k]} | $(ratio "${RPS[$k]}" "${RPS[haproxy/$c]}") | $(ratio "${RPS[$k]}" "${RPS[nginx/$c]}") | $(ratio "${P99[$k]}" "${P99[haproxy/$c]}") | $(ratio "${CPU_US[$k]}" "${CPU_US[haproxy/$c]}") | $(ratio "${CPU_US[$k]}" "${CPU_US[meshlet/$c]}") | ${ERRS[$k]} |"
     done
   done
   echo
