@@ -20,7 +20,8 @@ export const tapCommand = defineCommand(
   },
   async (values) => {
     const address = tapAddressOf(values, process.env);
-    const subscription = subscriptionOf(values);
+    // Header lines cost the proxy most of an event: asked for only when they are shown.
+    const subscription = { ...subscriptionOf(values), ...(values.output === "wide" || values.output === "json" ? { headers: true } : {}) };
     const formatter = new TapLineFormatter(values.output === "wide" ? "wide" : values.output === "json" ? "json" : "text");
     const stream = await openTapStream(address, subscription, (event) => process.stdout.write(formatter.format(event) + "\n"));
     const stop = () => stream.close();

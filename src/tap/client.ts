@@ -11,6 +11,8 @@ export interface TapSubscription {
   authority?: string;
   path?: string;
   limit?: number;
+  /** Ask for the (redacted) header lines in request and response events. */
+  headers?: boolean;
 }
 
 export type TapStreamEnd =

@@ -33,7 +33,8 @@ export interface TapRequestEvent {
   path: string;
   /** The ServiceProfile route, when one matched (set by the profile filter, which runs after tap: see tap-filter.ts). */
   route?: string;
-  headers: HeaderPair[];
+  /** Only when a subscriber asked for headers. */
+  headers?: HeaderPair[];
 }
 
 export interface TapResponseEvent {
@@ -43,7 +44,8 @@ export interface TapResponseEvent {
   sinceRequestMs: number;
   status: number;
   /** The upstream's response head; empty for a response the proxy made itself (an error). */
-  headers: HeaderPair[];
+  /** Only when a subscriber asked for headers. */
+  headers?: HeaderPair[];
 }
 
 export interface TapEndEvent {

@@ -1,7 +1,9 @@
 // The tap subscribers of one proxy process: who listens with which filter, which requests match, and
 // delivery of packed events with a per-subscriber buffer bound (a slow reader loses events, counted,
-// and is told how many when it catches up). `version` changes when the first subscriber arrives or the
-// last leaves, so the request chains add or drop the tap filter (src/http/filter.ts chainPerGeneration).
+// and is told how many when it catches up). Events wait in an outbox for at most TAP_FLUSH_INTERVAL_MS
+// and go out corked, one write per subscriber and interval instead of one per event. `version` changes
+// when the first subscriber arrives or the last leaves, so the request chains add or drop the tap
+// filter (src/http/filter.ts chainPerGeneration).
 import type { Packr } from "msgpackr";
 import type { RequestCtx } from "../http/request-ctx.ts";
 import type { Direction } from "../rt/direction.ts";
@@ -9,14 +11,19 @@ import { tapPackr } from "./codec.ts";
 import { CLOSE_LIMIT_REACHED, type TapEvent } from "./events.ts";
 import type { TapFilter } from "./subscription.ts";
 
-/** Bytes a subscriber may have queued (unsent) before its events are dropped. */
+/** Bytes a subscriber may have queued (in its outbox and its socket, unsent) before its events are dropped. */
 export const SUBSCRIBER_BUFFER_LIMIT_BYTES = 1024 * 1024;
+
+/** The longest an event waits in a subscriber's outbox: events of that interval leave in one write. */
+export const TAP_FLUSH_INTERVAL_MS = 20;
 
 /** Where a subscriber's frames go: the server's WebSocket (Bun's ServerWebSocket fits), or a test double. */
 export interface TapSink {
   /** Bun's send status: bytes sent (> 0), -1 queued under backpressure, 0 dropped. */
   sendBinary(data: Uint8Array): number;
   getBufferedAmount(): number;
+  /** Runs `send` with the socket corked: the frames it sends leave in one write. */
+  cork(send: () => void): unknown;
   close(code?: number, reason?: string): void;
 }
 
@@ -32,6 +39,11 @@ export class TapSubscriber {
   behind = false;
   /** Events dropped since the last `dropped` notice. */
   droppedSinceNotice = 0;
+  /** Packed frames waiting for the next flush, and their bytes. */
+  outbox: Uint8Array[] = [];
+  outboxBytes = 0;
+  /** The socket's own unsent bytes as of the last flush. */
+  socketBufferedBytes = 0;
 
   constructor(
     readonly sink: TapSink,
@@ -46,6 +58,11 @@ export class TapHub {
   /** tap_dropped_events_total. */
   droppedEvents = 0;
   private packr: Packr | undefined;
+  /** Whether a subscriber of the last match() asked for headers. */
+  matchedWantHeaders = false;
+  /** Subscribers with frames in their outbox, and the timer that flushes them. */
+  private readonly pendingFlush: TapSubscriber[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   /** Changes when the first subscriber arrives and when the last leaves (see chainPerGeneration). */
   get version(): number {
@@ -73,6 +90,8 @@ export class TapHub {
   /** Removes a subscriber (its socket closed); idempotent. */
   unsubscribe(sub: TapSubscriber): void {
     sub.closed = true;
+    sub.outbox = [];
+    sub.outboxBytes = 0;
     const i = this.subscribers.indexOf(sub);
     if (i < 0) return;
     this.subscribers.splice(i, 1);
@@ -89,6 +108,7 @@ export class TapHub {
    * limits. Reads the path and lower-cased authority only when a filter asks, once.
    */
   match(ctx: RequestCtx, direction: Direction, out: TapSubscriber[]): void {
+    this.matchedWantHeaders = false;
     let path: string | undefined;
     let authority: string | null = null;
     for (const sub of this.subscribers) {
@@ -102,6 +122,7 @@ export class TapHub {
       }
       if (f.path !== undefined && !f.path((path ??= ctx.path))) continue;
       out.push(sub);
+      if (f.headers) this.matchedWantHeaders = true;
       sub.requests++;
       sub.outstanding++;
       if (f.limit > 0 && sub.requests >= f.limit) sub.full = true;
@@ -123,6 +144,7 @@ export class TapHub {
     for (const sub of subs) {
       sub.outstanding--;
       if (sub.full && sub.outstanding === 0 && !sub.closed) {
+        this.flushOne(sub);
         this.unsubscribe(sub);
         sub.sink.close(CLOSE_LIMIT_REACHED, "limit reached");
       }
@@ -131,8 +153,9 @@ export class TapHub {
 
   /** The subscriber's socket drained: if it lost events, tell it how many, and resume sending. */
   drained(sub: TapSubscriber): void {
-    if (sub.closed || !sub.behind) return;
-    if (sub.sink.getBufferedAmount() > SUBSCRIBER_BUFFER_LIMIT_BYTES / 2) return;
+    if (sub.closed) return;
+    sub.socketBufferedBytes = sub.sink.getBufferedAmount();
+    if (!sub.behind || sub.socketBufferedBytes + sub.outboxBytes > SUBSCRIBER_BUFFER_LIMIT_BYTES / 2) return;
     sub.behind = false;
     const count = sub.droppedSinceNotice;
     if (count === 0) return;
@@ -146,17 +169,46 @@ export class TapHub {
     return this.packr.pack(event);
   }
 
+  /** Sends every outbox now (the flush timer calls this; tests too). */
+  flush(): void {
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    for (const sub of this.pendingFlush) this.flushOne(sub);
+    this.pendingFlush.length = 0;
+  }
+
+  /** Queues a frame in the subscriber's outbox, or drops and counts it when the subscriber is behind. */
   private deliver(sub: TapSubscriber, bytes: Uint8Array): void {
-    if (!sub.behind) {
-      const status = sub.sink.sendBinary(bytes);
-      if (status !== 0) {
-        // Queued beyond the bound: this event stays queued, the following ones are dropped until drain.
-        if (status < 0 && sub.sink.getBufferedAmount() > SUBSCRIBER_BUFFER_LIMIT_BYTES) sub.behind = true;
-        return;
-      }
-      sub.behind = true;
+    if (!sub.behind && sub.outboxBytes + sub.socketBufferedBytes + bytes.length > SUBSCRIBER_BUFFER_LIMIT_BYTES) sub.behind = true;
+    if (sub.behind) {
+      sub.droppedSinceNotice++;
+      this.droppedEvents++;
+      return;
     }
-    sub.droppedSinceNotice++;
-    this.droppedEvents++;
+    if (sub.outbox.length === 0) this.pendingFlush.push(sub);
+    sub.outbox.push(bytes);
+    sub.outboxBytes += bytes.length;
+    this.flushTimer ??= setTimeout(this.onFlushTimer, TAP_FLUSH_INTERVAL_MS);
+  }
+
+  private readonly onFlushTimer = (): void => {
+    this.flushTimer = undefined;
+    this.flush();
+  };
+
+  /** Sends one subscriber's outbox in one corked write; frames the socket refuses are dropped and counted. */
+  private flushOne(sub: TapSubscriber): void {
+    if (sub.closed || sub.outbox.length === 0) return;
+    const frames = sub.outbox;
+    sub.outbox = [];
+    sub.outboxBytes = 0;
+    let refused = 0;
+    sub.sink.cork(() => {
+      for (const frame of frames) if (sub.sink.sendBinary(frame) === 0) refused++;
+    });
+    sub.socketBufferedBytes = sub.sink.getBufferedAmount();
+    if (refused > 0 || sub.socketBufferedBytes > SUBSCRIBER_BUFFER_LIMIT_BYTES) sub.behind = true;
+    sub.droppedSinceNotice += refused;
+    this.droppedEvents += refused;
   }
 }

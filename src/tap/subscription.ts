@@ -1,6 +1,6 @@
 // A tap subscription: the first (text) message a client sends, `{"direction","method","authority",
-// "path","limit"}` with every field optional (obs-contract §2), checked and compiled into the filter
-// the proxy applies before it builds any event. Problems carry stable codes the server sends back.
+// "path","limit","headers"}` with every field optional (obs-contract §2), checked and compiled into the
+// filter the proxy applies before it builds any event. Problems carry stable codes the server sends back.
 import { compilePathRegex } from "../profiles/path-regex.ts";
 import type { Direction } from "../rt/direction.ts";
 
@@ -14,6 +14,8 @@ export interface TapFilter {
   readonly path: ((path: string) => boolean) | undefined;
   /** Stop after this many requests; 0 = unbounded. */
   readonly limit: number;
+  /** Include the (redacted) header lines in request and response events, like Linkerd's `extract.http.headers`. */
+  readonly headers: boolean;
 }
 
 export type TapSubscriptionErrorCode =
@@ -23,7 +25,8 @@ export type TapSubscriptionErrorCode =
   | "MESHLET_ERR_TAP_METHOD"
   | "MESHLET_ERR_TAP_AUTHORITY"
   | "MESHLET_ERR_TAP_PATH"
-  | "MESHLET_ERR_TAP_LIMIT";
+  | "MESHLET_ERR_TAP_LIMIT"
+  | "MESHLET_ERR_TAP_HEADERS";
 
 export class TapSubscriptionError extends Error {
   constructor(
@@ -34,7 +37,7 @@ export class TapSubscriptionError extends Error {
   }
 }
 
-const FIELDS = new Set(["direction", "method", "authority", "path", "limit"]);
+const FIELDS = new Set(["direction", "method", "authority", "path", "limit", "headers"]);
 /** RFC 9110 method token. */
 const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}$/;
 const MAX_AUTHORITY_CHARS = 512;
@@ -77,6 +80,7 @@ export function parseSubscription(text: string): TapFilter {
       return compiled.test;
     }),
     limit: limitOf(fields.limit),
+    headers: headersOf(fields.headers),
   };
 }
 
@@ -85,6 +89,12 @@ function optionalString<T>(fields: Record<string, unknown>, name: string, code: 
   if (value === undefined || value === null) return undefined;
   if (typeof value !== "string") throw new TapSubscriptionError(code, `${name} must be a string (got ${JSON.stringify(value)})`);
   return parse(value);
+}
+
+function headersOf(value: unknown): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== "boolean") throw new TapSubscriptionError("MESHLET_ERR_TAP_HEADERS", `headers must be true or false (got ${JSON.stringify(value)})`);
+  return value;
 }
 
 function limitOf(value: unknown): number {

@@ -23,6 +23,8 @@ export interface TapFilterOptions {
 export class TappedRequest implements FilterState {
   readonly subscribers: TapSubscriber[] = [];
   id = 0;
+  /** A subscriber asked for header lines (decoding them is most of an event's cost). */
+  withHeaders = false;
   requestSent = false;
   responseSent = false;
   /** A response held until completion (responsesMayBeRetried). */
@@ -32,6 +34,7 @@ export class TappedRequest implements FilterState {
   reset(): void {
     if (this.subscribers.length > 0) this.subscribers.length = 0;
     this.id = 0;
+    this.withHeaders = false;
     this.requestSent = false;
     this.responseSent = false;
     this.heldResponse = undefined;
@@ -61,7 +64,7 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
       authority: ctx.authority ?? "",
       path: ctx.path,
       ...(ctx.route !== undefined ? { route: ctx.route } : {}),
-      headers: redactHeaders(ctx.headerList()),
+      ...(s.withHeaders ? { headers: redactHeaders(ctx.headerList()) } : {}),
     });
   };
 
@@ -76,7 +79,10 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
 
     onRequestHead(ctx, s) {
       hub.match(ctx, direction, s.subscribers);
-      if (s.subscribers.length > 0) s.id = hub.nextId();
+      if (s.subscribers.length > 0) {
+        s.id = hub.nextId();
+        s.withHeaders = hub.matchedWantHeaders;
+      }
       return CONTINUE;
     },
 
@@ -95,7 +101,7 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
         id: s.id,
         sinceRequestMs: ctx.timing.responseHeadMs - ctx.timing.startMs,
         status: res.status,
-        headers: redactHeaders(res.headerList()),
+        ...(s.withHeaders ? { headers: redactHeaders(res.headerList()) } : {}),
       };
       if (responsesMayBeRetried) s.heldResponse = event;
       else sendResponse(s, event);
@@ -115,7 +121,7 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
       if (s.heldResponse !== undefined) sendResponse(s, s.heldResponse);
       else if (!s.responseSent && ctx.status > 0) {
         // The proxy answered itself (an error response): the client saw this status.
-        sendResponse(s, { type: "response", id: s.id, sinceRequestMs: timing.endMs - timing.startMs, status: ctx.status, headers: [] });
+        sendResponse(s, { type: "response", id: s.id, sinceRequestMs: timing.endMs - timing.startMs, status: ctx.status, ...(s.withHeaders ? { headers: [] } : {}) });
       }
       const error = ctx.error;
       hub.publish(s.subscribers, {

@@ -47,13 +47,13 @@ export class TapLineFormatter {
 
   private requestLine(e: TapRequestEvent): string {
     let line = `${this.prefix("req", e.id)}${e.clientId !== undefined ? ` client_id=${e.clientId}` : ""} :method=${e.method} :authority=${e.authority} :path=${e.path}`;
-    if (this.output === "wide") line += `${e.route !== undefined ? ` route=${quoted(e.route)}` : ""}${headersText(e.headers)}`;
+    if (this.output === "wide") line += `${e.route !== undefined ? ` route=${quoted(e.route)}` : ""}${headersText(e.headers ?? [])}`;
     return line;
   }
 
   private responseLine(e: TapResponseEvent): string {
     const line = `${this.prefix("rsp", e.id)} :status=${e.status} latency=${micros(e.sinceRequestMs)}µs`;
-    return this.output === "wide" ? line + headersText(e.headers) : line;
+    return this.output === "wide" ? line + headersText(e.headers ?? []) : line;
   }
 
   private endLine(e: TapEndEvent): string {

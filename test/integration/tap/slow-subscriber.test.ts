@@ -29,7 +29,7 @@ afterAll(async () => {
 });
 
 /**
- * A WebSocket client that upgrades, subscribes to everything, and then never reads a byte: a python3
+ * A WebSocket client that upgrades, subscribes to everything with header lines, and then never reads a byte: a python3
  * process with a 4 KiB receive buffer (no autotuning), so the proxy's sends back up almost at once.
  */
 function stalledSubscriber(port: number): Subprocess<"pipe", "pipe", "inherit"> {
@@ -39,7 +39,7 @@ s = socket.socket()
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
 s.connect(("127.0.0.1", ${port}))
 s.sendall(b"GET /tap HTTP/1.1\\r\\nHost: x\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\nSec-WebSocket-Version: 13\\r\\n\\r\\n")
-payload = b"{}"
+payload = b'{"headers":true}'
 mask = b"\\x01\\x02\\x03\\x04"
 s.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
 print("subscribed", flush=True)

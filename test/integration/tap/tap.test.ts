@@ -105,13 +105,19 @@ const inbound = (path: string, init?: RequestInit) => fetch(`http://127.0.0.1:${
 const outbound = (path: string, init?: RequestInit) => fetch(`http://localhost:${proxy.outboundPorts[1]}${path}`, init).then(async (r) => [r.status, await r.text()] as const);
 
 test("a subscriber receives exactly the requests sent, with their fields, inbound and outbound", async () => {
-  const sub = await subscribe({});
+  const sub = await subscribe({ headers: true });
+  const plain = await subscribe({});
   expect(await inbound("/books/1?x=1")).toEqual([200, "hello /books/1"]);
   expect(await inbound("/authors", { method: "POST", body: "hello" })).toEqual([200, "hello /authors"]);
   expect(await inbound("/missing", { headers: { host: "web.example:8080" } })).toEqual([404, "nope"]);
   expect(await outbound("/out")).toEqual([200, "hello /out"]);
   await ends(sub, 4);
+  await ends(plain, 4);
   sub.close();
+  plain.close();
+  // Header lines only for the subscriber that asked (decoding them is most of an event's cost) ... which
+  // shares the packed frames with the other: an event is built once for everyone it matches.
+  expect(plain.events.filter((e) => e.type === "request").map((e) => e.headers !== undefined)).toEqual([true, true, true, true]);
 
   const requests = sub.events.filter((e) => e.type === "request");
   expect(requests.map((r) => [r.direction, r.method, r.authority, r.path])).toEqual([
@@ -143,6 +149,14 @@ test("a subscriber receives exactly the requests sent, with their fields, inboun
   }
   expect(sub.events.find((e) => e.type === "end" && e.id === ids[1])!.requestBytes).toBe(5);
   expect((sub.events.find((e) => e.type === "request" && e.id === ids[1])!.headers as [string, string][]).some(([n, v]) => n.toLowerCase() === "content-length" && v === "5")).toBe(true);
+});
+
+test("without headers asked for, events carry no header lines", async () => {
+  const sub = await subscribe({});
+  await inbound("/books/9", { headers: { "x-trace": "abc" } });
+  await ends(sub, 1);
+  sub.close();
+  expect(sub.events.filter((e) => e.type === "request" || e.type === "response").map((e) => e.headers)).toEqual([undefined, undefined]);
 });
 
 test("each filter is applied in the proxy: direction, method, authority, path", async () => {
@@ -192,7 +206,7 @@ test("a limit delivers that many requests, then closes the stream normally", asy
 });
 
 test("no value of Authorization, Proxy-Authorization, Cookie or Set-Cookie ever leaves the proxy", async () => {
-  const sub = await subscribe({});
+  const sub = await subscribe({ headers: true });
   await inbound("/login", {
     headers: { authorization: "Bearer SECRET-AUTHORIZATION", "proxy-authorization": "Basic SECRET-PROXY", cookie: "session=SECRET-COOKIE" },
   });

@@ -1,9 +1,10 @@
 // The subscriber hub on test sinks: an event is packed once for all matching subscribers, a sink whose
-// queue passes the bound loses (and counts) events until it drains and is then told how many, and a
-// subscription closes once its limit's last request has ended.
+// queue passes the bound loses (and counts) events until it drains and is then told how many, events
+// of one interval leave in one corked write, and a subscription closes once its limit's last request
+// has ended (after its last events are sent).
 import { expect, test } from "bun:test";
 import { unpack } from "msgpackr/unpack";
-import { SUBSCRIBER_BUFFER_LIMIT_BYTES, TapHub, type TapSink } from "../../../src/tap/hub.ts";
+import { SUBSCRIBER_BUFFER_LIMIT_BYTES, TAP_FLUSH_INTERVAL_MS, TapHub, type TapSink } from "../../../src/tap/hub.ts";
 import { parseSubscription } from "../../../src/tap/subscription.ts";
 import { FakeExchange } from "../../support/fake-exchange.ts";
 import { EMPTY_CHAIN } from "../../../src/http/filter.ts";
@@ -22,6 +23,11 @@ class RecordingSink implements TapSink {
   }
   getBufferedAmount(): number {
     return this.buffered;
+  }
+  corkedSends = 0;
+  cork(send: () => void): void {
+    this.corkedSends++;
+    send();
   }
   close(code?: number, reason?: string): void {
     this.closed = [code, reason];
@@ -48,6 +54,8 @@ test("filters select subscribers before any event exists; one packed frame serve
   hub.match(request("GET", "/books/1"), "inbound", matched);
   expect(matched.map((s) => s.sink)).toEqual([all, gets, books]);
   hub.publish(matched, { type: "dropped", count: 1 });
+  expect(all.frames).toHaveLength(0); // in the outbox until the flush
+  hub.flush();
   expect(all.frames[0]).toBe(gets.frames[0]!);
   expect(books.frames[0]).toBe(all.frames[0]!);
   expect(outbound.frames).toHaveLength(0);
@@ -67,7 +75,9 @@ test("a stalled subscriber loses events beyond its bound, counted, and hears how
   for (let i = 0; i < 100; i++) {
     hub.publish([sub], { type: "error", code: "X", message: big });
     sent++;
+    if (i % 10 === 9) hub.flush();
   }
+  hub.flush();
   // Everything beyond the bound (plus the one event that crossed it) was dropped, not queued.
   expect(slow.buffered).toBeLessThanOrEqual(SUBSCRIBER_BUFFER_LIMIT_BYTES + 70 * 1024);
   expect(hub.droppedEvents).toBe(sent - slow.frames.length);
@@ -79,10 +89,23 @@ test("a stalled subscriber loses events beyond its bound, counted, and hears how
   slow.stalled = false;
   slow.buffered = 0;
   hub.drained(sub);
+  hub.flush();
   const last = slow.events().at(-1);
   expect(last).toEqual({ type: "dropped", count: hub.droppedEvents });
   hub.publish([sub], { type: "dropped", count: 0 });
+  hub.flush();
   expect(slow.frames.length).toBe(sent - hub.droppedEvents + 2);
+});
+
+test("events of one interval leave in one corked write per subscriber, and the timer sends them unasked", async () => {
+  const hub = new TapHub();
+  const sink = new RecordingSink();
+  const sub = await hub.subscribe(sink, parseSubscription("{}"));
+  for (let i = 0; i < 5; i++) hub.publish([sub], { type: "dropped", count: i });
+  expect(sink.frames).toHaveLength(0);
+  await Bun.sleep(TAP_FLUSH_INTERVAL_MS * 3);
+  expect(sink.events().map((e) => e.count)).toEqual([0, 1, 2, 3, 4]);
+  expect(sink.corkedSends).toBe(1);
 });
 
 test("a limit stops matching at N requests and closes the stream when the last of them ends", async () => {
@@ -99,7 +122,10 @@ test("a limit stops matching at N requests and closes the stream when the last o
   hub.finished(second);
   expect(sink.closed).toBeUndefined();
   expect(hub.listening).toBe(true);
+  hub.publish(first, { type: "dropped", count: 7 });
   hub.finished(first);
   expect(sink.closed).toEqual([1000, "limit reached"]);
+  // The last events went out before the close.
+  expect(sink.events().at(-1)).toEqual({ type: "dropped", count: 7 });
   expect(hub.listening).toBe(false);
 });

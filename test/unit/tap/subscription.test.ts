@@ -2,9 +2,10 @@
 import { expect, test } from "bun:test";
 import { TapSubscriptionError, parseSubscription } from "../../../src/tap/subscription.ts";
 
-test("an empty subscription matches everything, unbounded", () => {
+test("an empty subscription matches everything, unbounded, without header lines", () => {
   const f = parseSubscription("{}");
-  expect(f).toEqual({ direction: undefined, method: undefined, authority: undefined, path: undefined, limit: 0 });
+  expect(f).toEqual({ direction: undefined, method: undefined, authority: undefined, path: undefined, limit: 0, headers: false });
+  expect(parseSubscription('{"headers":true}').headers).toBe(true);
 });
 
 test("fields are normalised: method upper-case, authority lower-case, path a whole-path RE2 match", () => {
@@ -27,6 +28,7 @@ test.each([
   ['{"method":7}', "MESHLET_ERR_TAP_METHOD"],
   ['{"authority":"a/b"}', "MESHLET_ERR_TAP_AUTHORITY"],
   ['{"path":"(a"}', "MESHLET_ERR_TAP_PATH"],
+  ['{"headers":"yes"}', "MESHLET_ERR_TAP_HEADERS"],
   ['{"path":"(?=a)b"}', "MESHLET_ERR_TAP_PATH"],
   ['{"limit":0}', "MESHLET_ERR_TAP_LIMIT"],
   ['{"limit":1.5}', "MESHLET_ERR_TAP_LIMIT"],
