@@ -1,6 +1,7 @@
-// Where access-log lines go: a bounded buffer flushed to stderr on a later turn of the event loop, one
-// write per batch. When stderr does not keep up (write() says its buffer is full) nothing more is written
-// until it drains; lines beyond the buffer are dropped and counted, never queued without limit.
+// Where access-log lines go: a bounded buffer written to stderr in batches — every FLUSH_INTERVAL_MS, or
+// at once when FLUSH_AT_CHARS have gathered — never per request. When stderr does not keep up (write()
+// says its buffer is full) nothing more is written until it drains; lines beyond the buffer are dropped
+// and counted, never queued without limit.
 import { Counter } from "../metrics/prom-client.ts";
 import { registry } from "../metrics/registry.ts";
 
@@ -13,13 +14,17 @@ export interface LineStream {
 
 /** Characters of lines held while stderr is busy: about a thousand 250-character lines. */
 export const MAX_BUFFERED_CHARS = 256 * 1024;
+/** The longest a line waits before it is written. */
+export const FLUSH_INTERVAL_MS = 20;
+/** A batch this large is written without waiting for the interval. */
+export const FLUSH_AT_CHARS = 32 * 1024;
 
 export class AccessLogSink {
   /** Lines dropped because the buffer was full. */
   droppedLines = 0;
   private pending: string[] = [];
   private pendingChars = 0;
-  private flushScheduled = false;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** The stream refused more; waiting for "drain". */
   private blocked = false;
 
@@ -36,7 +41,8 @@ export class AccessLogSink {
     }
     this.pending.push(line);
     this.pendingChars += line.length;
-    this.scheduleFlush();
+    if (this.pendingChars >= FLUSH_AT_CHARS && !this.blocked) this.flush();
+    else this.scheduleFlush();
   }
 
   /** Writes whatever is buffered now, even if the stream is busy (at shutdown). */
@@ -46,13 +52,13 @@ export class AccessLogSink {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.blocked) return;
-    this.flushScheduled = true;
-    setImmediate(this.flush);
+    if (this.flushTimer !== undefined || this.blocked) return;
+    this.flushTimer = setTimeout(this.flush, FLUSH_INTERVAL_MS);
   }
 
   private readonly flush = (): void => {
-    this.flushScheduled = false;
+    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     if (this.blocked || this.pending.length === 0) return;
     if (!this.out.write(this.takeBatch())) {
       this.blocked = true;

@@ -5,7 +5,7 @@ import { describe, expect, test } from "bun:test";
 
 import { accessLogFilter } from "../../../src/access-log/access-log-filter.ts";
 import { type AccessRecord, apacheLine, jsonLine, rfc3339Nanos } from "../../../src/access-log/access-log-format.ts";
-import { AccessLogSink, type LineStream } from "../../../src/access-log/access-log-sink.ts";
+import { AccessLogSink, FLUSH_AT_CHARS, FLUSH_INTERVAL_MS, type LineStream } from "../../../src/access-log/access-log-sink.ts";
 import { FilterChain, type HttpFilter } from "../../../src/http/filter.ts";
 import { FakeExchange } from "../../support/fake-exchange.ts";
 
@@ -135,17 +135,22 @@ class StuckStream implements LineStream {
   }
 }
 
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** Past the sink's flush interval. */
+const nextTurn = () => Bun.sleep(FLUSH_INTERVAL_MS * 2);
 
 describe("AccessLogSink", () => {
-  test("writes batches on a later turn, not in push()", async () => {
+  test("writes batches after the flush interval, not in push(), or at once when a batch is large", async () => {
     const out = new StuckStream(100);
-    const sink = new AccessLogSink(out, 1000);
+    const sink = new AccessLogSink(out, FLUSH_AT_CHARS * 4);
     sink.push("a\n");
     sink.push("b\n");
     expect(out.written).toEqual([]);
     await nextTurn();
     expect(out.written).toEqual(["a\nb\n"]);
+    const line = `${"x".repeat(1023)}\n`;
+    for (let i = 0; i < FLUSH_AT_CHARS / 1024; i++) sink.push(line);
+    expect(out.written).toHaveLength(2);
+    expect(out.written[1]).toHaveLength(FLUSH_AT_CHARS);
   });
 
   test("a full stream: lines are held up to the bound, the rest dropped and counted; drain resumes", async () => {
