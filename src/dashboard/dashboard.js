@@ -298,7 +298,8 @@
     socket.onmessage = (message) => {
       if (!(message.data instanceof ArrayBuffer)) return;
       try {
-        onTapEvent(msgpackr.unpack(new Uint8Array(message.data)));
+        // A frame holds one or more events back to back (those of one flush interval).
+        for (const event of msgpackr.unpackMultiple(new Uint8Array(message.data))) onTapEvent(event);
       } catch (err) {
         setStatus(tapStatus, `undecodable tap frame: ${err.message}`, true);
       }

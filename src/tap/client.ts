@@ -42,16 +42,18 @@ export async function openTapStream(address: string, subscription: TapSubscripti
     };
     ws.onmessage = (message) => {
       if (!(message.data instanceof ArrayBuffer)) return;
-      let event: TapEvent;
+      let events: TapEvent[];
       try {
-        event = unpack(new Uint8Array(message.data)) as TapEvent;
+        events = unpack(new Uint8Array(message.data)) as TapEvent[];
       } catch (err) {
         refusal = { kind: "closed", code: 1007, reason: `undecodable frame from the tap server: ${(err as Error).message}` };
         ws.close();
         return;
       }
-      if (event.type === "error") refusal = { kind: "refused", code: event.code, message: event.message };
-      else onEvent(event);
+      for (const event of events) {
+        if (event.type === "error") refusal = { kind: "refused", code: event.code, message: event.message };
+        else onEvent(event);
+      }
     };
     ws.onclose = (close) => {
       if (refusal !== undefined) resolve(refusal);

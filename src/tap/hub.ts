@@ -1,7 +1,8 @@
 // The tap subscribers of one proxy process: who listens with which filter, which requests match, and
 // delivery of packed events with a per-subscriber buffer bound (a slow reader loses events, counted,
 // and is told how many when it catches up). Events wait in an outbox for at most TAP_FLUSH_INTERVAL_MS
-// and go out corked, one write per subscriber and interval instead of one per event. `version` changes
+// and leave together, one WebSocket frame per subscriber and interval holding them back to back (a
+// msgpack sequence), instead of one frame and one write per event. `version` changes
 // when the first subscriber arrives or the last leaves, so the request chains add or drop the tap
 // filter (src/http/filter.ts chainPerGeneration).
 import type { Packr } from "msgpackr";
@@ -22,8 +23,6 @@ export interface TapSink {
   /** Bun's send status: bytes sent (> 0), -1 queued under backpressure, 0 dropped. */
   sendBinary(data: Uint8Array): number;
   getBufferedAmount(): number;
-  /** Runs `send` with the socket corked: the frames it sends leave in one write. */
-  cork(send: () => void): unknown;
   close(code?: number, reason?: string): void;
 }
 
@@ -49,6 +48,16 @@ export class TapSubscriber {
     readonly sink: TapSink,
     readonly filter: TapFilter,
   ) {}
+}
+
+function concatBytes(parts: readonly Uint8Array[], total: number): Uint8Array {
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 export class TapHub {
@@ -196,16 +205,14 @@ export class TapHub {
     this.flush();
   };
 
-  /** Sends one subscriber's outbox in one corked write; frames the socket refuses are dropped and counted. */
+  /** Sends one subscriber's outbox as one frame; events the socket refuses are dropped and counted. */
   private flushOne(sub: TapSubscriber): void {
     if (sub.closed || sub.outbox.length === 0) return;
-    const frames = sub.outbox;
+    const events = sub.outbox;
+    const frame = events.length === 1 ? events[0]! : concatBytes(events, sub.outboxBytes);
     sub.outbox = [];
     sub.outboxBytes = 0;
-    let refused = 0;
-    sub.sink.cork(() => {
-      for (const frame of frames) if (sub.sink.sendBinary(frame) === 0) refused++;
-    });
+    const refused = sub.sink.sendBinary(frame) === 0 ? events.length : 0;
     sub.socketBufferedBytes = sub.sink.getBufferedAmount();
     if (refused > 0 || sub.socketBufferedBytes > SUBSCRIBER_BUFFER_LIMIT_BYTES) sub.behind = true;
     sub.droppedSinceNotice += refused;

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
-import { unpack } from "msgpackr/unpack";
+import { unpackMultiple } from "msgpackr/unpack";
 
 import { type RunningProxy, startProxy } from "../../support/proxy.ts";
 
@@ -79,7 +79,7 @@ async function subscribe(subscription: Record<string, unknown>, address = tapAdd
   ws.onmessage = (m) => {
     const bytes = new Uint8Array(m.data as ArrayBuffer);
     frames.push(bytes);
-    events.push(unpack(bytes) as Event);
+    events.push(...(unpackMultiple(bytes) as Event[]));
   };
   const closed = new Promise<{ code: number; reason: string }>((resolve) => (ws.onclose = (e) => resolve({ code: e.code, reason: e.reason })));
   await new Promise((resolve, reject) => {
@@ -237,7 +237,7 @@ test("a bad filter is refused with an error event and close 1008", async () => {
   const ws = new WebSocket(`ws://${tapAddress}/tap`);
   ws.binaryType = "arraybuffer";
   const events: Event[] = [];
-  ws.onmessage = (m) => events.push(unpack(new Uint8Array(m.data as ArrayBuffer)) as Event);
+  ws.onmessage = (m) => events.push(...(unpackMultiple(new Uint8Array(m.data as ArrayBuffer)) as Event[]));
   const closed = new Promise<number>((resolve) => (ws.onclose = (e) => resolve(e.code)));
   ws.onopen = () => ws.send(JSON.stringify({ path: "(?<=a)b" }));
   expect(await closed).toBe(1008);

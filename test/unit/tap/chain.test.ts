@@ -24,7 +24,7 @@ function generation() {
   return { config, snapshot: result.snapshot };
 }
 
-const sink: TapSink = { sendBinary: () => 1, getBufferedAmount: () => 0, cork: (send) => send(), close: () => {} };
+const sink: TapSink = { sendBinary: () => 1, getBufferedAmount: () => 0, close: () => {} };
 
 test("inbound and outbound chains hold no tap filter without a subscriber, and one while somebody listens", async () => {
   const { config, snapshot } = generation();
