@@ -24,6 +24,9 @@ class AccessLogState implements FilterState {
   userAgent = "";
   host = "";
   responseBytes = "";
+  /** The client's address as text, computed once per connection (the slot lives as long as it). */
+  conn: RequestCtx["conn"] | undefined = undefined;
+  clientAddr = "";
 
   reset(): void {
     this.captured = false;
@@ -78,8 +81,12 @@ function recordOf(ctx: RequestCtx, s: AccessLogState): AccessRecord {
   const totalMs = Math.max(0, headMs - t.startMs);
   const upstreamWaitMs = t.responseHeadMs > 0 && t.dispatchMs > 0 ? t.responseHeadMs - t.dispatchMs : 0;
   const conn = ctx.conn;
+  if (s.conn !== conn) {
+    s.conn = conn;
+    s.clientAddr = formatHostPort({ host: conn.clientAddr, port: conn.clientPort });
+  }
   return {
-    "client.addr": formatHostPort({ host: conn.clientAddr, port: conn.clientPort }),
+    "client.addr": s.clientAddr,
     "client.id": conn.clientIdentity ?? "-",
     timestamp: rfc3339Nanos(s.wallMs),
     method: s.method,

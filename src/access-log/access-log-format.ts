@@ -44,8 +44,15 @@ export function jsonLine(r: AccessRecord): string {
 
 /** `epochMs` (fractional) as RFC 3339 UTC with nine fraction digits, e.g. 2026-11-30T22:10:00.123456789Z. */
 export function rfc3339Nanos(epochMs: number): string {
-  const wholeMs = Math.floor(epochMs);
-  const iso = new Date(wholeMs).toISOString(); // 2026-11-30T22:10:00.123Z
-  const subMsNanos = Math.min(999_999, Math.floor((epochMs - wholeMs) * 1e6));
-  return `${iso.slice(0, 23)}${String(subMsNanos).padStart(6, "0")}Z`;
+  const wholeSeconds = Math.floor(epochMs / 1000);
+  if (wholeSeconds !== cachedSecond) {
+    cachedSecond = wholeSeconds;
+    cachedPrefix = new Date(wholeSeconds * 1000).toISOString().slice(0, 20); // 2026-11-30T22:10:00.
+  }
+  const nanos = Math.min(999_999_999, Math.floor((epochMs - wholeSeconds * 1000) * 1e6));
+  return `${cachedPrefix}${String(nanos).padStart(9, "0")}Z`;
 }
+
+/** The `YYYY-MM-DDTHH:MM:SS.` of the last second formatted: one Date per second, not per line. */
+let cachedSecond = Number.NaN;
+let cachedPrefix = "";

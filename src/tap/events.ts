@@ -43,8 +43,7 @@ export interface TapResponseEvent {
   /** Response head time minus request head time. */
   sinceRequestMs: number;
   status: number;
-  /** The upstream's response head; empty for a response the proxy made itself (an error). */
-  /** Only when a subscriber asked for headers. */
+  /** The upstream's response head (empty for a response the proxy made itself), only when a subscriber asked for headers. */
   headers?: HeaderPair[];
 }
 

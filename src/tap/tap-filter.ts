@@ -6,7 +6,7 @@ import { CONTINUE } from "../http/filter.ts";
 import type { RequestCtx } from "../http/request-ctx.ts";
 import { formatHostPort } from "../l4/front-door.ts";
 import type { Direction } from "../rt/direction.ts";
-import { type TapResponseEvent, redactHeaders } from "./events.ts";
+import { type TapEndEvent, type TapRequestEvent, type TapResponseEvent, redactHeaders } from "./events.ts";
 import type { TapHub, TapSubscriber } from "./hub.ts";
 
 export interface TapFilterOptions {
@@ -27,6 +27,10 @@ export class TappedRequest implements FilterState {
   withHeaders = false;
   requestSent = false;
   responseSent = false;
+  /** The connection's addresses as text, computed once per connection (the slot lives as long as it). */
+  conn: RequestCtx["conn"] | undefined = undefined;
+  source = "";
+  destination = "";
   /** A response held until completion (responsesMayBeRetried). */
   heldResponse: TapResponseEvent | undefined = undefined;
   grpcStatus: number | undefined = undefined;
@@ -50,22 +54,28 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
   const sendRequest = (ctx: RequestCtx, s: TappedRequest): void => {
     s.requestSent = true;
     const conn = ctx.conn;
+    if (s.conn !== conn) {
+      s.conn = conn;
+      s.source = formatHostPort({ host: conn.clientAddr, port: conn.clientPort });
+      s.destination = conn.dst !== null ? formatHostPort(conn.dst) : "";
+    }
     const identity = conn.clientIdentity;
-    hub.publish(s.subscribers, {
+    const event: TapRequestEvent = {
       type: "request",
       id: s.id,
       tsMs: Date.now(),
       direction,
       tls: identity !== undefined ? "true" : "disabled",
-      ...(identity !== undefined ? { clientId: identity } : {}),
-      source: formatHostPort({ host: conn.clientAddr, port: conn.clientPort }),
-      destination: conn.dst !== null ? formatHostPort(conn.dst) : (ctx.authority ?? ""),
+      source: s.source,
+      destination: conn.dst !== null ? s.destination : (ctx.authority ?? ""),
       method: ctx.method,
       authority: ctx.authority ?? "",
       path: ctx.path,
-      ...(ctx.route !== undefined ? { route: ctx.route } : {}),
-      ...(s.withHeaders ? { headers: redactHeaders(ctx.headerList()) } : {}),
-    });
+    };
+    if (identity !== undefined) event.clientId = identity;
+    if (ctx.route !== undefined) event.route = ctx.route;
+    if (s.withHeaders) event.headers = redactHeaders(ctx.headerList());
+    hub.publish(s.subscribers, event);
   };
 
   const sendResponse = (s: TappedRequest, event: TapResponseEvent): void => {
@@ -96,13 +106,8 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
       if (s.subscribers.length === 0) return false;
       const grpc = res.header("grpc-status");
       s.grpcStatus = grpc !== undefined && /^\d+$/.test(grpc) ? Number(grpc) : undefined;
-      const event: TapResponseEvent = {
-        type: "response",
-        id: s.id,
-        sinceRequestMs: ctx.timing.responseHeadMs - ctx.timing.startMs,
-        status: res.status,
-        ...(s.withHeaders ? { headers: redactHeaders(res.headerList()) } : {}),
-      };
+      const event: TapResponseEvent = { type: "response", id: s.id, sinceRequestMs: ctx.timing.responseHeadMs - ctx.timing.startMs, status: res.status };
+      if (s.withHeaders) event.headers = redactHeaders(res.headerList());
       if (responsesMayBeRetried) s.heldResponse = event;
       else sendResponse(s, event);
       return false;
@@ -124,16 +129,11 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
         sendResponse(s, { type: "response", id: s.id, sinceRequestMs: timing.endMs - timing.startMs, status: ctx.status, ...(s.withHeaders ? { headers: [] } : {}) });
       }
       const error = ctx.error;
-      hub.publish(s.subscribers, {
-        type: "end",
-        id: s.id,
-        sinceRequestMs: timing.endMs - timing.startMs,
-        ...(ctx.status > 0 ? { status: ctx.status } : {}),
-        ...(s.grpcStatus !== undefined ? { grpcStatus: s.grpcStatus } : {}),
-        ...(error !== undefined ? { error: error.code } : {}),
-        requestBytes: ctx.requestBodyBytes,
-        responseBytes: ctx.responseBytes,
-      });
+      const end: TapEndEvent = { type: "end", id: s.id, sinceRequestMs: timing.endMs - timing.startMs, requestBytes: ctx.requestBodyBytes, responseBytes: ctx.responseBytes };
+      if (ctx.status > 0) end.status = ctx.status;
+      if (s.grpcStatus !== undefined) end.grpcStatus = s.grpcStatus;
+      if (error !== undefined) end.error = error.code;
+      hub.publish(s.subscribers, end);
       hub.finished(s.subscribers);
       s.subscribers.length = 0; // the connection's slot must not keep departed subscribers alive
     },
