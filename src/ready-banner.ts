@@ -5,7 +5,8 @@ import { resolve } from "node:path";
 
 import type { Config } from "./config/env.ts";
 import { formatPortSet } from "./config/values.ts";
-import { formatHostPort, type Listener } from "./l4/front-door.ts";
+import { formatHostPort } from "./config/values.ts";
+import type { Listener } from "./l4/front-door.ts";
 import { VERSION } from "./version.ts";
 
 export interface BoundListeners {

@@ -1,7 +1,7 @@
 // The access log as an inbound HttpFilter: captures the request's fields at its head (the head buffer is
 // reused later), the response's Content-Length at its head, and on completion hands one formatted line
 // to the sink. Only in the chain when MESHLET_ACCESS_LOG is apache or json.
-import { formatHostPort } from "../l4/front-door.ts";
+import { formatHostPort } from "../config/values.ts";
 import { CONTINUE, type FilterState, type HttpFilter } from "../http/filter.ts";
 import type { RequestCtx, ResponseView } from "../http/request-ctx.ts";
 import type { Clock } from "../rt/clock.ts";

@@ -1,10 +1,8 @@
 // The access log's line formats (linkerd-behavior §10.1): Apache common log style, or one JSON object per
 // line with every field a string except status. An AccessRecord holds the fields of one request.
-import { parseEnum } from "../config/values.ts";
+import type { AccessLogFormat } from "../config/env.ts";
 
-export type AccessLogFormat = "off" | "apache" | "json";
-
-export const parseAccessLogFormat = parseEnum<AccessLogFormat>(["off", "apache", "json"]);
+export type { AccessLogFormat };
 
 /** One request's fields, named as Linkerd's access log names them; "" where a value is absent. */
 export interface AccessRecord {

@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import type { HostPort } from "../config/values.ts";
-import { formatHostPort } from "../l4/front-door.ts";
+import { formatHostPort } from "../config/values.ts";
 
 export interface DashboardOptions {
   /** MESHLET_TAP_LISTEN, or null when tap is off: the page then says so instead of connecting. */

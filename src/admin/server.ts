@@ -5,14 +5,15 @@ import type { Server } from "bun";
 
 import type { HostPort } from "../config/values.ts";
 import { dashboardResponse, isDashboardPath } from "./dashboard.ts";
-import { ListenError } from "../l4/front-door.ts";
+import { ListenError } from "../errors/listen-error.ts";
 import type { Strings } from "../config/env.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { envEndpoint } from "./env-endpoint.ts";
 import { type LogLevelControl, logLevelEndpoint } from "./log-level-endpoint.ts";
 import { NOT_LOCALHOST_TEXT, isLoopbackPeer } from "./loopback-peer.ts";
 import { metricsEndpoint } from "./metrics-endpoint.ts";
-import { type StatsSource, statsEndpoint } from "./stats-endpoint.ts";
+import type { StatsSource } from "../stats/rows.ts";
+import { statsEndpoint } from "./stats-endpoint.ts";
 
 export interface AdminOptions {
   readonly listen: HostPort;

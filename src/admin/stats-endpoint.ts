@@ -1,16 +1,11 @@
 // GET /stats.json?window=<duration>[&history=1] (obs-contract §1): per-authority and per-route
 // success, rate and latency over a window, from the proxy's counter-snapshot ring (src/stats/).
 import { parseGoDuration } from "../resources/duration.ts";
-import type { StatsReport } from "../stats/rows.ts";
+import type { StatsSource } from "../stats/rows.ts";
 
 /** The window when the query names none (as `linkerd viz stat`). */
 export const DEFAULT_STATS_WINDOW = "1m";
 
-export interface StatsSource {
-  /** The longest window accepted, in ms. */
-  readonly maxWindowMs: number;
-  report(windowMs: number, history: boolean): StatsReport;
-}
 
 export function statsEndpoint(request: Request, source: StatsSource): Response {
   if (request.method !== "GET" && request.method !== "HEAD") return new Response(null, { status: 405, headers: { allow: "GET, HEAD" } });

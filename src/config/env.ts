@@ -24,10 +24,11 @@ import {
 } from "./values.ts";
 import { closestName } from "./closest-name.ts";
 import { type LogDirective, parseLogDirective } from "../log/log-directive.ts";
-import { type AccessLogFormat, parseAccessLogFormat } from "../access-log/access-log-format.ts";
 
 export type { LogLevel } from "../log/log-directive.ts";
 export type LogFormat = "plain" | "json";
+/** MESHLET_ACCESS_LOG: Linkerd's access log formats, or off. */
+export type AccessLogFormat = "off" | "apache" | "json";
 
 export interface UpstreamMapping {
   readonly listen: HostPort;
@@ -132,7 +133,7 @@ export const SETTINGS = [
   setting({ name: "MESHLET_SHUTDOWN_GRACE_PERIOD", field: "shutdownGracePeriodMs", defaultText: "30s", meaning: "After SIGTERM: how long open connections may finish before they are closed", parse: parseDurationMs }),
   setting({ name: "MESHLET_LOG_LEVEL", field: "logLevel", defaultText: "info", meaning: "A level (error, warn, info, debug, trace or off) and/or comma-separated `scope=level` items for the scopes proxy, inbound, outbound, admin, resources, native, e.g. `warn,inbound=debug` (as Linkerd's EnvFilter: with no bare level, unnamed scopes are off); changeable at run time with PUT /proxy-log-level", parse: parseLogDirective }),
   setting({ name: "MESHLET_LOG_FORMAT", field: "logFormat", defaultText: "plain", meaning: "plain or json (one object per line)", parse: parseEnum<LogFormat>(["plain", "json"]) }),
-  setting({ name: "MESHLET_ACCESS_LOG", field: "accessLog", defaultText: "off", meaning: "Access log of inbound HTTP requests on stderr, one line per request: off, apache or json (Linkerd's LINKERD2_PROXY_ACCESS_LOG); lines the stderr reader cannot keep up with are dropped and counted in meshlet_access_log_dropped_lines_total", parse: parseAccessLogFormat }),
+  setting({ name: "MESHLET_ACCESS_LOG", field: "accessLog", defaultText: "off", meaning: "Access log of inbound HTTP requests on stderr, one line per request: off, apache or json (Linkerd's LINKERD2_PROXY_ACCESS_LOG); lines the stderr reader cannot keep up with are dropped and counted in meshlet_access_log_dropped_lines_total", parse: parseEnum<AccessLogFormat>(["off", "apache", "json"]) }),
   setting({ name: "MESHLET_HTTP_HEAD_READ_TIMEOUT", field: "httpHeadReadTimeoutMs", defaultText: "10s", meaning: "Time a client has to send a whole request head (slowloris defence); expiry answers 408 and closes", parse: parseDurationMs }),
   setting({ name: "MESHLET_HTTP_CLIENT_IDLE_TIMEOUT", field: "httpClientIdleTimeoutMs", defaultText: "60s", meaning: "Keep-alive client connections idle this long between requests are closed", parse: parseDurationMs }),
   setting({ name: "MESHLET_HTTP_POOL_IDLE_TIMEOUT", field: "httpPoolIdleTimeoutMs", defaultText: "3s", meaning: "Pooled upstream HTTP/1 connections idle this long are closed (Linkerd's HTTP1_CONNECTION_POOL_IDLE_TIMEOUT)", parse: parseDurationMs }),

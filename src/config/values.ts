@@ -12,6 +12,11 @@ export interface HostPort {
   readonly port: number;
 }
 
+/** `host:port`, with brackets around an IPv6 host. */
+export function formatHostPort(hp: HostPort): string {
+  return hp.host.includes(":") ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
+}
+
 export type PortSet = ReadonlySet<number>;
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

@@ -2,7 +2,7 @@
 // their local and peer addresses, and what each state means for a proxy. Exit 0; 64 on bad usage.
 import { parseArgs } from "node:util";
 
-import { formatHostPort } from "../l4/front-door.ts";
+import { formatHostPort } from "../config/values.ts";
 import { EXIT_USAGE } from "../rt/exit-codes.ts";
 import { HALF_OPEN_STATES, countByState, halfOpenSockets } from "./half-open.ts";
 import { readTcpSockets } from "./tcp-table.ts";

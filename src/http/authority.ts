@@ -1,5 +1,5 @@
 // The authority of an HTTP request (`host[:port]`, `[v6][:port]`): the one parser the router, the
-// profile lookup and the route metrics share, and its canonical `host:port` spelling.
+// profile lookup and the route metrics share (formatHostPort in src/config/values.ts spells it back).
 
 /** The port of an `http://` authority without one (RFC 9110 §4.2.1). */
 export const DEFAULT_HTTP_PORT = 80;
@@ -38,9 +38,4 @@ export function parseAuthority(authority: string): Authority | undefined {
   if (host.endsWith(".")) host = host.slice(0, -1);
   if (host === "" || /[\s/@?#]/.test(host)) return undefined;
   return { host, port };
-}
-
-/** `host:port`, with brackets around an IPv6 host. */
-export function formatAuthority(host: string, port: number): string {
-  return host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -7,7 +7,8 @@ import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { type ClosedConnectionRecord, native } from "../native/binding.ts";
 import { PROTOCOL_RESULT } from "./detect-metrics.ts";
 import { logPolicyClose } from "./policy-close-log.ts";
-import { type Direction, type FrontDoor, formatHostPort } from "./front-door.ts";
+import { formatHostPort } from "../config/values.ts";
+import type { Direction, FrontDoor } from "./front-door.ts";
 
 const DRAIN_INTERVAL_MS = 1_000;
 

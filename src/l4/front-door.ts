@@ -3,7 +3,8 @@
 import { lookup } from "node:dns/promises";
 
 import type { HostPort, PortSet } from "../config/values.ts";
-import { isIp } from "../config/values.ts";
+import { formatHostPort, isIp } from "../config/values.ts";
+import { ListenError } from "../errors/listen-error.ts";
 import type { Logger } from "../log/logger.ts";
 import { type HandoffRecord, Protocol, native } from "../native/binding.ts";
 import { DIRECTIONS, type Direction } from "../rt/direction.ts";
@@ -42,21 +43,6 @@ export interface Listener {
   readonly id: number;
   readonly config: ListenerConfig;
   readonly port: number;
-}
-
-export class ListenError extends Error {
-  readonly code = "MESHLET_ERR_LISTEN";
-  constructor(
-    readonly listenerName: string,
-    readonly address: HostPort,
-    readonly errnoName: string,
-  ) {
-    super(`cannot listen for ${listenerName} on ${formatHostPort(address)}: ${errnoName}`);
-  }
-}
-
-export function formatHostPort(hp: HostPort): string {
-  return hp.host.includes(":") ? `[${hp.host}]:${hp.port}` : `${hp.host}:${hp.port}`;
 }
 
 const DNS_REFRESH_MS = 5_000;

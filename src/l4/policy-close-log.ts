@@ -3,7 +3,7 @@
 // "Connection terminated due to policy change" (a push withdrew permission), with the entry id.
 import type { RateLimitedLog } from "../log/rate-limited-log.ts";
 import type { ClosedConnectionRecord } from "../native/binding.ts";
-import { formatHostPort } from "./front-door.ts";
+import { formatHostPort } from "../config/values.ts";
 
 const MESSAGES = { denied: "Connection denied", terminated: "Connection terminated due to policy change" } as const;
 

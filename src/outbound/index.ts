@@ -1,7 +1,8 @@
 // Outbound composition: the redirected listener (connections keep their original destination) and one
 // listener per MESHLET_OUTBOUND_UPSTREAMS pair for apps that dial meshlet directly.
 import type { Config } from "../config/env.ts";
-import { type AcceptedConnection, type FrontDoor, type Listener, formatHostPort } from "../l4/front-door.ts";
+import { formatHostPort } from "../config/values.ts";
+import type { AcceptedConnection, FrontDoor, Listener } from "../l4/front-door.ts";
 import { Protocol } from "../native/binding.ts";
 
 export interface OutboundHandlers {

@@ -1,6 +1,7 @@
 // The `dst` label of route metrics: Linkerd's logical name `name:port` (§5.1), here the request's
 // authority — lowercased, without a trailing dot — with the port the request goes to if it names none.
-import { DEFAULT_HTTP_PORT, formatAuthority, parseAuthority } from "../http/authority.ts";
+import { formatHostPort } from "../config/values.ts";
+import { DEFAULT_HTTP_PORT, parseAuthority } from "../http/authority.ts";
 
 /**
  * `host:port` (`[v6]:port`) for the dst label. `authority` is the request's, or the profile's name when
@@ -13,7 +14,7 @@ export function logicalDst(
   connDst: { readonly host: string; readonly port: number } | null,
 ): string {
   const parsed = authority === undefined ? undefined : parseAuthority(authority);
-  if (parsed !== undefined) return formatAuthority(parsed.host, parsed.port ?? connDst?.port ?? DEFAULT_HTTP_PORT);
-  if (connDst !== null) return formatAuthority(connDst.host.toLowerCase(), connDst.port);
+  if (parsed !== undefined) return formatHostPort({ host: parsed.host, port: parsed.port ?? connDst?.port ?? DEFAULT_HTTP_PORT });
+  if (connDst !== null) return formatHostPort({ host: connDst.host.toLowerCase(), port: connDst.port });
   return "";
 }

@@ -1,10 +1,10 @@
 // The proxy's stats service: a snapshot ring over the process-wide HTTP and route metrics, started at
 // boot (before any traffic, so young windows count exactly), answering GET /stats.json.
-import type { StatsSource } from "../admin/stats-endpoint.ts";
 import { defaultHttpMetrics } from "../metrics/http.ts";
 import { routeMetrics } from "../metrics/route.ts";
 import { monotonicClock, wallClock } from "../rt/clock.ts";
 import { type CounterSources } from "./counter-snapshot.ts";
+import type { StatsSource } from "./rows.ts";
 import { SnapshotRing } from "./snapshot-ring.ts";
 import type { OpenConnections } from "../l4/transport-metrics.ts";
 import { windowReport } from "./window-report.ts";

@@ -52,6 +52,13 @@ export interface RouteRow extends LatencyQuantiles {
   readonly history?: readonly HistoryPoint[];
 }
 
+/** What GET /stats.json reads: the proxy's snapshot ring (src/stats/proxy-stats.ts). */
+export interface StatsSource {
+  /** The longest window accepted, in ms. */
+  readonly maxWindowMs: number;
+  report(windowMs: number, history: boolean): StatsReport;
+}
+
 /** The body of GET /stats.json. */
 export interface StatsReport {
   /** The span actually covered (shorter than requested while the process is younger). */

@@ -4,7 +4,7 @@
 // the subscription's limit is reached. No Origin check: the admin port's dashboard connects cross-origin.
 import type { Server } from "bun";
 import { type HostPort, isLoopbackIp } from "../config/values.ts";
-import { ListenError } from "../l4/front-door.ts";
+import { ListenError } from "../errors/listen-error.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
 import { CLOSE_INVALID_SUBSCRIPTION, TAP_PATH } from "./events.ts";
 import { SUBSCRIBER_BUFFER_LIMIT_BYTES, type TapHub, type TapSubscriber } from "./hub.ts";

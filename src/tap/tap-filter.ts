@@ -4,7 +4,7 @@
 import type { FilterState, HttpFilter } from "../http/filter.ts";
 import { CONTINUE } from "../http/filter.ts";
 import type { RequestCtx } from "../http/request-ctx.ts";
-import { formatHostPort } from "../l4/front-door.ts";
+import { formatHostPort } from "../config/values.ts";
 import type { Direction } from "../rt/direction.ts";
 import { type TapEndEvent, type TapRequestEvent, type TapResponseEvent, redactHeaders } from "./events.ts";
 import type { TapHub, TapSubscriber } from "./hub.ts";
