@@ -143,6 +143,7 @@ describe("stderr is a pipe nobody reads", () => {
         MESHLET_INBOUND_LISTEN: "127.0.0.1:0",
         MESHLET_OUTBOUND_LISTEN: "127.0.0.1:0",
         MESHLET_ADMIN_LISTEN: "127.0.0.1:0",
+        MESHLET_TAP_LISTEN: "127.0.0.1:0",
         MESHLET_LOG_FORMAT: "json",
         MESHLET_ACCESS_LOG: "json",
         MESHLET_INBOUND_FORWARD: `127.0.0.1:${backend.port}`,

@@ -63,7 +63,7 @@ test("admin endpoints: /live, /ready, /metrics, 404", async () => {
 test("a port already in use fails startup with a clear message", async () => {
   const taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const proc = spawn([BUN, CLI, "proxy"], {
-    env: { PATH: process.env.PATH ?? "", MESHLET_INBOUND_LISTEN: `127.0.0.1:${taken.port}`, MESHLET_OUTBOUND_LISTEN: "127.0.0.1:0", MESHLET_ADMIN_LISTEN: "127.0.0.1:0" },
+    env: { PATH: process.env.PATH ?? "", MESHLET_INBOUND_LISTEN: `127.0.0.1:${taken.port}`, MESHLET_OUTBOUND_LISTEN: "127.0.0.1:0", MESHLET_ADMIN_LISTEN: "127.0.0.1:0", MESHLET_TAP_LISTEN: "127.0.0.1:0" },
     stderr: "pipe",
   });
   const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
@@ -76,13 +76,25 @@ test("a port already in use fails startup with a clear message", async () => {
 test("an admin port already in use fails startup with a clear message", async () => {
   const taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
   const proc = spawn([BUN, CLI, "proxy"], {
-    env: { PATH: process.env.PATH ?? "", MESHLET_INBOUND_LISTEN: "127.0.0.1:0", MESHLET_OUTBOUND_LISTEN: "127.0.0.1:0", MESHLET_ADMIN_LISTEN: `127.0.0.1:${taken.port}` },
+    env: { PATH: process.env.PATH ?? "", MESHLET_INBOUND_LISTEN: "127.0.0.1:0", MESHLET_OUTBOUND_LISTEN: "127.0.0.1:0", MESHLET_ADMIN_LISTEN: `127.0.0.1:${taken.port}`, MESHLET_TAP_LISTEN: "127.0.0.1:0" },
     stderr: "pipe",
   });
   const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
   taken.stop(true);
   expect(code).toBe(71);
   expect(stderr).toContain(`[proxy] cannot listen listener=admin address=127.0.0.1:${taken.port} errno=EADDRINUSE`);
+});
+
+test("a tap port already in use fails startup with a clear message", async () => {
+  const taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const proc = spawn([BUN, CLI, "proxy"], {
+    env: { PATH: process.env.PATH ?? "", MESHLET_INBOUND_LISTEN: "127.0.0.1:0", MESHLET_OUTBOUND_LISTEN: "127.0.0.1:0", MESHLET_ADMIN_LISTEN: "127.0.0.1:0", MESHLET_TAP_LISTEN: `127.0.0.1:${taken.port}` },
+    stderr: "pipe",
+  });
+  const [code, stderr] = await Promise.all([proc.exited, new Response(proc.stderr).text()]);
+  taken.stop(true);
+  expect(code).toBe(71);
+  expect(stderr).toContain(`[proxy] cannot listen listener=tap address=127.0.0.1:${taken.port} errno=EADDRINUSE`);
 });
 
 test("SIGTERM drains: an open connection keeps working, then the process exits 0", async () => {

@@ -35,6 +35,7 @@ test("meshlet proxy start-up: exit 64 with the same located error", async () => 
     MESHLET_INBOUND_LISTEN: "127.0.0.1:0",
     MESHLET_OUTBOUND_LISTEN: "127.0.0.1:0",
     MESHLET_ADMIN_LISTEN: "127.0.0.1:0",
+    MESHLET_TAP_LISTEN: "127.0.0.1:0",
   });
   expect(code).toBe(64);
   expect(stderr).toContain("deep.yaml:1:101: error: doc 1: nesting deeper than 100 levels");
