@@ -23,7 +23,19 @@ export const tapCommand = defineCommand(
     // Header lines cost the proxy most of an event: asked for only when they are shown.
     const subscription = { ...subscriptionOf(values), ...(values.output === "wide" || values.output === "json" ? { headers: true } : {}) };
     const formatter = new TapLineFormatter(values.output === "wide" ? "wide" : values.output === "json" ? "json" : "text");
-    const stream = await openTapStream(address, subscription, (event) => process.stdout.write(formatter.format(event) + "\n"));
+    // One write per frame (the events of one flush interval), not per line.
+    let lines = "";
+    const stream = await openTapStream(
+      address,
+      subscription,
+      (event) => {
+        lines += formatter.format(event) + "\n";
+      },
+      () => {
+        process.stdout.write(lines);
+        lines = "";
+      },
+    );
     const stop = () => stream.close();
     process.once("SIGINT", stop);
     const end = await stream.ended;

@@ -27,8 +27,16 @@ export interface TapStream {
   close(): void;
 }
 
-/** `address` is host:port of the tap server; `onEvent` sees every event but a refusal's error event. */
-export async function openTapStream(address: string, subscription: TapSubscription, onEvent: (event: TapEvent) => void): Promise<TapStream> {
+/**
+ * `address` is host:port of the tap server; `onEvent` sees every event but a refusal's error event, and
+ * `onFrameEnd` runs after the events of each frame (a frame holds those of one flush interval).
+ */
+export async function openTapStream(
+  address: string,
+  subscription: TapSubscription,
+  onEvent: (event: TapEvent) => void,
+  onFrameEnd: () => void = () => {},
+): Promise<TapStream> {
   const unpack = await tapUnpack();
   const url = `ws://${address}${TAP_PATH}`;
   const ws = new WebSocket(url);
@@ -54,6 +62,7 @@ export async function openTapStream(address: string, subscription: TapSubscripti
         if (event.type === "error") refusal = { kind: "refused", code: event.code, message: event.message };
         else onEvent(event);
       }
+      onFrameEnd();
     };
     ws.onclose = (close) => {
       if (refusal !== undefined) resolve(refusal);
