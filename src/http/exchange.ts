@@ -828,6 +828,9 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     const chain = this.chain;
     for (const i of chain.complete) chain.filters[i]!.onComplete!(this, this.slots[i]);
     if (this.env.log.traceExchanges) this.traceDone();
+    // The slot states let go of this exchange now: an idle keep-alive connection does not keep its last
+    // request (heads, buffers, ~2 KB) alive until the next one. exchangeDone may start that one at once.
+    for (const i of chain.stateful) this.slots[i]!.reset();
     this.server.exchangeDone(this, this.closeClientAfter);
   }
 

@@ -1,7 +1,7 @@
 // Loop prevention by address, not by name: the (ip, port) pairs meshlet's own listeners accept, and
 // whether a dial target is one of them, whatever its spelling (letter case, 127.1, 2130706433,
 // 0x7f000001, ::ffff:127.0.0.1, 0.0.0.0, any local interface address when a listener binds a wildcard).
-import { isIPv4, isIPv6 } from "node:net";
+import { isIpv4, isIpv6 } from "../config/values.ts";
 import { networkInterfaces } from "node:os";
 
 /** How often the local interface addresses are read again (wildcard listeners accept on all of them). */
@@ -30,7 +30,7 @@ export function canonicalIp(host: string): string | null {
       const lo = parseInt(mapped[2]!, 16);
       ip = `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`;
     }
-  } else if (!isIPv4(ip)) {
+  } else if (!isIpv4(ip)) {
     return null;
   }
   if (ip === "0.0.0.0") return "127.0.0.1";
@@ -69,7 +69,7 @@ export class OwnListeners {
     for (const l of this.listeners) {
       if (l.port !== port) continue;
       if (l.bindIp === ip) return true;
-      if (l.bindIp === "0.0.0.0" && isIPv4(ip) && this.isLocal(ip)) return true;
+      if (l.bindIp === "0.0.0.0" && isIpv4(ip) && this.isLocal(ip)) return true;
       // A "::" listener is dual-stack (the front door leaves IPV6_V6ONLY off): it takes IPv4 too.
       if (l.bindIp === "::" && this.isLocal(ip)) return true;
     }
@@ -92,10 +92,10 @@ export class OwnListeners {
   }
 
   private isLocal(ip: string): boolean {
-    if (isIPv4(ip) && ip.startsWith("127.")) return true; // all of 127.0.0.0/8 is loopback
+    if (isIpv4(ip) && ip.startsWith("127.")) return true; // all of 127.0.0.0/8 is loopback
     if (ip === "::1") return true;
     this.readInterfaces();
-    return isIPv6(ip) ? this.localV6.has(ip) : this.localV4.has(ip);
+    return isIpv6(ip) ? this.localV6.has(ip) : this.localV4.has(ip);
   }
 
   private readInterfaces(): void {
@@ -107,7 +107,7 @@ export class OwnListeners {
     for (const addresses of Object.values(networkInterfaces())) {
       for (const a of addresses ?? []) {
         const ip = canonicalIp(a.address);
-        if (ip !== null) (isIPv4(ip) ? v4 : v6).add(ip);
+        if (ip !== null) (isIpv4(ip) ? v4 : v6).add(ip);
       }
     }
     this.localV4 = v4;

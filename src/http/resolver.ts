@@ -1,6 +1,6 @@
 // Resolves upstream hostnames through the system resolver with a short positive and negative cache,
 // so authority-routed (http_proxy style) outbound traffic does not hit DNS per request.
-import { isIP } from "node:net";
+import { isIp } from "../config/values.ts";
 
 interface CacheEntry {
   readonly address: string | null;
@@ -37,7 +37,7 @@ export class Resolver {
 
   /** IP literals and fresh cache hits return synchronously; otherwise a promise of the address. */
   resolve(host: string): string | Promise<string> {
-    if (isIP(host) !== 0) return host;
+    if (isIp(host)) return host;
     const now = this.opts.nowMs();
     const hit = this.cache.get(host);
     if (hit !== undefined && hit.expiresMs > now) {

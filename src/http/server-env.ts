@@ -1,6 +1,6 @@
 // Per-server state shared by all its connections: resolved options, the upstream pool, the filter chain, metrics
 // (with per-endpoint/authority stats cached so recording is a field update) and a scratch buffer.
-import { isIP } from "node:net";
+import { isIp } from "../config/values.ts";
 import type { HttpMetrics, HttpTargetStats } from "../metrics/http.ts";
 import type { ExchangeLog } from "./exchange-log.ts";
 import type { FilterChainSource } from "./filter.ts";
@@ -68,7 +68,7 @@ export class ServerEnv {
         direction,
         authority: authKey,
         targetAddr: endpoint.key,
-        targetIp: isIP(endpoint.host) !== 0 ? endpoint.host : "",
+        targetIp: isIp(endpoint.host) ? endpoint.host : "",
         targetPort: endpoint.port,
       });
       byAuthority.set(authKey, stats);

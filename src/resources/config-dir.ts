@@ -1,7 +1,6 @@
 // The config directory as a whole: one generation is read, decoded by the registered kinds, checked
 // across kinds and built into one index per kind. All-or-nothing: any error rejects the whole set, and
 // a new generation is built beside the one in force (which the caller swaps in with one pointer).
-import { createHash } from "node:crypto";
 import {
   type Decoded,
   type DecodedSet,
@@ -156,7 +155,7 @@ function sortProblems(problems: Problem[], files: readonly ConfigFile[]): Proble
 }
 
 function contentKeyOf(exists: boolean, files: readonly ConfigFile[], problems: readonly Problem[]): string {
-  const h = createHash("sha256");
+  const h = new Bun.CryptoHasher("sha256");
   h.update(exists ? "dir\n" : "nodir\n");
   for (const f of files) h.update(`${f.name}\u0000${f.text.length}\u0000`).update(f.text);
   for (const p of problems) h.update(`\u0001${p.file}\u0000${p.message}`);
