@@ -18,7 +18,7 @@ const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("he
 /** An h2c app: /echo returns the request body with trailers, /large a 4 MiB body, else method and path. */
 function startApp(): Promise<http2.Http2Server> {
   const app = http2.createServer();
-  app.on("stream", (stream, headers) => {
+  app.on("stream", (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => {
     const path = String(headers[":path"]);
     const chunks: Buffer[] = [];
     stream.on("data", (c: Buffer) => chunks.push(c));
