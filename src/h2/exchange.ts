@@ -28,7 +28,7 @@ import { defaultRoute } from "../http/upstream-router.ts";
 import type { HttpTargetStats } from "../metrics/http.ts";
 import type { H2ClientConnection, H2StreamOwner } from "./client-connection.ts";
 import { H2_ERROR, h2ErrorName } from "./errors.ts";
-import { GRPC_DEADLINE_EXCEEDED, grpcStatusOf, grpcTimeoutMs, isGrpcContentType, isGrpcFailure, syntheticH2Head } from "./grpc.ts";
+import { GRPC_DEADLINE_EXCEEDED, GRPC_UNKNOWN, grpcStatusForSynthetic, grpcStatusOf, grpcTimeoutMs, isGrpcContentType, isGrpcFailure, syntheticH2Head } from "./grpc.ts";
 import type { HeaderBlockKind } from "./header-validation.ts";
 import type { H2ServerConnection } from "./server-connection.ts";
 import type { H2ServerEnv } from "./server-env.ts";
@@ -123,7 +123,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
   readonly contentLength: number;
   /** The request is gRPC (content-type application/grpc…): errors are answered in gRPC form. */
   readonly grpc: boolean;
-  /** The grpc-status of the response (head of a trailers-only answer, or trailers). */
+  /** RequestCtx.grpcStatus: the response's grpc-status (trailers-only head or trailers); gRPC requests only. */
   grpcStatus: number | undefined = undefined;
 
   // === pipeline ===
@@ -436,7 +436,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
       return;
     }
     if (kind === "trailers") {
-      this.grpcStatus = grpcStatusOf(headers);
+      if (this.grpc) this.grpcStatus = grpcStatusOf(headers);
       this.server.session.sendTrailers(this.streamId, headers);
       this.finishResponse();
       return;
@@ -451,7 +451,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     const status = Number(firstValue(headers, ":status"));
     const stats = this.stats!;
     stats.recordLatency(status, this.responseHeadMs - (this.attempt === 1 ? this.startMs : this.dispatchMs));
-    if (endStream) this.grpcStatus = grpcStatusOf(headers); // trailers-only
+    if (endStream && this.grpc) this.grpcStatus = grpcStatusOf(headers); // trailers-only
     this.resDrops = null;
     this.resAdds = null;
     const view = new H2ResponseView(status, headers);
@@ -461,7 +461,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
       if (this.finished) return;
     }
     if (retry && this.replayable) {
-      stats.recordResponse(status, this.isFailure(status));
+      stats.recordResponse(status, this.isFailure(status), "", this.grpcStatus);
       this.retry(status);
       return;
     }
@@ -651,7 +651,9 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
       // The upstream answered before the request ended: it needs no more of it (RFC 9113 §8.1).
       if (!this.reqComplete) conn.session?.reset(this.upId, H2_ERROR.NO_ERROR);
     }
-    this.stats!.recordResponse(this.status, this.isFailure(this.status));
+    // gRPC: a stream that ended without grpc-status is UNKNOWN (linkerd-behavior §2.4).
+    if (this.grpc && this.grpcStatus === undefined) this.grpcStatus = GRPC_UNKNOWN;
+    this.stats!.recordResponse(this.status, this.isFailure(this.status), "", this.grpcStatus);
     this.complete();
   }
 
@@ -673,6 +675,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     if (syn.status >= 502 && syn.status <= 504) this.logFailure(syn.status, err);
     const head = syntheticH2Head(syn, this.grpc, this.server.informationalErrors);
     this.status = this.grpc ? 200 : syn.status;
+    if (this.grpc) this.grpcStatus = grpcStatusForSynthetic(syn);
     this.responseStarted = true;
     this.server.session.respond(this.streamId, head, true);
     if (!this.reqComplete) this.server.session.reset(this.streamId, H2_ERROR.NO_ERROR);

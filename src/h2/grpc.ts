@@ -81,8 +81,12 @@ function sanitize(value: string): string {
  */
 export function syntheticH2Head(syn: SyntheticResponse, grpc: boolean, informational: boolean): string[] {
   const head = grpc
-    ? [":status", "200", "content-type", "application/grpc", "grpc-status", String(grpcStatusForSynthetic(syn)), "grpc-message", sanitize(syn.message)]
+    ? [":status", "200", "content-type", "application/grpc", "grpc-status", String(grpcStatusForSynthetic(syn))]
     : [":status", String(syn.status), "content-length", "0"];
-  if (informational) head.push("l5d-proxy-error", sanitize(syn.message));
+  // The error text (grpc-message, l5d-proxy-error) only where Linkerd emits it.
+  if (informational) {
+    if (grpc) head.push("grpc-message", sanitize(syn.message));
+    head.push("l5d-proxy-error", sanitize(syn.message));
+  }
   return head;
 }
