@@ -6,6 +6,7 @@ import type { H2Error } from "./errors.ts";
 import type { HeaderBlockKind } from "./header-validation.ts";
 import { H2Session } from "./session.ts";
 import { WriteQueue } from "../http/write-queue.ts";
+import { CorkedWriter } from "./corked-writer.ts";
 import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 import type { Direction } from "../rt/direction.ts";
 
@@ -28,10 +29,14 @@ export interface H2ConnectionHome {
   onClosed(conn: H2ClientConnection): void;
 }
 
+/** Streams opened on a new connection before the peer's SETTINGS say its limit (RFC 9113 §6.5.2 suggests ≥ 100). */
+const PRESETTINGS_STREAMS = 100;
+
 export class H2ClientConnection {
   socket: Socket<H2ClientConnection> | null = null;
   session: H2Session | null = null;
   readonly writer = new WriteQueue();
+  private readonly out = new CorkedWriter(this.writer, () => (this.closed ? null : (this.socket as Socket<unknown> | null)));
   readonly owners = new Map<number, H2StreamOwner>();
   connected = false;
   closed = false;
@@ -47,9 +52,18 @@ export class H2ClientConnection {
     private readonly direction: Direction,
   ) {}
 
-  /** How many more streams may open now (0 while connecting or after GOAWAY). */
+  /** The peer's first SETTINGS arrived (its MAX_CONCURRENT_STREAMS is known). */
+  private peerSettingsKnown = false;
+
+  /**
+   * How many more streams may open now (0 while connecting or after GOAWAY). Until the peer's SETTINGS
+   * arrive its limit is unknown (RFC 9113: unlimited), so at most PRESETTINGS_STREAMS open: a burst on a
+   * fresh connection is not refused by a server whose limit is lower.
+   */
   get availableStreams(): number {
-    return this.connected && !this.closed && this.session !== null ? this.session.availableStreams : 0;
+    if (!this.connected || this.closed || this.session === null) return 0;
+    const n = this.session.availableStreams;
+    return this.peerSettingsKnown ? n : Math.min(n, Math.max(0, PRESETTINGS_STREAMS - this.session.openStreams));
   }
 
   /** Opens a stream with a request head; throws H2Error(REFUSED_STREAM) when none may open. */
@@ -80,7 +94,7 @@ export class H2ClientConnection {
     this.session = new H2Session({
       role: "client",
       write: (bytes) => {
-        if (this.socket !== null && !this.closed) this.writer.write(this.socket as Socket<unknown>, bytes, 0, bytes.length, true);
+        if (!this.closed) this.out.write(bytes);
       },
       handler: {
         onHeaders: (id, headers, kind, endStream) => this.owners.get(id)?.onUpstreamHeaders(headers, kind, endStream),
@@ -101,7 +115,10 @@ export class H2ClientConnection {
         onWritable: (id) => {
           if (!this.writer.pending) this.owners.get(id)?.onUpstreamWritable();
         },
-        onSettings: () => this.home.onStreamsAvailable(this),
+        onSettings: () => {
+          this.peerSettingsKnown = true;
+          this.home.onStreamsAvailable(this);
+        },
         onError: (_err: H2Error) => this.destroy(),
       },
     });
@@ -126,6 +143,7 @@ export class H2ClientConnection {
     if (this.transport !== null) httpTransport.close(this.transport, errnoNameOf(err));
     this.transport = null;
     this.writer.clear();
+    this.out.clear();
     if (!this.connected) {
       this.home.onConnectFailed(this, err ?? new Error("connection closed"));
       return;
@@ -140,6 +158,7 @@ export class H2ClientConnection {
 
   /** Closes at once (connection error, eviction, shutdown). */
   destroy(): void {
+    this.out.flush();
     if (this.socket !== null) this.socket.end();
     else this.onClose(undefined);
   }

@@ -39,7 +39,7 @@ const HEAD_PAUSED = 1;
 const HEAD_DONE = 2;
 
 /** Bound on transparent re-sends of a stream the upstream refused (REFUSED_STREAM / GOAWAY: never processed). */
-const MAX_REFUSED_RESENDS = 2;
+const MAX_REFUSED_RESENDS = 4;
 
 /** The l5d-* header kinds the pipeline's filters test in kind masks. */
 const KIND_OF_NAME: ReadonlyMap<string, number> = new Map([

@@ -6,6 +6,7 @@ import type { FilterChain } from "../http/filter.ts";
 import { ownListeners } from "../http/own-listeners.ts";
 import type { ConnInfo } from "../http/request-ctx.ts";
 import { WriteQueue } from "../http/write-queue.ts";
+import { CorkedWriter } from "./corked-writer.ts";
 import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 import { H2_ERROR } from "./errors.ts";
 import { H2Exchange } from "./exchange.ts";
@@ -22,6 +23,7 @@ export type H2ConnState = H2ServerConnection | PendingH2Conn | undefined;
 
 export class H2ServerConnection {
   readonly writer = new WriteQueue();
+  private readonly out = new CorkedWriter(this.writer, () => (this.closed ? null : (this.socket as Socket<unknown>)));
   readonly session: H2Session;
   private readonly exchanges = new Map<number, H2Exchange>();
   closed = false;
@@ -45,7 +47,7 @@ export class H2ServerConnection {
     this.session = new H2Session({
       role: "server",
       write: (bytes) => {
-        if (!this.closed) this.writer.write(this.socket as Socket<unknown>, bytes, 0, bytes.length, true);
+        if (!this.closed) this.out.write(bytes);
       },
       handler: {
         onHeaders: (id, headers, kind, endStream) => {
@@ -113,6 +115,7 @@ export class H2ServerConnection {
     this.closed = true;
     httpTransport.close(this.transport, errnoNameOf(err));
     this.writer.clear();
+    this.out.clear();
     const exchanges = [...this.exchanges.values()];
     this.exchanges.clear();
     this.session.close();
@@ -149,6 +152,7 @@ export class H2ServerConnection {
   closeAfterFlush(): void {
     if (this.closed) return;
     this.closing = true;
+    this.out.flush();
     if (!this.writer.pending) this.socket.end();
   }
 
