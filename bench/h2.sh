@@ -30,6 +30,7 @@ fi
 BUN=$ROOT/node_modules/.bin/bun
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/meshlet-bench-h2-XXXXXX")
+chmod 755 "$WORK" # nginx's workers (user nobody under root) read the origin's file from it
 PIDS=()
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
@@ -50,7 +51,9 @@ done
 ORIGIN=$BASE HAPROXY=$((BASE + 1)) MESHLET=$((BASE + 2))
 progress "ports: origin $ORIGIN, haproxy $HAPROXY, meshlet $MESHLET (outbound $((MESHLET + 1)), admin $((MESHLET + 2)))"
 
-mkdir -p "$WORK/origin"
+mkdir -p "$WORK/origin/files"
+BIG_BYTES=$((1024 * 1024 * 1024))
+truncate -s "$BIG_BYTES" "$WORK/origin/files/big" # sparse: 1 GiB of zeros, no disk
 cat >"$WORK/origin/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
@@ -66,7 +69,11 @@ http {
   fastcgi_temp_path $WORK/origin/fcgi;
   uwsgi_temp_path $WORK/origin/uwsgi;
   scgi_temp_path $WORK/origin/scgi;
-  server { listen 127.0.0.1:$ORIGIN http2; location / { default_type text/plain; return 200 "hello from nginx\n"; } }
+  server {
+    listen 127.0.0.1:$ORIGIN http2;
+    location = /big { root $WORK/origin/files; default_type application/octet-stream; }
+    location / { default_type text/plain; return 200 "hello from nginx\n"; }
+  }
 }
 CONF
 cat >"$WORK/haproxy.cfg" <<CONF
@@ -163,7 +170,25 @@ table() {
     done
   done
 }
-TABLE=$(table)
+# One 1 GiB response through one stream: byte count and digest, and meshlet's RSS growth (peak VmHWM
+# after minus VmRSS before) — flow control must hold the body to the stream windows, not buffer it.
+kib() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$MESHLET_PID/status"; }
+progress "1 GiB through one stream"
+echo 5 >"/proc/$MESHLET_PID/clear_refs" # resets VmHWM to the current RSS (Linux ≥ 4.0)
+RSS_BEFORE_KIB=$(kib VmRSS)
+BIG_SHA_WANT=$(sha256sum "$WORK/origin/files/big" | cut -d' ' -f1)
+BIG_GOT_BYTES=$(curl -sS --max-time 120 --http2-prior-knowledge -w '%{size_download}' -o >(sha256sum | cut -d' ' -f1 >"$WORK/big.sha") \
+  "http://127.0.0.1:$MESHLET/big" 2>"$WORK/big.err")
+sleep 0.5 # the digest process finishes reading
+BIG_SHA_GOT=$(cat "$WORK/big.sha")
+[ -s "$WORK/big.err" ] && progress "curl: $(cat "$WORK/big.err")"
+progress "1 GiB: $BIG_GOT_BYTES bytes received, sha256 $BIG_SHA_GOT (want $BIG_SHA_WANT)"
+RSS_PEAK_KIB=$(kib VmHWM)
+BIG_LINE="1 GiB response through one meshlet stream: $([ "$BIG_SHA_GOT" = "$BIG_SHA_WANT" ] && echo "byte-exact (sha256 matches)" || echo "DIGEST MISMATCH"), RSS growth $(( (RSS_PEAK_KIB - RSS_BEFORE_KIB) / 1024 )) MB (VmHWM after − VmRSS before)"
+
+TABLE="$(table)
+
+$BIG_LINE"
 echo "$TABLE"
 if [ "$RECORD" = 1 ]; then
   {
