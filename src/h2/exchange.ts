@@ -405,8 +405,14 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     try {
       this.upId = conn.open(this, headers, endWithHead);
     } catch (err) {
+      // No stream could open (a GOAWAY or SETTINGS arrived meanwhile): nothing was sent, ask again.
       this.upstream = null;
-      this.attemptFailed(new UpstreamResetError(conn.addr, { cause: err }));
+      if (this.refusedResends < MAX_REFUSED_RESENDS) {
+        this.refusedResends++;
+        this.acquire();
+      } else {
+        this.attemptFailed(new UpstreamResetError(conn.addr, { cause: err }));
+      }
       return;
     }
     const session = conn.session!;

@@ -3,6 +3,7 @@
 // runs the request pipeline; this connection routes the session's stream events to it.
 import type { Socket } from "bun";
 import type { FilterChain } from "../http/filter.ts";
+import { DEFAULT_CLOSE_LINGER_MS } from "../http/options.ts";
 import { ownListeners } from "../http/own-listeners.ts";
 import type { ConnInfo } from "../http/request-ctx.ts";
 import { WriteQueue } from "../http/write-queue.ts";
@@ -148,9 +149,11 @@ export class H2ServerConnection {
   }
 
   private closing = false;
+  private closingSinceMs = 0;
 
   closeAfterFlush(): void {
     if (this.closed) return;
+    if (!this.closing) this.closingSinceMs = this.env.nowMs();
     this.closing = true;
     this.out.flush();
     if (!this.writer.pending) this.socket.end();
@@ -159,7 +162,13 @@ export class H2ServerConnection {
   // === timeouts and drain (driven by the server's sweep) ===
 
   sweep(nowMs: number): void {
-    if (this.closed || this.exchanges.size > 0) return;
+    if (this.closed) return;
+    // A client that does not close after our FIN is cut after the linger time (as on HTTP/1).
+    if (this.closing && nowMs - this.closingSinceMs > DEFAULT_CLOSE_LINGER_MS) {
+      this.socket.terminate();
+      return;
+    }
+    if (this.exchanges.size > 0) return;
     if (nowMs - this.lastActiveMs > this.env.clientIdleTimeoutMs) this.goAway();
   }
 

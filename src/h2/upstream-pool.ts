@@ -135,6 +135,11 @@ export class H2Endpoint implements H2ConnectionHome {
   closeAll(): void {
     for (const conn of [...this.conns]) conn.destroy();
   }
+
+  /** No connection and nobody waiting: the pool may forget this endpoint. */
+  get unused(): boolean {
+    return this.conns.length === 0 && this.waiters.length === 0;
+  }
 }
 
 export class H2UpstreamPool {
@@ -155,7 +160,7 @@ export class H2UpstreamPool {
   sweep(nowMs: number): void {
     for (const [key, ep] of this.endpoints) {
       ep.sweep(nowMs);
-      if (ep.conns.length === 0) this.endpoints.delete(key);
+      if (ep.unused) this.endpoints.delete(key);
     }
   }
 
