@@ -1,13 +1,11 @@
 // gRPC over the HTTP/2 engine: which requests are gRPC, the `grpc-timeout` deadline, the grpc-status
 // of a response (trailers-only head or trailers) and its classification, and the gRPC form of the
 // proxy's own error answers (HTTP 200, trailers-only; linkerd-behavior §2.4, §4.2).
-import type { SyntheticResponse } from "../http/proxy-errors.ts";
+import { GRPC_NOT_FOUND, GRPC_PERMISSION_DENIED, type SyntheticResponse } from "../http/proxy-errors.ts";
 import { GRPC_FAILURE_CODES } from "../profiles/match.ts";
 
 export const GRPC_UNKNOWN = 2;
 export const GRPC_DEADLINE_EXCEEDED = 4;
-export const GRPC_NOT_FOUND = 5;
-export const GRPC_PERMISSION_DENIED = 7;
 export const GRPC_ABORTED = 10;
 export const GRPC_INTERNAL = 13;
 export const GRPC_UNAVAILABLE = 14;
