@@ -1,6 +1,6 @@
-// Coalesces what HTTP/2 sessions write to one socket during an event-loop turn into one socket write:
-// a proxied response touches the client session several times (head, DATA, trailers) from the
-// upstream's read, and each would otherwise be its own syscall. Flushed in a microtask.
+// Coalesces what HTTP/2 sessions write to one socket while one event callback runs into one socket
+// write: a proxied response touches the client session several times (head, DATA, trailers) from the
+// upstream's read, and each would otherwise be its own syscall. Flushed in the microtask after it.
 import type { Socket } from "bun";
 import type { WriteQueue } from "../http/write-queue.ts";
 
