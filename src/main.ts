@@ -30,6 +30,7 @@ import { loadInitialResources, watchResources } from "./resources/startup.ts";
 import { monotonicClock } from "./rt/clock.ts";
 import { EXIT_CANNOT_LISTEN, EXIT_USAGE } from "./rt/exit-codes.ts";
 import { type Http1Stage, http1Stage } from "./stack/http1.ts";
+import { h2Stage } from "./stack/h2.ts";
 import { TapHub } from "./tap/hub.ts";
 import { startTapServer } from "./tap/server.ts";
 import { registerTapMetrics } from "./tap/tap-metrics.ts";
@@ -76,9 +77,16 @@ export async function runProxy(env: Strings): Promise<void> {
   const tap = config.tapListen !== null ? new TapHub() : undefined;
   if (tap !== undefined) registerTapMetrics(tap);
   // The request pipelines, compiled per configuration generation: a reload applies to the next request.
+  const chains = {
+    inbound: inboundChain(config, resourceWatch.config, monotonicClock, { accessLog: accessLog?.filter, tap }),
+    outbound: outboundChain(config, resourceWatch.config, monotonicClock, rootLogger.scoped("outbound"), tap),
+  };
   const http = {
-    inbound: http1Stage(config, "inbound", inboundChain(config, resourceWatch.config, monotonicClock, { accessLog: accessLog?.filter, tap }), rootLogger),
-    outbound: http1Stage(config, "outbound", outboundChain(config, resourceWatch.config, monotonicClock, rootLogger.scoped("outbound"), tap), rootLogger),
+    inbound: http1Stage(config, "inbound", chains.inbound, rootLogger),
+    outbound: http1Stage(config, "outbound", chains.outbound, rootLogger),
+    // h2c prior knowledge: every stream runs the same chain as an HTTP/1 request.
+    inboundH2: h2Stage(config, "inbound", chains.inbound, rootLogger),
+    outboundH2: h2Stage(config, "outbound", chains.outbound, rootLogger),
   };
   registerPoolMetrics({ inbound: http.inbound.server, outbound: http.outbound.server });
   let ready = false;
@@ -95,8 +103,8 @@ export async function runProxy(env: Strings): Promise<void> {
   };
 
   try {
-    const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle });
-    const outbound = await startOutbound(config, frontDoor, { http1: http.outbound.handle });
+    const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle, http2: http.inboundH2.handle });
+    const outbound = await startOutbound(config, frontDoor, { http1: http.outbound.handle, http2: http.outboundH2.handle });
     // The tap server starts first so the dashboard learns the port it really bound.
     let tapListen: HostPort | null = null;
     if (config.tapListen !== null && tap !== undefined) {
@@ -131,7 +139,7 @@ export async function runProxy(env: Strings): Promise<void> {
 async function drainAndExit(
   config: Config,
   frontDoor: FrontDoor,
-  http: readonly Http1Stage[],
+  http: readonly { readonly server: Pick<Http1Stage["server"], "drain" | "close" | "openConnections"> }[],
   logger: Logger,
   reason: string,
   flushLogs: () => void,

@@ -105,6 +105,11 @@ export interface RequestCtx {
   readonly status: number;
   /** The failure, if the exchange failed. */
   readonly error: ProxyError | undefined;
+  /**
+   * gRPC requests over HTTP/2: the response's grpc-status (trailers-only head or trailers; UNKNOWN when
+   * the stream ended without one), for gRPC classification (linkerd-behavior §2.4). Undefined otherwise.
+   */
+  readonly grpcStatus?: number | undefined;
 
   /** Drops a request header (lowercase name) from what is sent upstream. Call in onRequestHead. */
   dropRequestHeader(lowerName: string): void;

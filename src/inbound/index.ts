@@ -6,6 +6,8 @@ import { Protocol } from "../native/binding.ts";
 
 export interface InboundHandlers {
   readonly http1: (conn: AcceptedConnection) => void;
+  /** HTTP/2 prior knowledge (h2c); absent: such connections are spliced as TCP. */
+  readonly http2?: ((conn: AcceptedConnection) => void) | undefined;
 }
 
 export function startInbound(config: Config, frontDoor: FrontDoor, handlers: InboundHandlers): Promise<Listener> {
@@ -18,6 +20,6 @@ export function startInbound(config: Config, frontDoor: FrontDoor, handlers: Inb
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.tcpIdleTimeoutMs,
     pipeBytes: config.splicePipeBytes,
-    handlers: { [Protocol.Http1]: handlers.http1 },
+    handlers: { [Protocol.Http1]: handlers.http1, ...(handlers.http2 !== undefined ? { [Protocol.Http2]: handlers.http2 } : {}) },
   });
 }

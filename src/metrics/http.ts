@@ -67,6 +67,8 @@ interface ResponseCount {
   readonly statusCode: string | undefined;
   readonly classification: "success" | "failure";
   readonly error: string;
+  /** The grpc-status of a gRPC response (HTTP/2 engine), "" otherwise. */
+  readonly grpcStatus: string;
   count: number;
 }
 
@@ -99,12 +101,12 @@ export class HttpTargetStats implements Series {
    * A response ended with `status`, classified by the request's classifier (the route's response
    * classes, else Linkerd's default: 5xx). `error` labels a response whose body was cut.
    */
-  recordResponse(status: number, failure: boolean, error = ""): void {
+  recordResponse(status: number, failure: boolean, error = "", grpcStatus?: number): void {
     this.lastTouchedMs = this.clock.nowMs;
-    const key = error === "" ? status * 2 + (failure ? 1 : 0) : `${status}:${error}`;
+    const key = error === "" && grpcStatus === undefined ? status * 2 + (failure ? 1 : 0) : `${status}:${error}:${grpcStatus ?? ""}:${failure ? 1 : 0}`;
     let r = this.responses.get(key);
     if (r === undefined) {
-      r = { statusCode: String(status), classification: failure ? "failure" : "success", error, count: 0 };
+      r = { statusCode: String(status), classification: failure ? "failure" : "success", error, grpcStatus: grpcStatus === undefined ? "" : String(grpcStatus), count: 0 };
       this.responses.set(key, r);
     }
     r.count++;
@@ -116,7 +118,7 @@ export class HttpTargetStats implements Series {
     const key = `:${error}`;
     let r = this.responses.get(key);
     if (r === undefined) {
-      r = { statusCode: undefined, classification: "failure", error, count: 0 };
+      r = { statusCode: undefined, classification: "failure", error, grpcStatus: "", count: 0 };
       this.responses.set(key, r);
     }
     r.count++;
@@ -239,7 +241,7 @@ export class HttpMetrics {
         const labels: Record<string, string> =
           r.statusCode === undefined ? { ...s.labels } : { ...s.labels, status_code: r.statusCode };
         labels.classification = r.classification;
-        labels.grpc_status = "";
+        labels.grpc_status = r.grpcStatus;
         labels.error = r.error;
         out.push({ value: r.count, labels });
       }

@@ -7,6 +7,8 @@ import { Protocol } from "../native/binding.ts";
 
 export interface OutboundHandlers {
   readonly http1: (conn: AcceptedConnection) => void;
+  /** HTTP/2 prior knowledge (h2c); absent: such connections are spliced as TCP. */
+  readonly http2?: ((conn: AcceptedConnection) => void) | undefined;
 }
 
 export async function startOutbound(config: Config, frontDoor: FrontDoor, handlers: OutboundHandlers): Promise<Listener[]> {
@@ -16,7 +18,7 @@ export async function startOutbound(config: Config, frontDoor: FrontDoor, handle
     connectTimeoutMs: config.connectTimeoutMs,
     idleTimeoutMs: config.tcpIdleTimeoutMs,
     pipeBytes: config.splicePipeBytes,
-    handlers: { [Protocol.Http1]: handlers.http1 },
+    handlers: { [Protocol.Http1]: handlers.http1, ...(handlers.http2 !== undefined ? { [Protocol.Http2]: handlers.http2 } : {}) },
   };
   const listeners = [await frontDoor.listen({ ...common, name: "outbound", bind: config.outboundListen })];
   for (const mapping of config.outboundUpstreams) {

@@ -149,7 +149,7 @@ export function profileFilter(opts: ProfileFilterOptions): ProfileFilter {
     // The engine discards the attempt's response (closing its connection) and sends the request again.
     onRetry(ctx, s, discardedStatus) {
       if (s.route === undefined) return;
-      if (discardedStatus !== 0) s.stats!.actualResponse(responseOutcome(s.route, discardedStatus));
+      if (discardedStatus !== 0) s.stats!.actualResponse(responseOutcome(s.route, discardedStatus, ctx.grpcStatus));
       s.stats!.actualRequest();
       if (!Number.isNaN(s.deadlineMs)) ctx.responseTimeoutMs = attemptTimeoutMs(s.deadlineMs, clock.nowMs());
     },
@@ -169,7 +169,7 @@ export function profileFilter(opts: ProfileFilterOptions): ProfileFilter {
 
 /** How a profiled request ended, for route metrics and the retry budget; undefined: record nothing. */
 export function finalOutcomeOf(ctx: RequestCtx, route: Route) {
-  return finalOutcome(route, { headStatus: ctx.upstreamStatus === 0 ? undefined : ctx.upstreamStatus, status: ctx.status, error: ctx.error });
+  return finalOutcome(route, { headStatus: ctx.upstreamStatus === 0 ? undefined : ctx.upstreamStatus, status: ctx.status, error: ctx.error, grpcStatus: ctx.grpcStatus });
 }
 
 /** `name:port` for l5d-dst-canonical: the profile's name with the port the request goes to. */

@@ -43,7 +43,7 @@ export function retryFilter(direction: Direction, profile: ProfileFilter): HttpF
     onResponseHead(ctx, s, res) {
       if (s.budget === undefined) return false;
       const p = ctx.stateOf(profile)!;
-      const isFailure = classifyResponse(p.route!, res.status) === "failure";
+      const isFailure = classifyResponse(p.route!, res.status, ctx.grpcStatus) === "failure";
       // Not replayable here means the body was capped or is still streaming (Linkerd's is_capped()
       // true or None): either way this response is returned as is.
       const decision = decideAfterAttempt(s.budget, { kind: "response", isFailure }, !ctx.replayable);

@@ -10,8 +10,8 @@ import { classifyResponse } from "./match.ts";
 import type { Route } from "./model.ts";
 
 /** An upstream response of `status`, classified by the route's response classes (§2.4). */
-export function responseOutcome(route: Route, status: number): ResponseOutcome {
-  return { statusCode: status, classification: classifyResponse(route, status) };
+export function responseOutcome(route: Route, status: number, grpcStatus?: number): ResponseOutcome {
+  return { statusCode: status, classification: classifyResponse(route, status, grpcStatus), grpcStatus };
 }
 
 /** How the exchange ended, as the engine reports it in onComplete. */
@@ -21,6 +21,8 @@ export interface RequestEnd {
   /** Status sent to the client (a synthetic one after a proxy error); 0 if none. */
   readonly status: number;
   readonly error: ProxyError | undefined;
+  /** The response's grpc-status for gRPC requests (HTTP/2), classified by the gRPC codes when no class matches. */
+  readonly grpcStatus?: number | undefined;
 }
 
 /**
@@ -38,8 +40,8 @@ export function finalOutcome(route: Route, end: RequestEnd): ResponseOutcome | u
   // The upstream's head reached the client iff the client's status is still that head's status
   // (a proxy error before relaying it replaces the status with the synthetic one).
   const relayed = headStatus !== undefined && end.status === headStatus;
-  if (error === undefined) return responseOutcome(route, headStatus ?? end.status);
-  if (error.code === PXY_ERR_HTTP_CLIENT_CLOSED) return relayed ? responseOutcome(route, headStatus) : undefined;
+  if (error === undefined) return responseOutcome(route, headStatus ?? end.status, end.grpcStatus);
+  if (error.code === PXY_ERR_HTTP_CLIENT_CLOSED) return relayed ? responseOutcome(route, headStatus, end.grpcStatus) : undefined;
   const label = metricErrorLabel(error);
   return relayed
     ? { statusCode: headStatus, classification: "failure", error: label }

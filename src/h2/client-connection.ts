@@ -1,0 +1,191 @@
+// One HTTP/2 connection to an upstream endpoint: a client H2Session over a Bun socket with a write
+// queue. Streams opened on it belong to owners (the proxy's per-stream exchanges), which get that
+// stream's events; the endpoint pool learns when the connection opens, frees a stream, or goes away.
+import type { Socket, SocketHandler } from "bun";
+import type { H2Error } from "./errors.ts";
+import type { HeaderBlockKind } from "./header-validation.ts";
+import { H2Session } from "./session.ts";
+import { WriteQueue } from "../http/write-queue.ts";
+import { CorkedWriter } from "./corked-writer.ts";
+import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
+import type { Direction } from "../rt/direction.ts";
+
+/** The events of one upstream stream, for the exchange that opened it. */
+export interface H2StreamOwner {
+  onUpstreamHeaders(headers: string[], kind: HeaderBlockKind, endStream: boolean): void;
+  onUpstreamData(data: Uint8Array, endStream: boolean): void;
+  /** The stream was reset (by the peer, by a GOAWAY above its id, or because the connection died). */
+  onUpstreamReset(code: number, byPeer: boolean, refused: boolean): void;
+  /** What we queued on the stream has been written to the socket: bytes taken, more may follow. */
+  onUpstreamWritable(): void;
+}
+
+/** The pool side of the connection's life. */
+export interface H2ConnectionHome {
+  onConnected(conn: H2ClientConnection): void;
+  onConnectFailed(conn: H2ClientConnection, err: Error): void;
+  /** A stream ended or the peer's settings changed: more streams may be available. */
+  onStreamsAvailable(conn: H2ClientConnection): void;
+  onClosed(conn: H2ClientConnection): void;
+}
+
+/** Streams opened on a new connection before the peer's SETTINGS say its limit (RFC 9113 §6.5.2 suggests ≥ 100). */
+const PRESETTINGS_STREAMS = 100;
+
+export class H2ClientConnection {
+  socket: Socket<H2ClientConnection> | null = null;
+  session: H2Session | null = null;
+  readonly writer = new WriteQueue();
+  private readonly out = new CorkedWriter(this.writer, () => (this.closed ? null : (this.socket as Socket<unknown> | null)));
+  readonly owners = new Map<number, H2StreamOwner>();
+  connected = false;
+  closed = false;
+  connectTimer: ReturnType<typeof setTimeout> | undefined = undefined;
+  idleSinceMs = 0;
+  /** Streams opened on this connection over its life (reuse counter). */
+  streamsOpened = 0;
+  private transport: TransportRow | null = null;
+
+  constructor(
+    readonly home: H2ConnectionHome,
+    readonly addr: string,
+    private readonly direction: Direction,
+  ) {}
+
+  /** The peer's first SETTINGS arrived (its MAX_CONCURRENT_STREAMS is known). */
+  private peerSettingsKnown = false;
+
+  /**
+   * How many more streams may open now (0 while connecting or after GOAWAY). Until the peer's SETTINGS
+   * arrive its limit is unknown (RFC 9113: unlimited), so at most PRESETTINGS_STREAMS open: a burst on a
+   * fresh connection is not refused by a server whose limit is lower.
+   */
+  get availableStreams(): number {
+    if (!this.connected || this.closed || this.session === null) return 0;
+    const n = this.session.availableStreams;
+    return this.peerSettingsKnown ? n : Math.min(n, Math.max(0, PRESETTINGS_STREAMS - this.session.openStreams));
+  }
+
+  /** Opens a stream with a request head; throws H2Error(REFUSED_STREAM) when none may open. */
+  open(owner: H2StreamOwner, headers: string[], endStream: boolean): number {
+    const id = this.session!.request(headers, endStream);
+    this.owners.set(id, owner);
+    this.streamsOpened++;
+    return id;
+  }
+
+  /** The owner gives up its stream (reset sent by the caller, or the stream already ended). */
+  release(id: number): void {
+    this.owners.delete(id);
+  }
+
+  /** The socket took everything the session produced. */
+  get flushed(): boolean {
+    return !this.writer.pending;
+  }
+
+  onOpen(socket: Socket<H2ClientConnection>): void {
+    this.socket = socket;
+    clearTimeout(this.connectTimer);
+    this.connectTimer = undefined;
+    this.transport = httpTransport.open(this.direction, "dst", socket.remoteAddress, socket.remotePort, true);
+    this.writer.counter = this.transport;
+    this.connected = true;
+    this.session = new H2Session({
+      role: "client",
+      write: (bytes) => {
+        if (!this.closed) this.out.write(bytes);
+      },
+      handler: {
+        onHeaders: (id, headers, kind, endStream) => this.owners.get(id)?.onUpstreamHeaders(headers, kind, endStream),
+        onData: (id, data, endStream) => {
+          const owner = this.owners.get(id);
+          if (owner !== undefined) owner.onUpstreamData(data, endStream);
+          else this.session!.consume(id, data.length);
+        },
+        onReset: (id, code, byPeer) => {
+          const owner = this.owners.get(id);
+          this.owners.delete(id);
+          owner?.onUpstreamReset(code, byPeer, code === 7 /* REFUSED_STREAM */ && byPeer);
+        },
+        onClose: (id) => {
+          this.owners.delete(id);
+          this.home.onStreamsAvailable(this);
+        },
+        onWritable: (id) => {
+          if (!this.writer.pending) this.owners.get(id)?.onUpstreamWritable();
+        },
+        onSettings: () => {
+          this.peerSettingsKnown = true;
+          this.home.onStreamsAvailable(this);
+        },
+        onError: (_err: H2Error) => this.destroy(),
+      },
+    });
+    this.home.onConnected(this);
+  }
+
+  onData(data: Buffer): void {
+    if (this.transport !== null) this.transport.readBytes += data.length;
+    this.session?.receive(data);
+  }
+
+  onDrain(): void {
+    if (this.socket === null || !this.writer.flush(this.socket as Socket<unknown>)) return;
+    // Bytes the socket now took: every stream that was waiting on it may return credit downstream.
+    for (const owner of [...this.owners.values()]) owner.onUpstreamWritable();
+  }
+
+  onClose(err: Error | undefined): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.connectTimer);
+    if (this.transport !== null) httpTransport.close(this.transport, errnoNameOf(err));
+    this.transport = null;
+    this.writer.clear();
+    this.out.clear();
+    if (!this.connected) {
+      this.home.onConnectFailed(this, err ?? new Error("connection closed"));
+      return;
+    }
+    // close() resets the open streams, which reaches each owner through onReset (CANCEL, not by peer).
+    const owners = [...this.owners.values()];
+    this.owners.clear();
+    this.session?.close();
+    for (const owner of owners) owner.onUpstreamReset(8 /* CANCEL */, true, false);
+    this.home.onClosed(this);
+  }
+
+  /** Closes at once (connection error, eviction, shutdown). */
+  destroy(): void {
+    this.out.flush();
+    if (this.socket !== null) this.socket.end();
+    else this.onClose(undefined);
+  }
+}
+
+/** Bun socket handlers for upstream HTTP/2 connections (`socket.data` is the connection). */
+export const h2ClientSocketHandlers: SocketHandler<H2ClientConnection> = {
+  open(socket) {
+    socket.data.onOpen(socket);
+  },
+  data(socket, data) {
+    socket.data.onData(data);
+  },
+  drain(socket) {
+    socket.data.onDrain();
+  },
+  end(socket) {
+    socket.end();
+  },
+  close(socket, err) {
+    socket.data.onClose(err);
+  },
+  connectError(socket, err) {
+    socket.data.onClose(err);
+  },
+  error(socket, err) {
+    socket.data.onClose(err);
+    socket.terminate();
+  },
+};

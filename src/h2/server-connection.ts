@@ -1,0 +1,183 @@
+// One HTTP/2 client connection (an fd adopted from the native front door, or accepted): a server
+// H2Session over the Bun socket with a write queue. Each request stream becomes an H2Exchange that
+// runs the request pipeline; this connection routes the session's stream events to it.
+import type { Socket } from "bun";
+import type { FilterChain } from "../http/filter.ts";
+import { DEFAULT_CLOSE_LINGER_MS } from "../http/options.ts";
+import { ownListeners } from "../http/own-listeners.ts";
+import type { ConnInfo } from "../http/request-ctx.ts";
+import { WriteQueue } from "../http/write-queue.ts";
+import { CorkedWriter } from "./corked-writer.ts";
+import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
+import { H2_ERROR } from "./errors.ts";
+import { H2Exchange } from "./exchange.ts";
+import type { H2ServerEnv } from "./server-env.ts";
+import { H2Session } from "./session.ts";
+
+/** What an adopted fd carries until `open` turns it into an H2ServerConnection. */
+export interface PendingH2Conn {
+  readonly pending: true;
+  readonly info: ConnInfo;
+}
+
+export type H2ConnState = H2ServerConnection | PendingH2Conn | undefined;
+
+export class H2ServerConnection {
+  readonly writer = new WriteQueue();
+  private readonly out = new CorkedWriter(this.writer, () => (this.closed ? null : (this.socket as Socket<unknown>)));
+  readonly session: H2Session;
+  private readonly exchanges = new Map<number, H2Exchange>();
+  closed = false;
+  private goingAway = false;
+  private lastActiveMs: number;
+  /**
+   * Synthetic responses carry `l5d-proxy-error`: outbound (the client is the local app) always,
+   * inbound only for meshed clients (linkerd-behavior §4.2).
+   */
+  readonly informationalErrors: boolean;
+
+  constructor(
+    readonly socket: Socket<H2ConnState>,
+    readonly info: ConnInfo,
+    readonly env: H2ServerEnv,
+    private readonly transport: TransportRow,
+  ) {
+    this.writer.counter = transport;
+    this.lastActiveMs = env.nowMs();
+    this.informationalErrors = info.direction === "outbound" || info.clientIdentity !== undefined;
+    this.session = new H2Session({
+      role: "server",
+      write: (bytes) => {
+        if (!this.closed) this.out.write(bytes);
+      },
+      handler: {
+        onHeaders: (id, headers, kind, endStream) => {
+          if (kind === "request") this.startExchange(id, headers, endStream);
+          else if (kind === "trailers") this.exchanges.get(id)?.onRequestTrailers(headers);
+        },
+        onData: (id, data, endStream) => {
+          const ex = this.exchanges.get(id);
+          if (ex !== undefined) ex.onRequestData(data, endStream);
+          else this.session.consume(id, data.length);
+        },
+        onReset: (id, code, byPeer) => {
+          if (byPeer) this.exchanges.get(id)?.onClientReset(code);
+        },
+        onClose: (id) => {
+          const ex = this.exchanges.get(id);
+          this.exchanges.delete(id);
+          ex?.onClientStreamClosed();
+          if (this.exchanges.size === 0) this.onIdle();
+        },
+        onWritable: (id) => {
+          if (!this.writer.pending) this.exchanges.get(id)?.onClientWritable();
+        },
+        onError: () => this.closeAfterFlush(),
+      },
+    });
+  }
+
+  private startExchange(id: number, headers: string[], endStream: boolean): void {
+    this.lastActiveMs = this.env.nowMs();
+    if (this.goingAway) {
+      this.session.reset(id, H2_ERROR.REFUSED_STREAM);
+      return;
+    }
+    const chain: FilterChain = this.env.chain.get();
+    const ex = new H2Exchange(this, this.env, id, headers, endStream, chain, chain.newSlots());
+    this.exchanges.set(id, ex);
+    this.session.batch(() => ex.start());
+  }
+
+  // === socket events ===
+
+  onData(data: Buffer): void {
+    this.transport.readBytes += data.length;
+    this.session.receive(data);
+  }
+
+  onDrain(): void {
+    if (!this.writer.flush(this.socket as Socket<unknown>)) return;
+    if (this.closing) {
+      this.socket.end();
+      return;
+    }
+    for (const ex of [...this.exchanges.values()]) ex.onClientWritable();
+  }
+
+  onEnd(): void {
+    // The client sends no more: streams still answering finish as the session allows, then we close.
+    this.goingAway = true;
+    if (this.exchanges.size === 0) this.closeAfterFlush();
+  }
+
+  onClose(err?: Error): void {
+    if (this.closed) return;
+    this.closed = true;
+    httpTransport.close(this.transport, errnoNameOf(err));
+    this.writer.clear();
+    this.out.clear();
+    const exchanges = [...this.exchanges.values()];
+    this.exchanges.clear();
+    this.session.close();
+    for (const ex of exchanges) ex.onClientClosed();
+    this.env.connectionClosed(this);
+  }
+
+  // === for exchanges ===
+
+  isOwnAddress(host: string): boolean {
+    return ownListeners.isOwn(host, this.socket.localPort, this.socket);
+  }
+
+  /** The socket took everything the session wrote so far. */
+  get flushed(): boolean {
+    return !this.writer.pending;
+  }
+
+  /** A filter asked to close the connection after a response (HTTP/2: GOAWAY, streams in flight finish). */
+  goAway(): void {
+    if (this.goingAway) return;
+    this.goingAway = true;
+    this.session.goaway(H2_ERROR.NO_ERROR);
+    if (this.exchanges.size === 0) this.closeAfterFlush();
+  }
+
+  private onIdle(): void {
+    this.lastActiveMs = this.env.nowMs();
+    if (this.goingAway) this.closeAfterFlush();
+  }
+
+  private closing = false;
+  private closingSinceMs = 0;
+
+  closeAfterFlush(): void {
+    if (this.closed) return;
+    if (!this.closing) this.closingSinceMs = this.env.nowMs();
+    this.closing = true;
+    this.out.flush();
+    if (!this.writer.pending) this.socket.end();
+  }
+
+  // === timeouts and drain (driven by the server's sweep) ===
+
+  sweep(nowMs: number): void {
+    if (this.closed) return;
+    // A client that does not close after our FIN is cut after the linger time (as on HTTP/1).
+    if (this.closing && nowMs - this.closingSinceMs > DEFAULT_CLOSE_LINGER_MS) {
+      this.socket.terminate();
+      return;
+    }
+    if (this.exchanges.size > 0) return;
+    if (nowMs - this.lastActiveMs > this.env.clientIdleTimeoutMs) this.goAway();
+  }
+
+  /** Graceful drain: GOAWAY now; the connection closes once its streams are done. */
+  drain(): void {
+    this.goAway();
+  }
+
+  forceClose(): void {
+    if (!this.closed) this.socket.terminate();
+  }
+}

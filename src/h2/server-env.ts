@@ -1,0 +1,56 @@
+// Per-server state of the HTTP/2 engine shared by its connections and streams: settings, the upstream
+// HTTP/2 pool, the filter chain in force, metrics (per-target stats cached so recording is a field
+// update) and the failure log. The HTTP/2 counterpart of src/http/server-env.ts.
+import { isIP } from "node:net";
+import type { ExchangeLog } from "../http/exchange-log.ts";
+import type { FilterChainSource } from "../http/filter.ts";
+import type { HttpMetrics, HttpTargetStats } from "../metrics/http.ts";
+import type { Direction } from "../rt/direction.ts";
+import type { H2ServerConnection } from "./server-connection.ts";
+import type { H2Endpoint, H2UpstreamPool } from "./upstream-pool.ts";
+
+/** Entries in the stats cache before it is cleared (the metrics' own table bounds the series). */
+const MAX_CACHED_SERIES = 4096;
+
+export class H2ServerEnv {
+  draining = false;
+  readonly connections = new Set<H2ServerConnection>();
+  onDrained: (() => void) | null = null;
+  private readonly statsCache = new Map<string, HttpTargetStats>();
+
+  constructor(
+    readonly direction: Direction,
+    readonly pool: H2UpstreamPool,
+    readonly chain: FilterChainSource,
+    readonly metrics: HttpMetrics,
+    readonly nowMs: () => number,
+    readonly log: ExchangeLog,
+    /** Client connections without an open stream close after this long. */
+    readonly clientIdleTimeoutMs: number,
+  ) {}
+
+  connectionClosed(conn: H2ServerConnection): void {
+    this.connections.delete(conn);
+    if (this.draining && this.connections.size === 0) this.onDrained?.();
+  }
+
+  /** The metrics target for (endpoint, authority); inbound ignores the authority, as Linkerd does. */
+  statsFor(endpoint: H2Endpoint, authority: string | undefined): HttpTargetStats {
+    const direction = this.direction;
+    const authKey = direction === "inbound" ? "" : (authority ?? "");
+    const key = `${endpoint.key} ${authKey}`;
+    let stats = this.statsCache.get(key);
+    if (stats === undefined || stats.evicted) {
+      if (this.statsCache.size >= MAX_CACHED_SERIES) this.statsCache.clear();
+      stats = this.metrics.target({
+        direction,
+        authority: authKey,
+        targetAddr: endpoint.key,
+        targetIp: isIP(endpoint.host) !== 0 ? endpoint.host : "",
+        targetPort: endpoint.port,
+      });
+      this.statsCache.set(key, stats);
+    }
+    return stats;
+  }
+}

@@ -1,0 +1,156 @@
+// Entry point of the HTTP/2 engine (h2c prior knowledge): socket handlers for fds adopted from the
+// native front door (or Bun.listen in tests), the periodic sweep (idle client connections, upstream
+// pool eviction and queue failfast) and graceful drain (GOAWAY, then close when streams are done).
+import type { SocketHandler } from "bun";
+import { ExchangeLog } from "../http/exchange-log.ts";
+import { EMPTY_CHAIN, type FilterChainSource, staticChain } from "../http/filter.ts";
+import type { ConnInfo } from "../http/request-ctx.ts";
+import { endpointKey } from "../http/upstream-pool.ts";
+import { silentLogger, type Logger } from "../log/logger.ts";
+import { defaultHttpMetrics, type HttpMetrics } from "../metrics/http.ts";
+import { httpTransport } from "../metrics/transport.ts";
+import { monotonicClock } from "../rt/clock.ts";
+import type { Direction } from "../rt/direction.ts";
+import { type H2ConnState, H2ServerConnection, type PendingH2Conn } from "./server-connection.ts";
+import { H2ServerEnv } from "./server-env.ts";
+import { H2UpstreamPool } from "./upstream-pool.ts";
+
+export interface H2ServerOptions {
+  readonly direction: Direction;
+  /** Fixed destination of every accepted connection (tests, forward listeners); null: by :authority. */
+  readonly forwardTo?: { readonly host: string; readonly port: number } | null;
+  readonly connectTimeoutMs: number;
+  readonly clientIdleTimeoutMs: number;
+  readonly upstreamIdleTimeoutMs: number;
+  readonly maxConnectionsPerUpstream: number;
+  readonly maxQueuedRequestsPerUpstream: number;
+  readonly poolQueueTimeoutMs: number;
+  readonly chain?: FilterChainSource;
+  readonly metrics?: HttpMetrics;
+  readonly logger?: Logger;
+  readonly nowMs?: () => number;
+}
+
+export interface H2Server {
+  /** Handlers for Bun.listen and Bun.connect({ fd }); `socket.data` is owned by the engine. */
+  readonly socketHandlers: SocketHandler<H2ConnState>;
+  /** Adopts a connected client fd whose first bytes are the HTTP/2 preface; the fd then belongs to Bun. */
+  adoptFd(fd: number, info: ConnInfo): void;
+  drain(graceMs?: number): Promise<void>;
+  close(): void;
+  readonly openConnections: number;
+  readonly pool: H2UpstreamPool;
+}
+
+const DEFAULT_DRAIN_GRACE_MS = 30_000;
+
+export function createH2Server(options: H2ServerOptions): H2Server {
+  const nowMs = options.nowMs ?? monotonicClock.nowMs;
+  const direction = options.direction;
+  const pool = new H2UpstreamPool({
+    connectTimeoutMs: options.connectTimeoutMs,
+    idleTimeoutMs: options.upstreamIdleTimeoutMs,
+    maxQueued: options.maxQueuedRequestsPerUpstream,
+    queueTimeoutMs: options.poolQueueTimeoutMs,
+    maxConnectionsPerEndpoint: options.maxConnectionsPerUpstream,
+    direction,
+    nowMs,
+  });
+  const logger = (options.logger ?? silentLogger).scoped(direction);
+  const log = new ExchangeLog(logger, direction, { nowMs });
+  const env = new H2ServerEnv(
+    direction,
+    pool,
+    options.chain ?? staticChain(EMPTY_CHAIN),
+    options.metrics ?? defaultHttpMetrics(),
+    nowMs,
+    log,
+    options.clientIdleTimeoutMs,
+  );
+  const forwardTo = options.forwardTo ?? null;
+
+  const shortestMs = Math.min(options.clientIdleTimeoutMs, options.upstreamIdleTimeoutMs, options.poolQueueTimeoutMs);
+  let sweeper: ReturnType<typeof setInterval> | null = setInterval(() => {
+    const now = nowMs();
+    for (const conn of env.connections) conn.sweep(now);
+    pool.sweep(now);
+  }, Math.max(10, Math.min(1000, Math.floor(shortestMs / 4))));
+  sweeper.unref();
+  const stopSweeper = (): void => {
+    if (sweeper !== null) clearInterval(sweeper);
+    sweeper = null;
+  };
+
+  const socketHandlers: SocketHandler<H2ConnState> = {
+    open(socket) {
+      const data = socket.data as PendingH2Conn | undefined;
+      const adopted = data !== undefined && data.pending === true;
+      const info: ConnInfo = adopted
+        ? data.info
+        : { clientAddr: socket.remoteAddress, clientPort: socket.remotePort, dst: forwardTo, direction };
+      const transport = httpTransport.open(info.direction, "src", info.dst?.host ?? "", info.dst?.port ?? 0, !adopted);
+      const conn = new H2ServerConnection(socket, info, env, transport);
+      socket.data = conn;
+      env.connections.add(conn);
+      if (env.draining) conn.drain();
+    },
+    data(socket, data) {
+      (socket.data as H2ServerConnection).onData(data);
+    },
+    drain(socket) {
+      (socket.data as H2ServerConnection).onDrain();
+    },
+    end(socket) {
+      (socket.data as H2ServerConnection).onEnd();
+    },
+    close(socket, err) {
+      const conn = socket.data;
+      if (conn instanceof H2ServerConnection) conn.onClose(err);
+    },
+    error(socket, err) {
+      logger.error("h2 connection handler failed", { error: String(err), stack: err instanceof Error ? err.stack : undefined });
+      const conn = socket.data;
+      if (conn instanceof H2ServerConnection) conn.forceClose();
+    },
+  };
+
+  return {
+    socketHandlers,
+    pool,
+    get openConnections() {
+      return env.connections.size;
+    },
+    adoptFd(fd, info) {
+      const data: PendingH2Conn = { pending: true, info };
+      (Bun.connect as unknown as (o: object) => Promise<unknown>)({ fd, socket: socketHandlers, data, allowHalfOpen: true }).catch((err: unknown) => {
+        logger.error("cannot adopt connection", { fd, client: endpointKey(info.clientAddr, info.clientPort), error: String(err) });
+      });
+    },
+    drain(graceMs = DEFAULT_DRAIN_GRACE_MS) {
+      env.draining = true;
+      for (const conn of env.connections) conn.drain();
+      return new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(grace);
+          stopSweeper();
+          pool.closeAll();
+          resolve();
+        };
+        const grace = setTimeout(() => {
+          for (const conn of env.connections) conn.forceClose();
+          done();
+        }, graceMs);
+        grace.unref();
+        if (env.connections.size === 0) done();
+        else env.onDrained = done;
+      });
+    },
+    close() {
+      env.draining = true;
+      stopSweeper();
+      log.close();
+      for (const conn of env.connections) conn.forceClose();
+      pool.closeAll();
+    },
+  };
+}

@@ -1,0 +1,175 @@
+// Pooled upstream HTTP/2 connections per endpoint: a request takes a stream on a connection that has
+// one free (many streams per connection), and a new connection is dialed only when every connection
+// is at the peer's MAX_CONCURRENT_STREAMS (or going away). Requests wait in a bounded queue meanwhile.
+import type { ProxyError } from "../errors/proxy-error.ts";
+import { endpointKey } from "../http/upstream-pool.ts";
+import { ConnectRefusedError, ConnectTimeoutError, FailFastError, LoadShedError } from "../http/proxy-errors.ts";
+import type { Direction } from "../rt/direction.ts";
+import { type H2ConnectionHome, H2ClientConnection, h2ClientSocketHandlers } from "./client-connection.ts";
+
+/** A request waiting for a stream. */
+export interface H2PoolWaiter {
+  /** A connection with a free stream: open it now (synchronously), or the stream goes to the next waiter. */
+  onPoolConnection(conn: H2ClientConnection): void;
+  onPoolError(err: ProxyError): void;
+}
+
+export interface H2PoolOptions {
+  readonly connectTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxQueued: number;
+  readonly queueTimeoutMs: number;
+  readonly maxConnectionsPerEndpoint: number;
+  readonly direction: Direction;
+  readonly nowMs: () => number;
+}
+
+export class H2Endpoint implements H2ConnectionHome {
+  readonly key: string;
+  readonly conns: H2ClientConnection[] = [];
+  private readonly waiters: { waiter: H2PoolWaiter; sinceMs: number }[] = [];
+  private dialing = 0;
+
+  constructor(
+    readonly host: string,
+    readonly port: number,
+    private readonly opts: H2PoolOptions,
+  ) {
+    this.key = endpointKey(host, port);
+  }
+
+  acquire(waiter: H2PoolWaiter): void {
+    const conn = this.withFreeStream();
+    if (conn !== null && this.waiters.length === 0) {
+      waiter.onPoolConnection(conn);
+      return;
+    }
+    if (this.waiters.length >= this.opts.maxQueued) {
+      waiter.onPoolError(new LoadShedError(this.key));
+      return;
+    }
+    this.waiters.push({ waiter, sinceMs: this.opts.nowMs() });
+    this.serve();
+  }
+
+  cancel(waiter: H2PoolWaiter): void {
+    const i = this.waiters.findIndex((w) => w.waiter === waiter);
+    if (i >= 0) this.waiters.splice(i, 1);
+  }
+
+  private withFreeStream(): H2ClientConnection | null {
+    for (const conn of this.conns) if (conn.availableStreams > 0) return conn;
+    return null;
+  }
+
+  /** Hands free streams to waiters in order; dials when waiters remain and no dial is under way. */
+  private serve(): void {
+    while (this.waiters.length > 0) {
+      const conn = this.withFreeStream();
+      if (conn === null) break;
+      const before = conn.availableStreams;
+      this.waiters.shift()!.waiter.onPoolConnection(conn);
+      if (conn.availableStreams === before) continue; // the waiter did not take it (finished meanwhile)
+    }
+    if (this.waiters.length > 0 && this.dialing === 0 && this.conns.length < this.opts.maxConnectionsPerEndpoint) this.dial();
+  }
+
+  private dial(): void {
+    const conn = new H2ClientConnection(this, this.key, this.opts.direction);
+    this.conns.push(conn);
+    this.dialing++;
+    conn.connectTimer = setTimeout(() => {
+      if (conn.connected || conn.closed) return;
+      conn.closed = true;
+      this.onConnectFailed(conn, new ConnectTimeoutError(this.key, this.opts.connectTimeoutMs));
+      conn.socket?.terminate();
+    }, this.opts.connectTimeoutMs);
+    Bun.connect({ hostname: this.host, port: this.port, socket: h2ClientSocketHandlers, data: conn }).catch((err: unknown) => {
+      if (!conn.closed) conn.onClose(err instanceof Error ? err : new Error(String(err)));
+    });
+  }
+
+  // === H2ConnectionHome ===
+
+  onConnected(conn: H2ClientConnection): void {
+    this.dialing--;
+    conn.idleSinceMs = this.opts.nowMs();
+    this.serve();
+  }
+
+  onConnectFailed(conn: H2ClientConnection, err: Error): void {
+    if (!this.remove(conn)) return;
+    this.dialing--;
+    const failure = err instanceof ConnectTimeoutError ? err : new ConnectRefusedError(this.key, { cause: err });
+    const waiters = this.waiters.splice(0);
+    for (const w of waiters) w.waiter.onPoolError(failure);
+  }
+
+  onStreamsAvailable(conn: H2ClientConnection): void {
+    if (conn.owners.size === 0) conn.idleSinceMs = this.opts.nowMs();
+    if (this.waiters.length > 0) this.serve();
+  }
+
+  onClosed(conn: H2ClientConnection): void {
+    this.remove(conn);
+    if (this.waiters.length > 0) this.serve();
+  }
+
+  private remove(conn: H2ClientConnection): boolean {
+    const i = this.conns.indexOf(conn);
+    if (i < 0) return false;
+    this.conns.splice(i, 1);
+    return true;
+  }
+
+  /** Closes idle connections past the idle timeout and fails waiters queued too long. */
+  sweep(nowMs: number): void {
+    for (const conn of [...this.conns]) {
+      if (conn.connected && conn.owners.size === 0 && nowMs - conn.idleSinceMs > this.opts.idleTimeoutMs) conn.destroy();
+    }
+    while (this.waiters.length > 0 && nowMs - this.waiters[0]!.sinceMs > this.opts.queueTimeoutMs) {
+      this.waiters.shift()!.waiter.onPoolError(new FailFastError(this.key, this.opts.queueTimeoutMs));
+    }
+  }
+
+  closeAll(): void {
+    for (const conn of [...this.conns]) conn.destroy();
+  }
+
+  /** No connection and nobody waiting: the pool may forget this endpoint. */
+  get unused(): boolean {
+    return this.conns.length === 0 && this.waiters.length === 0;
+  }
+}
+
+export class H2UpstreamPool {
+  private readonly endpoints = new Map<string, H2Endpoint>();
+
+  constructor(private readonly opts: H2PoolOptions) {}
+
+  endpoint(host: string, port: number): H2Endpoint {
+    const key = endpointKey(host, port);
+    let ep = this.endpoints.get(key);
+    if (ep === undefined) {
+      ep = new H2Endpoint(host, port, this.opts);
+      this.endpoints.set(key, ep);
+    }
+    return ep;
+  }
+
+  sweep(nowMs: number): void {
+    for (const [key, ep] of this.endpoints) {
+      ep.sweep(nowMs);
+      if (ep.unused) this.endpoints.delete(key);
+    }
+  }
+
+  closeAll(): void {
+    for (const ep of this.endpoints.values()) ep.closeAll();
+  }
+
+  /** Open upstream connections (tests read reuse from it). */
+  get connections(): H2ClientConnection[] {
+    return [...this.endpoints.values()].flatMap((ep) => ep.conns);
+  }
+}
