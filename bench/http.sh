@@ -24,8 +24,8 @@ Options:
   -h, --help   show this help
 
 Optional extra targets in the same run:
-  BENCH_OBSERVED=1        meshlet-observed: a second meshlet with MESHLET_ACCESS_LOG=json (to a file) and
-                          one \`meshlet tap -o json\` subscriber reading every event
+  BENCH_OBSERVED=1        meshlet-observed: a second meshlet with MESHLET_ACCESS_LOG=json (stderr to
+                          /dev/null) and one \`meshlet tap\` subscriber printing every request
   BENCH_BASELINE=DIR      meshlet-base: a third meshlet started from another built checkout (A/B of a change)
 USAGE
 }
@@ -166,7 +166,7 @@ if [ -n "${BENCH_BASELINE:-}" ]; then
 fi
 for t in "${TARGETS[@]}"; do wait_port "${PORT[$t]}"; done
 if [ "${BENCH_OBSERVED:-0}" = 1 ]; then
-  start tap-subscriber bash -c 'exec "$@" >/dev/null' stdout-to-null "$BUN" src/cli.ts tap --tap "127.0.0.1:$((BASE + 10))" -o json
+  start tap-subscriber bash -c 'exec "$@" >/dev/null' stdout-to-null "$BUN" src/cli.ts tap --tap "127.0.0.1:$((BASE + 10))"
   sleep 1
   kill -0 "${PIDS[-1]}" 2>/dev/null || { echo "bench/http.sh: the tap subscriber exited: $(cat "$WORK/tap-subscriber.log")" >&2; exit 1; }
 fi
