@@ -6,6 +6,7 @@ import type { FilterChain } from "../http/filter.ts";
 import { DEFAULT_CLOSE_LINGER_MS } from "../http/options.ts";
 import { ownListeners } from "../http/own-listeners.ts";
 import type { ConnInfo } from "../http/request-ctx.ts";
+import type { ClientSocketState } from "../http/client-sockets.ts";
 import { WriteQueue } from "../http/write-queue.ts";
 import { CorkedWriter } from "./corked-writer.ts";
 import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
@@ -15,12 +16,7 @@ import type { H2ServerEnv } from "./server-env.ts";
 import { H2Session } from "./session.ts";
 
 /** What an adopted fd carries until `open` turns it into an H2ServerConnection. */
-export interface PendingH2Conn {
-  readonly pending: true;
-  readonly info: ConnInfo;
-}
-
-export type H2ConnState = H2ServerConnection | PendingH2Conn | undefined;
+export type H2ConnState = ClientSocketState<H2ServerConnection>;
 
 export class H2ServerConnection {
   readonly writer = new WriteQueue();

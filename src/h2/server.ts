@@ -5,13 +5,13 @@ import type { SocketHandler } from "bun";
 import { ExchangeLog } from "../http/exchange-log.ts";
 import { EMPTY_CHAIN, type FilterChainSource, staticChain } from "../http/filter.ts";
 import type { ConnInfo } from "../http/request-ctx.ts";
-import { endpointKey } from "../http/upstream-pool.ts";
+import { adoptClientFd, clientSocketHandlers } from "../http/client-sockets.ts";
 import { silentLogger, type Logger } from "../log/logger.ts";
 import { defaultHttpMetrics, type HttpMetrics } from "../metrics/http.ts";
 import { httpTransport } from "../metrics/transport.ts";
 import { monotonicClock } from "../rt/clock.ts";
 import type { Direction } from "../rt/direction.ts";
-import { type H2ConnState, H2ServerConnection, type PendingH2Conn } from "./server-connection.ts";
+import { type H2ConnState, H2ServerConnection } from "./server-connection.ts";
 import { H2ServerEnv } from "./server-env.ts";
 import { H2UpstreamPool } from "./upstream-pool.ts";
 
@@ -81,38 +81,18 @@ export function createH2Server(options: H2ServerOptions): H2Server {
     sweeper = null;
   };
 
-  const socketHandlers: SocketHandler<H2ConnState> = {
-    open(socket) {
-      const data = socket.data as PendingH2Conn | undefined;
-      const adopted = data !== undefined && data.pending === true;
-      const info: ConnInfo = adopted
-        ? data.info
-        : { clientAddr: socket.remoteAddress, clientPort: socket.remotePort, dst: forwardTo, direction };
-      const transport = httpTransport.open(info.direction, "src", info.dst?.host ?? "", info.dst?.port ?? 0, !adopted);
+  const socketHandlers = clientSocketHandlers<H2ServerConnection>({
+    open(socket, adopted) {
+      const info: ConnInfo = adopted ?? { clientAddr: socket.remoteAddress, clientPort: socket.remotePort, dst: forwardTo, direction };
+      const transport = httpTransport.open(info.direction, "src", info.dst?.host ?? "", info.dst?.port ?? 0, adopted === undefined);
       const conn = new H2ServerConnection(socket, info, env, transport);
-      socket.data = conn;
       env.connections.add(conn);
       if (env.draining) conn.drain();
+      return conn;
     },
-    data(socket, data) {
-      (socket.data as H2ServerConnection).onData(data);
-    },
-    drain(socket) {
-      (socket.data as H2ServerConnection).onDrain();
-    },
-    end(socket) {
-      (socket.data as H2ServerConnection).onEnd();
-    },
-    close(socket, err) {
-      const conn = socket.data;
-      if (conn instanceof H2ServerConnection) conn.onClose(err);
-    },
-    error(socket, err) {
-      logger.error("h2 connection handler failed", { error: String(err), stack: err instanceof Error ? err.stack : undefined });
-      const conn = socket.data;
-      if (conn instanceof H2ServerConnection) conn.forceClose();
-    },
-  };
+    isConnection: (data): data is H2ServerConnection => data instanceof H2ServerConnection,
+    logger,
+  });
 
   return {
     socketHandlers,
@@ -121,10 +101,7 @@ export function createH2Server(options: H2ServerOptions): H2Server {
       return env.connections.size;
     },
     adoptFd(fd, info) {
-      const data: PendingH2Conn = { pending: true, info };
-      (Bun.connect as unknown as (o: object) => Promise<unknown>)({ fd, socket: socketHandlers, data, allowHalfOpen: true }).catch((err: unknown) => {
-        logger.error("cannot adopt connection", { fd, client: endpointKey(info.clientAddr, info.clientPort), error: String(err) });
-      });
+      adoptClientFd(fd, info, socketHandlers, logger);
     },
     drain(graceMs = DEFAULT_DRAIN_GRACE_MS) {
       env.draining = true;

@@ -14,17 +14,12 @@ import { Tunnel } from "./tunnel.ts";
 import type { UpstreamConnection } from "./upstream-connection.ts";
 import type { EndpointPool } from "./upstream-pool.ts";
 import { WriteQueue } from "./write-queue.ts";
+import type { ClientSocketState } from "./client-sockets.ts";
 import { ownListeners } from "./own-listeners.ts";
 import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 
-/** What an adopted fd carries until `open` turns it into a ServerConnection. */
-export interface PendingConn {
-  readonly pending: true;
-  readonly info: ConnInfo;
-}
-
 /** `socket.data` of client sockets. */
-export type ConnState = ServerConnection | PendingConn | undefined;
+export type ConnState = ClientSocketState<ServerConnection>;
 
 export class ServerConnection {
   readonly writer = new WriteQueue();

@@ -5,9 +5,10 @@ import { defaultHttpMetrics } from "../metrics/http.ts";
 import { resolveOptions, type Http1ServerOptions } from "./options.ts";
 import type { ConnInfo } from "./request-ctx.ts";
 import { Resolver } from "./resolver.ts";
-import { ServerConnection, type ConnState, type PendingConn } from "./server-connection.ts";
+import { adoptClientFd, clientSocketHandlers } from "./client-sockets.ts";
+import { ServerConnection, type ConnState } from "./server-connection.ts";
 import { ServerEnv } from "./server-env.ts";
-import { UpstreamPool, endpointKey } from "./upstream-pool.ts";
+import { UpstreamPool } from "./upstream-pool.ts";
 import { httpTransport } from "../metrics/transport.ts";
 import { monotonicClock } from "../rt/clock.ts";
 import { EMPTY_CHAIN, staticChain } from "./filter.ts";
@@ -82,38 +83,19 @@ export function createHttp1Server(options: Http1ServerOptions): Http1Server {
     direction: opts.direction,
   });
 
-  const socketHandlers: SocketHandler<ConnState> = {
-    open(socket) {
-      const data = socket.data as PendingConn | undefined;
-      const adopted = data !== undefined && data.pending === true;
-      const info = adopted ? data.info : acceptedInfo(socket);
+  const socketHandlers = clientSocketHandlers<ServerConnection>({
+    open(socket, adopted) {
+      const info = adopted ?? acceptedInfo(socket);
       // A handed-off client was counted in tcp_open_total by the front door when it was accepted.
-      const transport = httpTransport.open(info.direction, "src", info.dst?.host ?? "", info.dst?.port ?? 0, !adopted);
+      const transport = httpTransport.open(info.direction, "src", info.dst?.host ?? "", info.dst?.port ?? 0, adopted === undefined);
       const conn = new ServerConnection(socket, info, env, transport);
-      socket.data = conn;
       env.connections.add(conn);
       if (env.draining) conn.drainIfIdle();
+      return conn;
     },
-    data(socket, data) {
-      (socket.data as ServerConnection).onData(data);
-    },
-    drain(socket) {
-      (socket.data as ServerConnection).onDrain();
-    },
-    end(socket) {
-      (socket.data as ServerConnection).onEnd();
-    },
-    close(socket, err) {
-      const conn = socket.data;
-      if (conn instanceof ServerConnection) conn.onClose(err);
-    },
-    error(socket, err) {
-      // A handler threw (a bug) or the socket failed: only this connection pays for it.
-      logger.error("connection handler failed", { error: String(err), stack: err instanceof Error ? err.stack : undefined });
-      const conn = socket.data;
-      if (conn instanceof ServerConnection) conn.forceClose();
-    },
-  };
+    isConnection: (data): data is ServerConnection => data instanceof ServerConnection,
+    logger,
+  });
 
   return {
     socketHandlers,
@@ -122,13 +104,7 @@ export function createHttp1Server(options: Http1ServerOptions): Http1Server {
       return env.connections.size;
     },
     adoptFd(fd, info) {
-      const data: PendingConn = { pending: true, info };
-      // allowHalfOpen: a client may send FIN right after its request and still read the response.
-      (Bun.connect as unknown as (o: object) => Promise<unknown>)({ fd, socket: socketHandlers, data, allowHalfOpen: true }).catch((err: unknown) => {
-        // Not closed here: whether Bun already closed it is unknown, and closing a number that was
-        // reused by then would cut an unrelated connection. A leak is the lesser harm; it is logged.
-        logger.error("cannot adopt connection", { fd, client: endpointKey(info.clientAddr, info.clientPort), error: String(err) });
-      });
+      adoptClientFd(fd, info, socketHandlers, logger);
     },
     drain(graceMs = DEFAULT_DRAIN_GRACE_MS) {
       env.draining = true;
