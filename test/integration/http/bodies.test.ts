@@ -7,62 +7,34 @@ import { join } from "node:path";
 import { countHeads, curl, hasResponses, rawRequest, rawUpstream, splitResponses, startProxy } from "../../support/http-harness.ts";
 
 const MB = 1024 * 1024;
+
+/** Starts test/support/body-upstream.ts as a child process and resolves with its port. */
+async function startBodyUpstream(): Promise<{ port: number; stop(): void }> {
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, "../../support/body-upstream.ts")], { stdout: "pipe", stderr: "inherit" });
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`body upstream exited before printing its port (exit ${await child.exited})`);
+    text += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return { port: Number(text.trim()), stop: () => child.kill() };
+}
+
 /** Generous: the bodies are 100 MB; buffering either would blow far past this. */
 const RSS_BOUND_BYTES = 64 * MB;
 
 describe("chunked and streamed bodies", () => {
-  let upstream: ReturnType<typeof Bun.serve>;
+  let upstream: { port: number; stop(): void };
   let proxy: ReturnType<typeof startProxy>;
-  beforeAll(() => {
-    upstream = Bun.serve({
-      hostname: "127.0.0.1",
-      port: 0,
-      async fetch(req) {
-        const url = new URL(req.url);
-        if (url.pathname === "/count") {
-          let n = 0;
-          for await (const chunk of req.body ?? []) n += (chunk as Uint8Array).length;
-          return new Response(`${req.headers.get("transfer-encoding") ?? "-"} ${n}`);
-        }
-        if (url.pathname === "/echo") return new Response(await req.text());
-        if (url.pathname === "/stream") {
-          const parts = ["alpha-", "beta-", "gamma"];
-          return new Response(
-            new ReadableStream({
-              async pull(c) {
-                const p = parts.shift();
-                if (p === undefined) c.close();
-                else {
-                  await Bun.sleep(2);
-                  c.enqueue(new TextEncoder().encode(p));
-                }
-              },
-            }),
-          );
-        }
-        if (url.pathname === "/big") {
-          const size = Number(url.searchParams.get("bytes"));
-          let sent = 0;
-          return new Response(
-            new ReadableStream({
-              pull(c) {
-                if (sent >= size) return c.close();
-                const n = Math.min(256 * 1024, size - sent);
-                sent += n;
-                c.enqueue(new Uint8Array(n).fill(120));
-              },
-            }),
-            { headers: { "content-length": String(size) } },
-          );
-        }
-        return new Response("?", { status: 404 });
-      },
-    });
-    proxy = startProxy({ forwardTo: { host: "127.0.0.1", port: upstream.port! } });
+  beforeAll(async () => {
+    upstream = await startBodyUpstream();
+    proxy = startProxy({ forwardTo: { host: "127.0.0.1", port: upstream.port } });
   });
   afterAll(() => {
     proxy.stop();
-    upstream.stop(true);
+    upstream.stop();
   });
 
   test("chunked request body sent in pieces arrives intact", async () => {
