@@ -1,32 +1,38 @@
 // The access log as an inbound HttpFilter: captures the request's fields at its head (the head buffer is
-// reused later), the response's Content-Length at its head, and on completion hands one formatted line
-// to the sink. Only in the chain when MESHLET_ACCESS_LOG is apache or json.
+// reused later), the response's Content-Length at its head, and on completion has the sink write the
+// line from its state (the state is the line's record: nothing is allocated per request). Only in the
+// chain when MESHLET_ACCESS_LOG is apache or json.
 import { formatHostPort } from "../config/values.ts";
 import { CONTINUE, type FilterState, type HttpFilter } from "../http/filter.ts";
 import type { RequestCtx, ResponseView } from "../http/request-ctx.ts";
 import type { Clock } from "../rt/clock.ts";
-import { type AccessLogFormat, type AccessRecord, apacheLine, jsonLine, rfc3339Nanos } from "./access-log-format.ts";
+import type { AccessRecord, LineWriter } from "./access-log-format.ts";
+import type { LineBuffer } from "./line-buffer.ts";
 
 /** Wall-clock time with sub-millisecond digits, for the timestamp field. */
 const preciseWallClock: Clock = { nowMs: () => performance.timeOrigin + performance.now() };
 
 const NS_PER_MS = 1e6;
 
-class AccessLogState implements FilterState {
+class AccessLogState implements FilterState, AccessRecord {
   /** onRequestHead ran (a request rejected by an earlier filter is not logged). */
   captured = false;
+  clientAddr = "";
+  clientId = "-";
   wallMs = 0;
   method = "";
   uri = "";
   version = "";
   traceId = "";
-  requestBytes = "";
+  requestBytes = -1;
+  status = 0;
+  responseBytes = "";
+  totalNs = 0;
+  processingNs = 0;
   userAgent = "";
   host = "";
-  responseBytes = "";
-  /** The client's address as text, computed once per connection (the slot lives as long as it). */
+  /** The connection clientAddr was computed for (the slot lives as long as the connection). */
   conn: RequestCtx["conn"] | undefined = undefined;
-  clientAddr = "";
 
   reset(): void {
     this.captured = false;
@@ -35,17 +41,17 @@ class AccessLogState implements FilterState {
 }
 
 export interface AccessLogOptions {
-  readonly format: Exclude<AccessLogFormat, "off">;
-  /** Receives each finished line (an AccessLogSink). */
-  readonly sink: { push(line: string): void };
+  /** How a line is written (access-log-format.ts). */
+  readonly write: LineWriter;
+  /** Receives each finished request (an AccessLogSink). */
+  readonly sink: { push<T>(write: (out: LineBuffer, item: T) => void, item: T): void };
   /** For the timestamp field; default the wall clock with sub-millisecond digits. */
   readonly wallClock?: Clock;
 }
 
 export function accessLogFilter(options: AccessLogOptions): HttpFilter<AccessLogState> {
   const wallClock = options.wallClock ?? preciseWallClock;
-  const line = options.format === "json" ? jsonLine : apacheLine;
-  const sink = options.sink;
+  const { write, sink } = options;
   return {
     name: "access-log",
     newState: () => new AccessLogState(),
@@ -56,7 +62,7 @@ export function accessLogFilter(options: AccessLogOptions): HttpFilter<AccessLog
       state.uri = ctx.target;
       state.version = ctx.httpVersion;
       state.traceId = ctx.header("x-b3-traceid") ?? ctx.header("x-request-id") ?? ctx.header("x-amzn-trace-id") ?? "";
-      state.requestBytes = ctx.contentLength >= 0 ? String(ctx.contentLength) : "";
+      state.requestBytes = ctx.contentLength;
       state.userAgent = ctx.header("user-agent") ?? "";
       state.host = ctx.header("host") ?? ctx.authority ?? "";
       return CONTINUE;
@@ -70,12 +76,14 @@ export function accessLogFilter(options: AccessLogOptions): HttpFilter<AccessLog
     },
     onComplete(ctx, state) {
       if (!state.captured) return;
-      sink.push(line(recordOf(ctx, state)));
+      completeRecord(ctx, state);
+      sink.push(write, state);
     },
   };
 }
 
-function recordOf(ctx: RequestCtx, s: AccessLogState): AccessRecord {
+/** The fields known only once the request is over. */
+function completeRecord(ctx: RequestCtx, s: AccessLogState): void {
   const t = ctx.timing;
   const headMs = t.responseHeadMs > 0 ? t.responseHeadMs : t.endMs;
   const totalMs = Math.max(0, headMs - t.startMs);
@@ -85,20 +93,8 @@ function recordOf(ctx: RequestCtx, s: AccessLogState): AccessRecord {
     s.conn = conn;
     s.clientAddr = formatHostPort({ host: conn.clientAddr, port: conn.clientPort });
   }
-  return {
-    "client.addr": s.clientAddr,
-    "client.id": conn.clientIdentity ?? "-",
-    timestamp: rfc3339Nanos(s.wallMs),
-    method: s.method,
-    uri: s.uri,
-    version: s.version,
-    trace_id: s.traceId,
-    request_bytes: s.requestBytes,
-    status: ctx.status,
-    response_bytes: s.responseBytes,
-    total_ns: String(Math.round(totalMs * NS_PER_MS)),
-    processing_ns: String(Math.round(Math.max(0, totalMs - upstreamWaitMs) * NS_PER_MS)),
-    user_agent: s.userAgent,
-    host: s.host,
-  };
+  s.clientId = conn.clientIdentity ?? "-";
+  s.status = ctx.status;
+  s.totalNs = Math.round(totalMs * NS_PER_MS);
+  s.processingNs = Math.round(Math.max(0, totalMs - upstreamWaitMs) * NS_PER_MS);
 }

@@ -1,54 +1,113 @@
 // The access log's line formats (linkerd-behavior §10.1): Apache common log style, or one JSON object per
-// line with every field a string except status. An AccessRecord holds the fields of one request.
+// line with every field a string except status. An AccessRecord holds the fields of one request; the
+// writers put its line straight into a LineBuffer (the sink's), field by field.
 import type { AccessLogFormat } from "../config/env.ts";
+import { LineBuffer } from "./line-buffer.ts";
 
 export type { AccessLogFormat };
 
-/** One request's fields, named as Linkerd's access log names them; "" where a value is absent. */
+/** One request's fields (the JSON keys Linkerd uses are in writeJsonLine); "" where a text value is absent. */
 export interface AccessRecord {
-  readonly "client.addr": string;
-  /** The client's mTLS identity, "-" when it has none. */
-  readonly "client.id": string;
-  /** RFC 3339 in UTC with nanoseconds: when the request head was read. */
-  readonly timestamp: string;
+  /** client.addr */
+  readonly clientAddr: string;
+  /** client.id: the client's mTLS identity, "-" when it has none. */
+  readonly clientId: string;
+  /** timestamp: when the request head was read, wall-clock epoch ms (fractional). */
+  readonly wallMs: number;
   readonly method: string;
   readonly uri: string;
   readonly version: string;
-  /** The first of x-b3-traceid, x-request-id, x-amzn-trace-id. */
-  readonly trace_id: string;
-  /** The request's Content-Length. */
-  readonly request_bytes: string;
+  /** trace_id: the first of x-b3-traceid, x-request-id, x-amzn-trace-id. */
+  readonly traceId: string;
+  /** request_bytes: the request's Content-Length, -1 when it had none. */
+  readonly requestBytes: number;
   /** The status sent to the client; 0 when none was. */
   readonly status: number;
-  /** The response's Content-Length. */
-  readonly response_bytes: string;
-  /** From the request head to the response head (or to the end when there was none). */
-  readonly total_ns: string;
-  /** total_ns less the time spent waiting for the application's response head. */
-  readonly processing_ns: string;
-  readonly user_agent: string;
+  /** response_bytes: the response's Content-Length as sent, "" when it had none. */
+  readonly responseBytes: string;
+  /** total_ns: from the request head to the response head (or to the end when there was none). */
+  readonly totalNs: number;
+  /** processing_ns: totalNs less the time spent waiting for the application's response head. */
+  readonly processingNs: number;
+  /** user_agent */
+  readonly userAgent: string;
   readonly host: string;
 }
 
+export type LineWriter = (out: LineBuffer, r: AccessRecord) => void;
+
 /** `<client.addr> <client.id> - [<timestamp>] "<METHOD> <uri> <version>" <status>`, newline-terminated. */
-export function apacheLine(r: AccessRecord): string {
-  return `${r["client.addr"]} ${r["client.id"]} - [${r.timestamp}] "${r.method} ${r.uri} ${r.version}" ${r.status}\n`;
+export const writeApacheLine: LineWriter = (out, r) => {
+  out.text(r.clientAddr);
+  out.text(" ");
+  out.text(r.clientId);
+  out.text(" - [");
+  writeRfc3339Nanos(out, r.wallMs);
+  out.text('] "');
+  out.text(r.method);
+  out.text(" ");
+  out.text(r.uri);
+  out.text(" ");
+  out.text(r.version);
+  out.text('" ');
+  out.decimal(r.status);
+  out.text("\n");
+};
+
+/** One JSON object, newline-terminated, with Linkerd's keys in this order. */
+export const writeJsonLine: LineWriter = (out, r) => {
+  out.text('{"client.addr":');
+  out.jsonString(r.clientAddr);
+  out.text(',"client.id":');
+  out.jsonString(r.clientId);
+  out.text(',"timestamp":"');
+  writeRfc3339Nanos(out, r.wallMs);
+  out.text('","method":');
+  out.jsonString(r.method);
+  out.text(',"uri":');
+  out.jsonString(r.uri);
+  out.text(',"version":');
+  out.jsonString(r.version);
+  out.text(',"trace_id":');
+  out.jsonString(r.traceId);
+  out.text(',"request_bytes":"');
+  if (r.requestBytes >= 0) out.decimal(r.requestBytes);
+  out.text('","status":');
+  out.decimal(r.status);
+  out.text(',"response_bytes":');
+  out.jsonString(r.responseBytes);
+  out.text(',"total_ns":"');
+  out.decimal(r.totalNs);
+  out.text('","processing_ns":"');
+  out.decimal(r.processingNs);
+  out.text('","user_agent":');
+  out.jsonString(r.userAgent);
+  out.text(',"host":');
+  out.jsonString(r.host);
+  out.text("}\n");
+};
+
+export function lineWriterFor(format: Exclude<AccessLogFormat, "off">): LineWriter {
+  return format === "json" ? writeJsonLine : writeApacheLine;
 }
 
-/** One JSON object, newline-terminated; field order as in AccessRecord. */
-export function jsonLine(r: AccessRecord): string {
-  return `${JSON.stringify(r)}\n`;
+/** The line as a string (tests and tools; the proxy writes into its sink's buffer). */
+export function formatLine(write: LineWriter, r: AccessRecord): string {
+  const out = new LineBuffer(256);
+  write(out, r);
+  return new TextDecoder().decode(out.bytes.subarray(0, out.length));
 }
 
 /** `epochMs` (fractional) as RFC 3339 UTC with nine fraction digits, e.g. 2026-11-30T22:10:00.123456789Z. */
-export function rfc3339Nanos(epochMs: number): string {
+export function writeRfc3339Nanos(out: LineBuffer, epochMs: number): void {
   const wholeSeconds = Math.floor(epochMs / 1000);
   if (wholeSeconds !== cachedSecond) {
     cachedSecond = wholeSeconds;
     cachedPrefix = new Date(wholeSeconds * 1000).toISOString().slice(0, 20); // 2026-11-30T22:10:00.
   }
-  const nanos = Math.min(999_999_999, Math.floor((epochMs - wholeSeconds * 1000) * 1e6));
-  return `${cachedPrefix}${String(nanos).padStart(9, "0")}Z`;
+  out.text(cachedPrefix);
+  out.decimal(Math.min(999_999_999, Math.floor((epochMs - wholeSeconds * 1000) * 1e6)), 9);
+  out.text("Z");
 }
 
 /** The `YYYY-MM-DDTHH:MM:SS.` of the last second formatted: one Date per second, not per line. */

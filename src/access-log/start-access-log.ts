@@ -2,7 +2,7 @@
 // counter and the inbound filter that feeds it.
 import type { SomeHttpFilter } from "../http/filter.ts";
 import { accessLogFilter } from "./access-log-filter.ts";
-import type { AccessLogFormat } from "./access-log-format.ts";
+import { type AccessLogFormat, lineWriterFor } from "./access-log-format.ts";
 import { AccessLogSink, registerAccessLogMetrics } from "./access-log-sink.ts";
 
 export interface AccessLog {
@@ -14,5 +14,5 @@ export function startAccessLog(format: AccessLogFormat): AccessLog | undefined {
   if (format === "off") return undefined;
   const sink = new AccessLogSink();
   registerAccessLogMetrics(sink);
-  return { filter: accessLogFilter({ format, sink }), sink };
+  return { filter: accessLogFilter({ write: lineWriterFor(format), sink }), sink };
 }

@@ -1,5 +1,6 @@
-// The tap wire events (obs-contract §2): what the proxy sends a subscriber, one msgpackr-packed plain
-// object per binary WebSocket frame, and the header redaction applied before anything leaves the proxy.
+// The tap wire events (obs-contract §2): what the proxy sends a subscriber, plain MessagePack maps
+// (event-encoder.ts), the events of one flush interval per binary WebSocket frame, and the header
+// redaction applied before anything leaves the proxy.
 import type { Direction } from "../rt/direction.ts";
 
 /** The WebSocket's path on MESHLET_TAP_LISTEN. */

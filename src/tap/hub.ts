@@ -1,26 +1,26 @@
 // The tap subscribers of one proxy process: who listens with which filter, which requests match, and
-// delivery of packed events with a per-subscriber buffer bound (a slow reader loses events, counted,
-// and is told how many when it catches up). Events wait in an outbox for at most TAP_FLUSH_INTERVAL_MS
-// and leave together, one WebSocket frame per subscriber and interval holding them back to back (a
-// msgpack sequence), instead of one frame and one write per event. `version` changes
+// delivery of encoded events with a per-subscriber buffer bound (a slow reader loses events, counted,
+// and is told how many when it catches up). Events are encoded into the subscriber's frame buffer and
+// wait there for at most TAP_FLUSH_INTERVAL_MS; they leave together, one WebSocket frame per subscriber
+// and interval holding them back to back (a msgpack sequence), instead of one frame and one write per
+// event. The frame buffer is reused from flush to flush: nothing is allocated per event. `version` changes
 // when the first subscriber arrives or the last leaves, so the request chains add or drop the tap
 // filter (src/http/filter.ts chainPerGeneration).
-import type { Packr } from "msgpackr";
 import type { RequestCtx } from "../http/request-ctx.ts";
 import type { Direction } from "../rt/direction.ts";
-import { tapPackr } from "./codec.ts";
+import { TapEventEncoder } from "./event-encoder.ts";
 import { CLOSE_LIMIT_REACHED, type TapEvent } from "./events.ts";
 import type { TapFilter } from "./subscription.ts";
 
-/** Bytes a subscriber may have queued (in its outbox and its socket, unsent) before its events are dropped. */
+/** Bytes a subscriber may have queued (in its frame and its socket, unsent) before its events are dropped. */
 export const SUBSCRIBER_BUFFER_LIMIT_BYTES = 1024 * 1024;
 
-/** The longest an event waits in a subscriber's outbox: events of that interval leave in one write. */
+/** The longest an event waits in a subscriber's frame: events of that interval leave in one write. */
 export const TAP_FLUSH_INTERVAL_MS = 20;
 
 /** Where a subscriber's frames go: the server's WebSocket (Bun's ServerWebSocket fits), or a test double. */
 export interface TapSink {
-  /** Bun's send status: bytes sent (> 0), -1 queued under backpressure, 0 dropped. */
+  /** Bun's send status: bytes sent (> 0), -1 queued under backpressure, 0 dropped. Copies `data` before it returns. */
   sendBinary(data: Uint8Array): number;
   getBufferedAmount(): number;
   close(code?: number, reason?: string): void;
@@ -38,9 +38,8 @@ export class TapSubscriber {
   behind = false;
   /** Events dropped since the last `dropped` notice. */
   droppedSinceNotice = 0;
-  /** Packed frames waiting for the next flush, and their bytes. */
-  outbox: Uint8Array[] = [];
-  outboxBytes = 0;
+  /** Events encoded since the last flush: the next frame. */
+  readonly frame = new TapEventEncoder();
   /** The socket's own unsent bytes as of the last flush. */
   socketBufferedBytes = 0;
 
@@ -50,26 +49,15 @@ export class TapSubscriber {
   ) {}
 }
 
-function concatBytes(parts: readonly Uint8Array[], total: number): Uint8Array {
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 export class TapHub {
   private readonly subscribers: TapSubscriber[] = [];
   private active = 0;
   private nextRequestId = 1;
   /** tap_dropped_events_total. */
   droppedEvents = 0;
-  private packr: Packr | undefined;
   /** Whether a subscriber of the last match() asked for headers. */
   matchedWantHeaders = false;
-  /** Subscribers with frames in their outbox, and the timer that flushes them. */
+  /** Subscribers with events in their frame, and the timer that flushes them. */
   private readonly pendingFlush: TapSubscriber[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -87,9 +75,8 @@ export class TapHub {
     return this.subscribers.length;
   }
 
-  /** Adds a subscriber once the codec is loaded (the first subscription loads msgpackr). */
-  async subscribe(sink: TapSink, filter: TapFilter): Promise<TapSubscriber> {
-    this.packr ??= await tapPackr();
+  /** Adds a subscriber. */
+  subscribe(sink: TapSink, filter: TapFilter): TapSubscriber {
     const sub = new TapSubscriber(sink, filter);
     this.subscribers.push(sub);
     if (this.subscribers.length === 1) this.active++;
@@ -99,8 +86,7 @@ export class TapHub {
   /** Removes a subscriber (its socket closed); idempotent. */
   unsubscribe(sub: TapSubscriber): void {
     sub.closed = true;
-    sub.outbox = [];
-    sub.outboxBytes = 0;
+    sub.frame.clear();
     const i = this.subscribers.indexOf(sub);
     if (i < 0) return;
     this.subscribers.splice(i, 1);
@@ -138,13 +124,10 @@ export class TapHub {
     }
   }
 
-  /** Packs `event` once and sends it to every subscriber of `subs` that is still open. */
+  /** Queues `event` for every subscriber of `subs` that is still open. */
   publish(subs: readonly TapSubscriber[], event: TapEvent): void {
-    let bytes: Uint8Array | undefined;
     for (const sub of subs) {
-      if (sub.closed) continue;
-      bytes ??= this.packr!.pack(event);
-      this.deliver(sub, bytes);
+      if (!sub.closed) this.deliver(sub, event);
     }
   }
 
@@ -164,21 +147,15 @@ export class TapHub {
   drained(sub: TapSubscriber): void {
     if (sub.closed) return;
     sub.socketBufferedBytes = sub.sink.getBufferedAmount();
-    if (!sub.behind || sub.socketBufferedBytes + sub.outboxBytes > SUBSCRIBER_BUFFER_LIMIT_BYTES / 2) return;
+    if (!sub.behind || sub.socketBufferedBytes + sub.frame.length > SUBSCRIBER_BUFFER_LIMIT_BYTES / 2) return;
     sub.behind = false;
     const count = sub.droppedSinceNotice;
     if (count === 0) return;
     sub.droppedSinceNotice = 0;
-    this.deliver(sub, this.packr!.pack({ type: "dropped", count }));
+    this.deliver(sub, { type: "dropped", count });
   }
 
-  /** Packs an event for one sink outside any subscription (the error event of a refused subscription). */
-  async packOne(event: TapEvent): Promise<Uint8Array> {
-    this.packr ??= await tapPackr();
-    return this.packr.pack(event);
-  }
-
-  /** Sends every outbox now (the flush timer calls this; tests too). */
+  /** Sends every pending frame now (the flush timer calls this; tests too). */
   flush(): void {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
@@ -186,18 +163,22 @@ export class TapHub {
     this.pendingFlush.length = 0;
   }
 
-  /** Queues a frame in the subscriber's outbox, or drops and counts it when the subscriber is behind. */
-  private deliver(sub: TapSubscriber, bytes: Uint8Array): void {
-    if (!sub.behind && sub.outboxBytes + sub.socketBufferedBytes + bytes.length > SUBSCRIBER_BUFFER_LIMIT_BYTES) sub.behind = true;
-    if (sub.behind) {
-      sub.droppedSinceNotice++;
-      this.droppedEvents++;
-      return;
+  /** Encodes the event into the subscriber's frame, or drops and counts it when the subscriber is behind. */
+  private deliver(sub: TapSubscriber, event: TapEvent): void {
+    const frame = sub.frame;
+    if (!sub.behind) {
+      const before = frame.length;
+      frame.encode(event);
+      if (frame.length + sub.socketBufferedBytes <= SUBSCRIBER_BUFFER_LIMIT_BYTES) {
+        if (before === 0) this.pendingFlush.push(sub);
+        this.flushTimer ??= setTimeout(this.onFlushTimer, TAP_FLUSH_INTERVAL_MS);
+        return;
+      }
+      frame.dropLast(before);
+      sub.behind = true;
     }
-    if (sub.outbox.length === 0) this.pendingFlush.push(sub);
-    sub.outbox.push(bytes);
-    sub.outboxBytes += bytes.length;
-    this.flushTimer ??= setTimeout(this.onFlushTimer, TAP_FLUSH_INTERVAL_MS);
+    sub.droppedSinceNotice++;
+    this.droppedEvents++;
   }
 
   private readonly onFlushTimer = (): void => {
@@ -205,14 +186,13 @@ export class TapHub {
     this.flush();
   };
 
-  /** Sends one subscriber's outbox as one frame; events the socket refuses are dropped and counted. */
+  /** Sends one subscriber's frame; when the socket refuses it, its events are dropped and counted. */
   private flushOne(sub: TapSubscriber): void {
-    if (sub.closed || sub.outbox.length === 0) return;
-    const events = sub.outbox;
-    const frame = events.length === 1 ? events[0]! : concatBytes(events, sub.outboxBytes);
-    sub.outbox = [];
-    sub.outboxBytes = 0;
-    const refused = sub.sink.sendBinary(frame) === 0 ? events.length : 0;
+    const frame = sub.frame;
+    if (sub.closed || frame.length === 0) return;
+    const events = frame.events;
+    const refused = sub.sink.sendBinary(frame.bytes.subarray(0, frame.length)) === 0 ? events : 0;
+    frame.clear();
     sub.socketBufferedBytes = sub.sink.getBufferedAmount();
     if (refused > 0 || sub.socketBufferedBytes > SUBSCRIBER_BUFFER_LIMIT_BYTES) sub.behind = true;
     sub.droppedSinceNotice += refused;

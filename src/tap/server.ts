@@ -1,11 +1,12 @@
 // The tap server on MESHLET_TAP_LISTEN: a WebSocket at /tap (obs-contract §2), served only to loopback
 // clients (Linkerd serves tap only to loopback or the tap identity; others get 403 before the upgrade).
-// The first text message subscribes; events flow as binary msgpackr frames until the client leaves or
+// The first text message subscribes; events flow as binary MessagePack frames until the client leaves or
 // the subscription's limit is reached. No Origin check: the admin port's dashboard connects cross-origin.
 import type { Server } from "bun";
 import { type HostPort, isLoopbackIp } from "../config/values.ts";
 import { ListenError } from "../errors/listen-error.ts";
 import { type Logger, silentLogger } from "../log/logger.ts";
+import { TapEventEncoder } from "./event-encoder.ts";
 import { CLOSE_INVALID_SUBSCRIPTION, TAP_PATH } from "./events.ts";
 import { SUBSCRIBER_BUFFER_LIMIT_BYTES, type TapHub, type TapSubscriber } from "./hub.ts";
 import { TapSubscriptionError, parseSubscription } from "./subscription.ts";
@@ -22,8 +23,7 @@ export interface TapServerOptions {
 interface TapConnection {
   readonly peer: string;
   /** "new" until the first message; then the subscriber (or "refused"). */
-  state: "new" | "subscribing" | "refused" | TapSubscriber;
-  closed: boolean;
+  state: "new" | "refused" | TapSubscriber;
 }
 
 /** Starts serving; a port that cannot be bound is a ListenError, like the proxy listeners'. */
@@ -46,7 +46,7 @@ function serve({ listen, hub, logger = silentLogger }: TapServerOptions): Server
         logger.warn("tap refused: not from loopback", { peer });
         return text(403, "tap is served only to loopback clients\n");
       }
-      if (server.upgrade(request, { data: { peer, state: "new", closed: false } })) return undefined;
+      if (server.upgrade(request, { data: { peer, state: "new" } })) return undefined;
       return new Response("/tap is a WebSocket endpoint\n", { status: 426, headers: { upgrade: "websocket", "content-type": "text/plain" } });
     },
     websocket: {
@@ -55,27 +55,21 @@ function serve({ listen, hub, logger = silentLogger }: TapServerOptions): Server
       backpressureLimit: 2 * SUBSCRIBER_BUFFER_LIMIT_BYTES,
       closeOnBackpressureLimit: false,
       perMessageDeflate: false,
-      async message(ws, message) {
+      message(ws, message) {
         const conn = ws.data;
         if (conn.state !== "new") return; // one subscription per connection; later messages are ignored
-        conn.state = "subscribing";
         try {
           if (typeof message !== "string") throw new TapSubscriptionError("MESHLET_ERR_TAP_NOT_JSON", "the subscription must be a text frame with a JSON object");
           const filter = parseSubscription(message);
-          const sub = await hub.subscribe(ws, filter);
-          if (conn.closed) {
-            hub.unsubscribe(sub);
-            return;
-          }
-          conn.state = sub;
+          conn.state = hub.subscribe(ws, filter);
           logger.info("tap subscriber", { peer: conn.peer, subscribers: hub.subscriberCount });
         } catch (err) {
           if (!(err instanceof TapSubscriptionError)) throw err;
           conn.state = "refused";
           logger.info("tap subscription refused", { peer: conn.peer, code: err.code, reason: err.message });
-          const bytes = await hub.packOne({ type: "error", code: err.code, message: err.message });
-          if (conn.closed) return;
-          ws.sendBinary(bytes);
+          const error = new TapEventEncoder(256);
+          error.encode({ type: "error", code: err.code, message: err.message });
+          ws.sendBinary(error.bytes.subarray(0, error.length));
           ws.close(CLOSE_INVALID_SUBSCRIPTION, err.code);
         }
       },
@@ -85,7 +79,6 @@ function serve({ listen, hub, logger = silentLogger }: TapServerOptions): Server
       },
       close(ws) {
         const conn = ws.data;
-        conn.closed = true;
         if (typeof conn.state === "object") hub.unsubscribe(conn.state);
       },
     },

@@ -19,30 +19,33 @@ export interface TapFilterOptions {
   readonly responsesMayBeRetried: boolean;
 }
 
-/** One request's tap state; the subscriber list is reused from request to request. */
+/**
+ * One request's tap state; the subscriber list and the three event objects are reused from request to
+ * request (the hub encodes an event before publish returns, so nothing is allocated per request).
+ */
 export class TappedRequest implements FilterState {
   readonly subscribers: TapSubscriber[] = [];
-  id = 0;
   /** A subscriber asked for header lines (decoding them is most of an event's cost). */
   withHeaders = false;
   requestSent = false;
   responseSent = false;
+  /** The response event waits for completion (responsesMayBeRetried). */
+  responseHeld = false;
   /** The connection's addresses as text, computed once per connection (the slot lives as long as it). */
   conn: RequestCtx["conn"] | undefined = undefined;
   source = "";
   destination = "";
-  /** A response held until completion (responsesMayBeRetried). */
-  heldResponse: TapResponseEvent | undefined = undefined;
-  grpcStatus: number | undefined = undefined;
+  readonly request: TapRequestEvent = { type: "request", id: 0, tsMs: 0, direction: "inbound", tls: "", source: "", destination: "", method: "", authority: "", path: "" };
+  readonly response: TapResponseEvent = { type: "response", id: 0, sinceRequestMs: 0, status: 0 };
+  readonly end: TapEndEvent = { type: "end", id: 0, sinceRequestMs: 0, requestBytes: 0, responseBytes: 0 };
 
   reset(): void {
     if (this.subscribers.length > 0) this.subscribers.length = 0;
-    this.id = 0;
     this.withHeaders = false;
     this.requestSent = false;
     this.responseSent = false;
-    this.heldResponse = undefined;
-    this.grpcStatus = undefined;
+    this.responseHeld = false;
+    this.end.grpcStatus = undefined;
   }
 }
 
@@ -60,27 +63,25 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
       s.destination = conn.dst !== null ? formatHostPort(conn.dst) : "";
     }
     const identity = conn.clientIdentity;
-    const event: TapRequestEvent = {
-      type: "request",
-      id: s.id,
-      tsMs: Date.now(),
-      direction,
-      tls: identity !== undefined ? "true" : "disabled",
-      source: s.source,
-      destination: conn.dst !== null ? s.destination : (ctx.authority ?? ""),
-      method: ctx.method,
-      authority: ctx.authority ?? "",
-      path: ctx.path,
-    };
-    if (identity !== undefined) event.clientId = identity;
-    if (ctx.route !== undefined) event.route = ctx.route;
-    if (s.withHeaders) event.headers = redactHeaders(ctx.headerList());
+    const event = s.request;
+    event.tsMs = Date.now();
+    event.direction = direction;
+    event.tls = identity !== undefined ? "true" : "disabled";
+    event.clientId = identity;
+    event.source = s.source;
+    event.destination = conn.dst !== null ? s.destination : (ctx.authority ?? "");
+    event.method = ctx.method;
+    event.authority = ctx.authority ?? "";
+    event.path = ctx.path;
+    event.route = ctx.route;
+    event.headers = s.withHeaders ? redactHeaders(ctx.headerList()) : undefined;
     hub.publish(s.subscribers, event);
   };
 
-  const sendResponse = (s: TappedRequest, event: TapResponseEvent): void => {
+  const sendResponse = (s: TappedRequest): void => {
     s.responseSent = true;
-    hub.publish(s.subscribers, event);
+    s.responseHeld = false;
+    hub.publish(s.subscribers, s.response);
   };
 
   return {
@@ -90,7 +91,10 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
     onRequestHead(ctx, s) {
       hub.match(ctx, direction, s.subscribers);
       if (s.subscribers.length > 0) {
-        s.id = hub.nextId();
+        const id = hub.nextId();
+        s.request.id = id;
+        s.response.id = id;
+        s.end.id = id;
         s.withHeaders = hub.matchedWantHeaders;
       }
       return CONTINUE;
@@ -105,17 +109,19 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
     onResponseHead(ctx, s, res) {
       if (s.subscribers.length === 0) return false;
       const grpc = res.header("grpc-status");
-      s.grpcStatus = grpc !== undefined && /^\d+$/.test(grpc) ? Number(grpc) : undefined;
-      const event: TapResponseEvent = { type: "response", id: s.id, sinceRequestMs: ctx.timing.responseHeadMs - ctx.timing.startMs, status: res.status };
-      if (s.withHeaders) event.headers = redactHeaders(res.headerList());
-      if (responsesMayBeRetried) s.heldResponse = event;
-      else sendResponse(s, event);
+      s.end.grpcStatus = grpc !== undefined && /^\d+$/.test(grpc) ? Number(grpc) : undefined;
+      const event = s.response;
+      event.sinceRequestMs = ctx.timing.responseHeadMs - ctx.timing.startMs;
+      event.status = res.status;
+      event.headers = s.withHeaders ? redactHeaders(res.headerList()) : undefined;
+      if (responsesMayBeRetried) s.responseHeld = true;
+      else sendResponse(s);
       return false;
     },
 
     onRetry(_ctx, s) {
-      s.heldResponse = undefined;
-      s.grpcStatus = undefined;
+      s.responseHeld = false;
+      s.end.grpcStatus = undefined;
     },
 
     onComplete(ctx, s) {
@@ -123,17 +129,23 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
       // A request rejected at its head never reached upstream selection.
       if (!s.requestSent) sendRequest(ctx, s);
       const timing = ctx.timing;
-      if (s.heldResponse !== undefined) sendResponse(s, s.heldResponse);
+      if (s.responseHeld) sendResponse(s);
       else if (!s.responseSent && ctx.status > 0) {
         // The proxy answered itself (an error response): the client saw this status.
-        sendResponse(s, { type: "response", id: s.id, sinceRequestMs: timing.endMs - timing.startMs, status: ctx.status, ...(s.withHeaders ? { headers: [] } : {}) });
+        const response = s.response;
+        response.sinceRequestMs = timing.endMs - timing.startMs;
+        response.status = ctx.status;
+        response.headers = s.withHeaders ? [] : undefined;
+        sendResponse(s);
       }
-      const error = ctx.error;
-      const end: TapEndEvent = { type: "end", id: s.id, sinceRequestMs: timing.endMs - timing.startMs, requestBytes: ctx.requestBodyBytes, responseBytes: ctx.responseBytes };
-      if (ctx.status > 0) end.status = ctx.status;
-      if (s.grpcStatus !== undefined) end.grpcStatus = s.grpcStatus;
-      if (error !== undefined) end.error = error.code;
+      const end = s.end;
+      end.sinceRequestMs = timing.endMs - timing.startMs;
+      end.requestBytes = ctx.requestBodyBytes;
+      end.responseBytes = ctx.responseBytes;
+      end.status = ctx.status > 0 ? ctx.status : undefined;
+      end.error = ctx.error?.code;
       hub.publish(s.subscribers, end);
+      end.grpcStatus = undefined;
       hub.finished(s.subscribers);
       s.subscribers.length = 0; // the connection's slot must not keep departed subscribers alive
     },

@@ -156,16 +156,19 @@ describe("in Chromium", () => {
       MESHLET_OUTBOUND_UPSTREAMS: `127.0.0.1:0=127.0.0.1:${backend.port}`,
       MESHLET_TAP_LISTEN: "off",
     });
-    const page = await browser.newPage();
     try {
-      await outboundTraffic(tapOff).send([{ method: "GET", path: "/books" }]);
-      await page.goto(`http://127.0.0.1:${tapOff.adminPort}`, { timeout: 20_000 });
-      await page.waitForSelector("#tap-status:text('tap is off')", { timeout: 20_000 });
-      await page.waitForSelector(`#authorities tbody tr[data-key="outbound localhost:${backend.port}"]`, { timeout: 20_000 });
-      expect(await page.isDisabled("#tap-pause")).toBe(true);
+      const page = await browser.newPage();
+      try {
+        await outboundTraffic(tapOff).send([{ method: "GET", path: "/books" }]);
+        await page.goto(`http://127.0.0.1:${tapOff.adminPort}`, { timeout: 20_000 });
+        await page.waitForSelector("#tap-status:text('tap is off')", { timeout: 20_000 });
+        await page.waitForSelector(`#authorities tbody tr[data-key="outbound localhost:${backend.port}"]`, { timeout: 20_000 });
+        expect(await page.isDisabled("#tap-pause")).toBe(true);
+      } finally {
+        await page.close();
+      }
     } finally {
-      await page.close();
-      await tapOff.stop();
+      await tapOff.stop(); // also when the browser is gone: the proxy process must not outlive the test
     }
   });
 });

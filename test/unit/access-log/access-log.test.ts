@@ -4,15 +4,33 @@
 import { describe, expect, test } from "bun:test";
 
 import { accessLogFilter } from "../../../src/access-log/access-log-filter.ts";
-import { type AccessRecord, apacheLine, jsonLine, rfc3339Nanos } from "../../../src/access-log/access-log-format.ts";
-import { AccessLogSink, FLUSH_AT_CHARS, FLUSH_INTERVAL_MS, type LineStream } from "../../../src/access-log/access-log-sink.ts";
+import { type AccessRecord, formatLine, type LineWriter, lineWriterFor, writeApacheLine, writeJsonLine, writeRfc3339Nanos } from "../../../src/access-log/access-log-format.ts";
+import { AccessLogSink, FLUSH_AT_BYTES, FLUSH_INTERVAL_MS, type LineStream } from "../../../src/access-log/access-log-sink.ts";
+import { LineBuffer } from "../../../src/access-log/line-buffer.ts";
 import { FilterChain, type HttpFilter } from "../../../src/http/filter.ts";
 import { FakeExchange } from "../../support/fake-exchange.ts";
 
 const RECORD: AccessRecord = {
+  clientAddr: "10.4.0.38:36720",
+  clientId: "-",
+  wallMs: Date.UTC(2026, 10, 30, 20, 28, 20, 475) + 0.0625,
+  method: "GET",
+  uri: "/books?id=1",
+  version: "HTTP/1.1",
+  traceId: "",
+  requestBytes: -1,
+  status: 200,
+  responseBytes: "19",
+  totalNs: 137676,
+  processingNs: 39826,
+  userAgent: "curl/8",
+  host: "web:8080",
+};
+
+const RECORD_AS_JSON = {
   "client.addr": "10.4.0.38:36720",
   "client.id": "-",
-  timestamp: "2026-11-30T20:28:20.475066479Z",
+  timestamp: "2026-11-30T20:28:20.475062500Z",
   method: "GET",
   uri: "/books?id=1",
   version: "HTTP/1.1",
@@ -26,18 +44,37 @@ const RECORD: AccessRecord = {
   host: "web:8080",
 };
 
+const rfc3339Nanos = (epochMs: number): string => {
+  const out = new LineBuffer(64);
+  writeRfc3339Nanos(out, epochMs);
+  return new TextDecoder().decode(out.bytes.subarray(0, out.length));
+};
+
 describe("line formats", () => {
   test("apache: addr id - [timestamp] \"METHOD uri version\" status", () => {
-    expect(apacheLine(RECORD)).toBe('10.4.0.38:36720 - - [2026-11-30T20:28:20.475066479Z] "GET /books?id=1 HTTP/1.1" 200\n');
+    expect(formatLine(writeApacheLine, RECORD)).toBe('10.4.0.38:36720 - - [2026-11-30T20:28:20.475062500Z] "GET /books?id=1 HTTP/1.1" 200\n');
   });
 
   test("json: one object per line, every field a string but status", () => {
-    const line = jsonLine(RECORD);
+    const line = formatLine(writeJsonLine, RECORD);
     expect(line.endsWith("}\n")).toBe(true);
     expect(line.indexOf("\n")).toBe(line.length - 1);
     const parsed = JSON.parse(line);
-    expect(parsed).toEqual(RECORD);
+    expect(parsed).toEqual(RECORD_AS_JSON);
+    expect(Object.keys(parsed)).toEqual(Object.keys(RECORD_AS_JSON));
     for (const [k, v] of Object.entries(parsed)) expect(typeof v).toBe(k === "status" ? "number" : "string");
+    expect(JSON.parse(formatLine(writeJsonLine, { ...RECORD, requestBytes: 0, status: 0, totalNs: 0 }))).toMatchObject({ request_bytes: "0", status: 0, total_ns: "0" });
+  });
+
+  test("json: every text field is escaped as JSON.stringify escapes it (quotes, backslashes, controls, non-ASCII)", () => {
+    const hostile = ['"', "\\", "\n", "\u0000", "\u001f", "\u007f", "é", "日本", "😀", "\ud800", 'a"b\\c', "x".repeat(70)];
+    for (const value of hostile) {
+      const record = { ...RECORD, uri: value, userAgent: value, host: value, traceId: value, method: value, clientAddr: value };
+      const line = formatLine(writeJsonLine, record);
+      expect(line.indexOf("\n")).toBe(line.length - 1);
+      expect(line).toContain(`"uri":${JSON.stringify(value)},`);
+      expect(JSON.parse(line)).toMatchObject({ uri: value, user_agent: value, host: value, trace_id: value, method: value, "client.addr": value });
+    }
   });
 
   test("timestamps are RFC 3339 UTC with nine fraction digits (a double of epoch ms resolves ~0.25 µs)", () => {
@@ -48,7 +85,14 @@ describe("line formats", () => {
 
 function run(format: "apache" | "json", extra: HttpFilter[] = []) {
   const lines: string[] = [];
-  const filter = accessLogFilter({ format, sink: { push: (l) => lines.push(l) }, wallClock: { nowMs: () => Date.UTC(2026, 10, 30, 12, 0, 0, 5) } });
+  const sink = {
+    push<T>(write: (out: LineBuffer, item: T) => void, item: T): void {
+      const out = new LineBuffer(16);
+      write(out, item);
+      lines.push(new TextDecoder().decode(out.bytes.subarray(0, out.length)));
+    },
+  };
+  const filter = accessLogFilter({ write: lineWriterFor(format), sink, wallClock: { nowMs: () => Date.UTC(2026, 10, 30, 12, 0, 0, 5) } });
   const chain = new FilterChain([...extra, filter]);
   return { lines, chain };
 }
@@ -119,8 +163,8 @@ class StuckStream implements LineStream {
   written: string[] = [];
   private drainListener: (() => void) | undefined;
   constructor(private capacity: number) {}
-  write(chunk: string): boolean {
-    this.written.push(chunk);
+  write(chunk: Uint8Array): boolean {
+    this.written.push(new TextDecoder().decode(chunk));
     return this.written.length < this.capacity;
   }
   once(_event: "drain", listener: () => void): unknown {
@@ -135,38 +179,41 @@ class StuckStream implements LineStream {
   }
 }
 
+/** A line writer for plain text lines. */
+const text = (out: LineBuffer, line: string): void => out.text(line);
+
 /** Past the sink's flush interval. */
 const nextTurn = () => Bun.sleep(FLUSH_INTERVAL_MS * 2);
 
 describe("AccessLogSink", () => {
   test("writes batches after the flush interval, not in push(), or at once when a batch is large", async () => {
     const out = new StuckStream(100);
-    const sink = new AccessLogSink(out, FLUSH_AT_CHARS * 4);
-    sink.push("a\n");
-    sink.push("b\n");
+    const sink = new AccessLogSink(out, FLUSH_AT_BYTES * 4);
+    sink.push(text, "a\n");
+    sink.push(text, "b\n");
     expect(out.written).toEqual([]);
     await nextTurn();
     expect(out.written).toEqual(["a\nb\n"]);
     const line = `${"x".repeat(1023)}\n`;
-    for (let i = 0; i < FLUSH_AT_CHARS / 1024; i++) sink.push(line);
+    for (let i = 0; i < FLUSH_AT_BYTES / 1024; i++) sink.push(text, line);
     expect(out.written).toHaveLength(2);
-    expect(out.written[1]).toHaveLength(FLUSH_AT_CHARS);
+    expect(out.written[1]).toHaveLength(FLUSH_AT_BYTES);
   });
 
   test("a full stream: lines are held up to the bound, the rest dropped and counted; drain resumes", async () => {
     const out = new StuckStream(1);
     const sink = new AccessLogSink(out, 10 * 4);
-    sink.push("000\n");
+    sink.push(text, "000\n");
     await nextTurn(); // first write fills the stream
     expect(out.written).toEqual(["000\n"]);
-    for (let i = 1; i <= 25; i++) sink.push(`${String(i).padStart(3, "0")}\n`);
+    for (let i = 1; i <= 25; i++) sink.push(text, `${String(i).padStart(3, "0")}\n`);
     await nextTurn();
     expect(out.written.length).toBe(1); // nothing written while full
     expect(sink.droppedLines).toBe(15); // 10 lines of 4 characters fit
     out.drain(10);
     await nextTurn();
     expect(out.written[1]).toBe(["001", "002", "003", "004", "005", "006", "007", "008", "009", "010"].map((l) => `${l}\n`).join(""));
-    sink.push("026\n");
+    sink.push(text, "026\n");
     await nextTurn();
     expect(out.written[2]).toBe("026\n");
     expect(sink.droppedLines).toBe(15);

@@ -3,6 +3,7 @@
 import { expect, test } from "bun:test";
 
 import { accessLogFilter } from "../../../src/access-log/access-log-filter.ts";
+import { writeJsonLine } from "../../../src/access-log/access-log-format.ts";
 import type { PolicyObjects } from "../../../src/authz/compile.ts";
 import { parseConfig } from "../../../src/config/env.ts";
 import { inboundChain } from "../../../src/inbound/filters.ts";
@@ -30,7 +31,7 @@ test("on: l5d-client-id → authorize → access-log → profile; off: no access
   const config = parseConfig({});
   const generation = { ...NO_POLICY, profiles: profileSetFromYaml(PROFILE) };
   const generations = { get: () => generation };
-  const accessLog = accessLogFilter({ format: "json", sink: { push() {} } });
+  const accessLog = accessLogFilter({ write: writeJsonLine, sink: { push() {} } });
   const on = inboundChain(config, generations, monotonicClock, { accessLog }).get();
   const off = inboundChain(config, generations, monotonicClock).get();
   // Relative order only (DESIGN.md: strip-l5d → authorize → tap → access-log → profile; tap may sit between).

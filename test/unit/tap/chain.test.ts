@@ -37,11 +37,11 @@ test("inbound and outbound chains hold no tap filter without a subscriber, and o
   const chainBefore = inbound.get();
   expect(inbound.get()).toBe(chainBefore); // compiled once, not per request
 
-  const first = await hub.subscribe(sink, parseSubscription("{}"));
+  const first = hub.subscribe(sink, parseSubscription("{}"));
   expect(inbound.get().names).toEqual(["l5d-client-id", "authorize", "tap"]);
   expect(outbound.get().names[0]).toBe("tap");
 
-  const second = await hub.subscribe(sink, parseSubscription('{"method":"GET"}'));
+  const second = hub.subscribe(sink, parseSubscription('{"method":"GET"}'));
   const withTwo = inbound.get();
   hub.unsubscribe(first);
   expect(inbound.get()).toBe(withTwo); // one listener left: the same chain

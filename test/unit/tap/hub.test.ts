@@ -1,4 +1,4 @@
-// The subscriber hub on test sinks: an event is packed once for all matching subscribers, a sink whose
+// The subscriber hub on test sinks: an event reaches every matching subscriber, a sink whose
 // queue passes the bound loses (and counts) events until it drains and is then told how many, events
 // of one interval leave in one frame, and a subscription closes once its limit's last request
 // has ended (after its last events are sent).
@@ -15,8 +15,9 @@ class RecordingSink implements TapSink {
   /** When true, sends are queued (status -1) and add to `buffered`, as on a socket nobody reads. */
   stalled = false;
   closed: [number | undefined, string | undefined] | undefined;
+  /** Copies the frame, as Bun's WebSocket does (the hub reuses its frame buffer). */
   sendBinary(data: Uint8Array): number {
-    this.frames.push(data);
+    this.frames.push(data.slice());
     if (!this.stalled) return data.length;
     this.buffered += data.length;
     return -1;
@@ -40,10 +41,10 @@ test("filters select subscribers before any event exists; one packed frame serve
   const gets = new RecordingSink();
   const books = new RecordingSink();
   const outbound = new RecordingSink();
-  await hub.subscribe(all, parseSubscription("{}"));
-  await hub.subscribe(gets, parseSubscription('{"method":"GET","authority":"WEB:8080"}'));
-  await hub.subscribe(books, parseSubscription('{"path":"/books/.*"}'));
-  await hub.subscribe(outbound, parseSubscription('{"direction":"outbound"}'));
+  hub.subscribe(all, parseSubscription("{}"));
+  hub.subscribe(gets, parseSubscription('{"method":"GET","authority":"WEB:8080"}'));
+  hub.subscribe(books, parseSubscription('{"path":"/books/.*"}'));
+  hub.subscribe(outbound, parseSubscription('{"direction":"outbound"}'));
 
   const matched: Parameters<TapHub["match"]>[2] = [];
   hub.match(request("GET", "/books/1"), "inbound", matched);
@@ -63,7 +64,7 @@ test("filters select subscribers before any event exists; one packed frame serve
 test("a stalled subscriber loses events beyond its bound, counted, and hears how many once drained", async () => {
   const hub = new TapHub();
   const slow = new RecordingSink();
-  const sub = await hub.subscribe(slow, parseSubscription("{}"));
+  const sub = hub.subscribe(slow, parseSubscription("{}"));
   slow.stalled = true;
   const big = "x".repeat(64 * 1024);
   const sent = 100;
@@ -96,7 +97,7 @@ test("a stalled subscriber loses events beyond its bound, counted, and hears how
 test("events of one interval leave in one frame per subscriber, and the timer sends them unasked", async () => {
   const hub = new TapHub();
   const sink = new RecordingSink();
-  const sub = await hub.subscribe(sink, parseSubscription("{}"));
+  const sub = hub.subscribe(sink, parseSubscription("{}"));
   for (let i = 0; i < 5; i++) hub.publish([sub], { type: "dropped", count: i });
   expect(sink.frames).toHaveLength(0);
   await Bun.sleep(TAP_FLUSH_INTERVAL_MS * 3);
@@ -107,7 +108,7 @@ test("events of one interval leave in one frame per subscriber, and the timer se
 test("a limit stops matching at N requests and closes the stream when the last of them ends", async () => {
   const hub = new TapHub();
   const sink = new RecordingSink();
-  await hub.subscribe(sink, parseSubscription('{"limit":2}'));
+  hub.subscribe(sink, parseSubscription('{"limit":2}'));
   const first: Parameters<TapHub["match"]>[2] = [];
   const second: Parameters<TapHub["match"]>[2] = [];
   const third: Parameters<TapHub["match"]>[2] = [];
