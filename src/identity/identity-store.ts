@@ -43,7 +43,7 @@ export function openIdentityStore(options: IdentityStoreOptions): IdentityStore 
     const inMs = identity.notAfterMs - clock.nowMs();
     expiryTimer = setTimeout(() => {
       if (cell.get() !== identity) return;
-      if (clock.nowMs() < identity.notAfterMs) return armExpiryWarning(identity);
+      if (clock.nowMs() <= identity.notAfterMs) return armExpiryWarning(identity);
       log.warn("identity certificate expired; /ready fails until a valid one is installed", { identity: identity.name, notAfter: iso(identity.notAfterMs) });
     }, Math.min(Math.max(inMs + 1, 0), MAX_TIMER_MS));
     expiryTimer.unref();
@@ -82,7 +82,7 @@ export function openIdentityStore(options: IdentityStoreOptions): IdentityStore 
   return {
     current: () => cell.get(),
     onChange: (listener) => cell.subscribe(listener),
-    expired: () => clock.nowMs() >= cell.get().notAfterMs,
+    expired: () => clock.nowMs() > cell.get().notAfterMs, // notAfter itself is still valid (RFC 5280)
     close() {
       watch.close();
       if (expiryTimer !== undefined) clearTimeout(expiryTimer);

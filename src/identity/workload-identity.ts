@@ -11,7 +11,7 @@ export interface WorkloadIdentity {
   readonly keyPem: string;
   /** The certificates peers' chains must end at (PEM). */
   readonly trustAnchorsPem: string;
-  /** The leaf's validity, Unix ms. */
+  /** The leaf's validity, Unix ms (both ends inclusive, as RFC 5280 says). */
   readonly notBeforeMs: number;
   readonly notAfterMs: number;
 }

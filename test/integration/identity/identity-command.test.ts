@@ -46,6 +46,19 @@ describe("meshlet identity init", () => {
     expect(statSync(join(ca, "issuer.key")).mode & 0o777).toBe(0o600);
   });
 
+  test.each([
+    [["--trust-domain", "bad domain", "--out", "OUT"], '--trust-domain must be a DNS name, e.g. cluster.local (got "bad domain")'],
+    [["--trust-domain", "cluster.local"], "--out is required"],
+    [["--out", "OUT"], "--trust-domain is required"],
+    [["--trust-domain", "cluster.local", "--out", "OUT", "--issuer-valid", "1y"], '--issuer-valid: unknown unit "y" in duration "1y"'],
+  ])("init %j exits 64: %s", async (args, message) => {
+    const out = join(tempDir(), "ca");
+    const r = await meshletIdentity(["init", ...args.map((a) => (a === "OUT" ? out : a))]);
+    expect(r.code).toBe(64);
+    expect(r.stderr).toContain(message);
+    expect(() => statSync(out)).toThrow(); // nothing written
+  });
+
   test("one existing file is enough to write none", async () => {
     const out = join(tempDir(), "ca");
     await mustRun(["init", "--trust-domain", "cluster.local", "--out", out]);

@@ -141,7 +141,9 @@ describe("openIdentityStore", () => {
     const store = openIdentityStore({ paths: files, log: h.log, registry: h.registry, wallClock: { nowMs: () => nowMs }, ...FAST });
     stores.push(store);
     expect(store.expired()).toBe(false);
-    nowMs = store.current().notAfterMs;
+    nowMs = store.current().notAfterMs; // the last valid millisecond
+    expect(store.expired()).toBe(false);
+    nowMs += 1;
     expect(store.expired()).toBe(true);
   });
 });
