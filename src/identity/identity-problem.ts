@@ -11,7 +11,8 @@ export type IdentityProblemCode =
   | "MESHLET_ERR_IDENTITY_NOT_YET_VALID"
   | "MESHLET_ERR_IDENTITY_EXPIRED"
   | "MESHLET_ERR_IDENTITY_UNTRUSTED"
-  | "MESHLET_ERR_IDENTITY_NO_DNS_SAN";
+  | "MESHLET_ERR_IDENTITY_NO_DNS_SAN"
+  | "MESHLET_ERR_IDENTITY_RENAMED";
 
 export interface IdentityProblem {
   readonly code: IdentityProblemCode;

@@ -1,13 +1,13 @@
 // The identity in force and its rotation: validated at start (problems → ConfigError, exit 64), then
-// the files are watched; a valid new set replaces the identity whole and listeners hear of it, an
-// invalid one is refused with a warning and the old identity stays (as Linkerd keeps its certificate).
+// the files are watched; a valid new set for the same name replaces the identity whole and listeners
+// hear of it, any other is refused with a warning and the old identity stays (as Linkerd keeps its certificate).
 import { ConfigError } from "../config/env.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Registry } from "../metrics/prom-client.ts";
 import { type Clock, wallClock as systemWallClock } from "../rt/clock.ts";
 import { WatchCell } from "../rt/watch.ts";
 import { type FileSetWatchOptions, watchFileSet } from "./file-set-watch.ts";
-import { identityProblemMessage, toConfigProblem } from "./identity-problem.ts";
+import { type IdentityProblem, identityProblemMessage, toConfigProblem } from "./identity-problem.ts";
 import { type IdentityMetrics, registerIdentityMetrics } from "./identity-metrics.ts";
 import { loadIdentity } from "./load-identity.ts";
 import type { IdentityPaths, IdentityStore, WorkloadIdentity } from "./workload-identity.ts";
@@ -66,12 +66,20 @@ export function openIdentityStore(options: IdentityStoreOptions): IdentityStore 
       lastRejectedKey = undefined; // unchanged (a touch, or a broken write reverted)
       return;
     }
-    if (next.ok) return install(next.identity, next.contentKey, "identity rotated");
+    const problems = next.ok ? renamed(next.identity) : next.problems;
+    if (next.ok && problems.length === 0) return install(next.identity, next.contentKey, "identity rotated");
     if (next.contentKey === lastRejectedKey) return; // this content was refused already
     lastRejectedKey = next.contentKey;
     metrics.refreshesTotal.inc({ result: "error" });
-    log.warn("identity files changed but are not usable; keeping the current identity", { identity: cell.get().name, problems: next.problems.length });
-    for (const p of next.problems) log.warn(identityProblemMessage(p), { code: p.code, path: p.path });
+    log.warn("identity files changed but are not usable; keeping the current identity", { identity: cell.get().name, problems: problems.length });
+    for (const p of problems) log.warn(identityProblemMessage(p), { code: p.code, path: p.path });
+  };
+
+  /** As Linkerd checks a renewed certificate against its local name: the identity is fixed for the process. */
+  const renamed = (next: WorkloadIdentity): IdentityProblem[] => {
+    const name = cell.get().name;
+    if (next.name === name) return [];
+    return [{ code: "MESHLET_ERR_IDENTITY_RENAMED", setting: "MESHLET_IDENTITY_CERT", path: paths.cert, expected: `a certificate for ${name}, the identity this proxy started with (restart to change it); got one for ${next.name}` }];
   };
 
   metrics.refreshesTotal.inc({ result: "error" }, 0); // both series from the start

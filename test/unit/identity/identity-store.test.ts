@@ -126,12 +126,29 @@ describe("openIdentityStore", () => {
     expect(store.current().name).toBe("web.example");
 
     // What the kubelet's atomic writer does: a new timestamped dir, a temp symlink renamed onto ..data.
-    await generation("2026_12_01_01_00_00.2", "web-v2.example");
+    const before = store.current();
+    await generation("2026_12_01_01_00_00.2", "web.example");
     symlinkSync("..2026_12_01_01_00_00.2", join(volume, "..data_tmp"));
     renameSync(join(volume, "..data_tmp"), join(volume, "..data"));
     rmSync(join(volume, "..2026_12_01_00_00_00.1"), { recursive: true });
-    await eventually(() => store.current().name === "web-v2.example");
+    await eventually(() => store.current() !== before);
+    expect(store.current().name).toBe("web.example");
     expect(h.lines.filter((l) => l.level === "warn")).toEqual([]);
+  });
+
+  test("a valid certificate for another name is refused: the identity is fixed for the process", async () => {
+    const ca = await newCa();
+    const files = await writeLeaf(ca, "web.example");
+    const h = harness();
+    const store = openIdentityStore({ paths: files, log: h.log, registry: h.registry, ...FAST });
+    stores.push(store);
+    const before = store.current();
+    await writeLeaf(ca, "db.example", { dir: files.dir });
+    await eventually(() => h.lines.some((l) => l.code === "MESHLET_ERR_IDENTITY_RENAMED"));
+    expect(h.lines.find((l) => l.code === "MESHLET_ERR_IDENTITY_RENAMED")?.message).toBe(
+      "MESHLET_IDENTITY_CERT: expected a certificate for web.example, the identity this proxy started with (restart to change it); got one for db.example",
+    );
+    expect(store.current()).toBe(before);
   });
 
   test("expired() follows the clock against the certificate in force", async () => {
