@@ -1,5 +1,5 @@
 // The `meshlet` command line: picks the command (proxy, check, env, policy, init-iptables, inject,
-// uninject, stat, routes, diagnostics), which parses its own options
+// uninject, stat, routes, diagnostics, identity), which parses its own options
 // strictly (src/cli/). Exit codes: 0 ok, 64 usage or invalid configuration (src/rt/exit-codes.ts).
 import { closestName } from "./config/closest-name.ts";
 import { UsageError } from "./cli/args.ts";
@@ -31,6 +31,7 @@ const COMMANDS: readonly Command[] = [
   tapCommand,
   topCommand,
   selfParsingCommand("diagnostics", "diagnostics half-open [--json]: half-closed TCP connections here, with their peers", () => import("./diagnostics/diagnostics-command.ts")),
+  selfParsingCommand("identity", "identity init | issue: a trust anchor and issuer, then workload certificates for mTLS (ECDSA P-256, Linkerd's names)", () => import("./identity/identity-command.ts")),
 ];
 const TOP_LEVEL_FLAGS = ["--help", "--version"];
 

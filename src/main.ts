@@ -10,6 +10,7 @@ import { configureMetrics } from "./metrics/series-limits.ts";
 import { type HostPort, formatHostPort } from "./config/values.ts";
 import { ListenError } from "./errors/listen-error.ts";
 import { FrontDoor } from "./l4/front-door.ts";
+import { startIdentity } from "./identity/start-identity.ts";
 import { startConnectionLog } from "./l4/connection-log.ts";
 import { registerDetectMetrics } from "./l4/detect-metrics.ts";
 import { registerHalfOpenMetrics } from "./diagnostics/half-open.ts";
@@ -42,10 +43,14 @@ export function loadConfigOrExit(env: Strings): Config {
   try {
     return parseConfig(env);
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`meshlet: ${err.message}\n`);
-    process.exit(EXIT_USAGE);
+    exitOnConfigError(err);
   }
+}
+
+function exitOnConfigError(err: unknown): never {
+  if (!(err instanceof ConfigError)) throw err;
+  process.stderr.write(`meshlet: ${err.message}\n`);
+  process.exit(EXIT_USAGE);
 }
 
 export async function runProxy(env: Strings): Promise<void> {
@@ -53,6 +58,8 @@ export async function runProxy(env: Strings): Promise<void> {
   const rootLogger = createLogger(config.logLevel, config.logFormat);
   const logger = rootLogger.scoped("proxy");
   configureMetrics({ retainIdleMs: config.metricsRetainIdleMs, maxSeriesPerFamily: config.metricsMaxSeriesPerFamily });
+  // Workload identity (MESHLET_IDENTITY_*): invalid files exit 64 like the environment; then watched for rotation.
+  const identity = await startIdentity(config, rootLogger.scoped("identity")).catch(exitOnConfigError);
   const kinds = resourceKinds(config, monotonicClock);
   const resources = loadInitialResources(config.configDir, kinds, rootLogger.scoped("resources"));
   if (!resources) process.exit(EXIT_USAGE);
@@ -114,7 +121,7 @@ export async function runProxy(env: Strings): Promise<void> {
     }
     const admin = startAdminServer({
       listen: config.adminListen,
-      isReady: () => ready,
+      isReady: () => ready && !(identity?.expired() ?? false),
       shutdown: () => drain("admin /shutdown"),
       configView: () => configView({ env, configDir: config.configDir, config: resourceWatch.config, status: resourceWatch.status }),
       poolsView: () => poolsView({ inbound: http.inbound.server.pool, outbound: http.outbound.server.pool }),

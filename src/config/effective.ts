@@ -19,9 +19,9 @@ const SECRET_NAME = /SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|(^|_)KEYS?(_|$)/;
 /** scheme://user:password@host — the password part of a URL-valued setting. */
 const URL_PASSWORD = /^([a-z][a-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/i;
 
-/** A setting whose value is never shown: marked `secret` in SETTINGS, or named like a credential. */
+/** A setting whose value is never shown: marked `secret` in SETTINGS, or named like a credential unless marked `secret: false`. */
 export function isSecretSetting(s: { readonly name: string; readonly secret?: boolean }): boolean {
-  return s.secret === true || SECRET_NAME.test(s.name);
+  return s.secret ?? SECRET_NAME.test(s.name);
 }
 
 /** What may be shown of the value of setting `name`: nothing of a secret, and no password inside a URL. */

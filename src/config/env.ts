@@ -76,6 +76,9 @@ export interface Config {
   readonly defaultInboundPolicy: DefaultPolicyName;
   readonly clusterNetworks: readonly Cidr[];
   readonly podLabels: Readonly<Record<string, string>>;
+  readonly identityTrustAnchorsPath: string; // "" = no identity
+  readonly identityCertPath: string;
+  readonly identityKeyPath: string;
 }
 
 interface Setting<K extends keyof Config> {
@@ -84,7 +87,8 @@ interface Setting<K extends keyof Config> {
   readonly defaultText: string;
   readonly meaning: string;
   readonly parse: (text: string) => Config[K];
-  /** Holds a credential: `meshlet env` and the admin /config.json show it redacted (see effective.ts). */
+  /** Holds a credential: `meshlet env` and the admin /config.json show it redacted (see effective.ts).
+   *  Absent: decided by the name; false: never redacted (a file path named like a credential). */
   readonly secret?: boolean;
 }
 
@@ -153,6 +157,9 @@ export const SETTINGS = [
   setting({ name: "MESHLET_SKIP_INBOUND_PORTS", field: "skipInboundPorts", defaultText: "4567,4568", meaning: "`meshlet init-iptables`: inbound destination ports not redirected to meshlet (the admin port and 4190 always are not); ranges like 8000-8010 allowed", parse: parsePortRanges }),
   setting({ name: "MESHLET_SKIP_OUTBOUND_PORTS", field: "skipOutboundPorts", defaultText: "4567,4568", meaning: "`meshlet init-iptables`: outbound destination ports not redirected to meshlet; ranges allowed", parse: parsePortRanges }),
   setting({ name: "MESHLET_SKIP_SUBNETS", field: "skipSubnets", defaultText: "", meaning: "`meshlet init-iptables`: CIDRs whose inbound connections (matched on source, as Linkerd's skip-subnets) are not redirected", parse: parseCidrs }),
+  setting({ name: "MESHLET_IDENTITY_TRUST_ANCHORS", field: "identityTrustAnchorsPath", defaultText: "", meaning: "Workload identity (mTLS): PEM file of the trust anchors (ca.crt) certificates must chain to. The three MESHLET_IDENTITY_* files are set together or not at all (empty: no identity); validated at start (exit 64 with the reason) and reloaded when they change", parse: parseString }),
+  setting({ name: "MESHLET_IDENTITY_CERT", field: "identityCertPath", defaultText: "", meaning: "PEM file of this workload's certificate followed by its issuer chain (tls.crt); its first DNS SAN is the identity. /ready fails once it has expired", parse: parseString }),
+  setting({ name: "MESHLET_IDENTITY_KEY", field: "identityKeyPath", defaultText: "", meaning: "PEM file of the certificate's private key (tls.key, PKCS#8); the path is shown in /env.json, never the key", parse: parseString, secret: false }),
   setting({ name: "MESHLET_PROXY_UID", field: "proxyUid", defaultText: "2102", meaning: "`meshlet init-iptables`: the uid meshlet runs as; its own connections are never redirected (no loop)", parse: parsePositiveInteger(2 ** 31 - 2) }),
 ] as const;
 
@@ -175,6 +182,9 @@ export class ConfigError extends Error {
 /** The environment as a plain string map (tests pass literals; main passes process.env). */
 export type Strings = Readonly<Record<string, string | undefined>>;
 
+/** Settings that only work together: when some are set, each one left empty is a problem. */
+const SET_TOGETHER: readonly (readonly string[])[] = [["MESHLET_IDENTITY_TRUST_ANCHORS", "MESHLET_IDENTITY_CERT", "MESHLET_IDENTITY_KEY"]];
+
 const KNOWN_NAMES: ReadonlySet<string> = new Set(SETTINGS.map((s) => s.name));
 
 /** Parses every MESHLET_* variable; unknown MESHLET_* names are errors (a typo in a sidecar is a silent outage). */
@@ -189,6 +199,13 @@ export function parseConfig(env: Strings): Config {
     } catch (err) {
       if (!(err instanceof ValueError)) throw err;
       problems.push({ name: s.name, value: text, expected: err.expected });
+    }
+  }
+  for (const group of SET_TOGETHER) {
+    const set = group.filter((name) => (env[name] ?? "").trim() !== "");
+    if (set.length === 0 || set.length === group.length) continue;
+    for (const name of group) {
+      if (!set.includes(name)) problems.push({ name, value: env[name] ?? "", expected: `a value too: ${set.join(" and ")} ${set.length === 1 ? "is" : "are"} set, and ${group.join(", ")} go together (all or none)` });
     }
   }
   for (const name of Object.keys(env)) {

@@ -7,10 +7,10 @@ import { ValueError } from "../config/values.ts";
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace" | "off";
 
 /** Where a line comes from, like Linkerd's targets or Envoy's `[component]`. */
-export type LogScope = "proxy" | "inbound" | "outbound" | "admin" | "resources" | "native" | "tap";
+export type LogScope = "proxy" | "inbound" | "outbound" | "admin" | "resources" | "native" | "tap" | "identity";
 
 export const LOG_LEVELS: readonly LogLevel[] = ["off", "error", "warn", "info", "debug", "trace"];
-export const LOG_SCOPES: readonly LogScope[] = ["proxy", "inbound", "outbound", "admin", "resources", "native", "tap"];
+export const LOG_SCOPES: readonly LogScope[] = ["proxy", "inbound", "outbound", "admin", "resources", "native", "tap", "identity"];
 
 export interface LogDirective {
   /** The level of lines from scopes the directive does not name (and of unscoped lines). */

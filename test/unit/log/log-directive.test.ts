@@ -28,7 +28,7 @@ describe("parseLogDirective", () => {
     [" , ", "a level (off, error, warn, info, debug, trace) and/or"],
     ["verbose", 'a level (off, error, warn, info, debug, trace) in "verbose", got "verbose"'],
     ["warn,inbound=loud", 'in "inbound=loud", got "loud"'],
-    ["inbond=debug", 'a scope (proxy, inbound, outbound, admin, resources, native, tap) before "=" in "inbond=debug" (did you mean inbound?)'],
+    ["inbond=debug", 'a scope (proxy, inbound, outbound, admin, resources, native, tap, identity) before "=" in "inbond=debug" (did you mean inbound?)'],
     ["linkerd=debug", 'before "=" in "linkerd=debug"'],
     ["=debug", 'before "=" in "=debug"'],
     ["info,debug", 'one default level, got "info" and "debug"'],
