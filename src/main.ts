@@ -5,6 +5,8 @@ import { configView } from "./admin/config-view.ts";
 import { poolsView } from "./admin/pools-view.ts";
 import { startAdminServer } from "./admin/server.ts";
 import { resourceKinds } from "./app/resource-kinds.ts";
+import { endpointsView } from "./discovery/endpoints-view.ts";
+import { endpointTables } from "./discovery/generation-table.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
 import { configureMetrics } from "./metrics/series-limits.ts";
 import { type HostPort, formatHostPort } from "./config/values.ts";
@@ -118,6 +120,7 @@ export async function runProxy(env: Strings): Promise<void> {
       shutdown: () => drain("admin /shutdown"),
       configView: () => configView({ env, configDir: config.configDir, config: resourceWatch.config, status: resourceWatch.status }),
       poolsView: () => poolsView({ inbound: http.inbound.server.pool, outbound: http.outbound.server.pool }),
+      endpointsView: () => endpointsView(endpointTables(resourceWatch.config, config.clusterDomain).get()),
       tapListen,
       stats,
       logger: rootLogger.scoped("admin"),
