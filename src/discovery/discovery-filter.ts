@@ -18,10 +18,10 @@ export function discoveryFilter(table: EndpointTable): HttpFilter<undefined> {
       const authority = ctx.authority;
       if (authority === undefined) return undefined;
       const parsed = parseAuthority(authority);
-      if (parsed === undefined || !table.has(parsed.host)) return undefined;
+      if (parsed === undefined) return undefined;
       const port = parsed.port ?? ctx.conn.dst?.port ?? DEFAULT_HTTP_PORT;
       const choice = table.choose(parsed.host, port);
-      if (choice === undefined) return undefined;
+      if (choice === undefined) return undefined; // not a service of the table
       if (choice.none !== undefined) return new NoEndpointError(`${parsed.host}:${port}`, { reason: choice.none });
       const target = choice.endpoint.target;
       // CONNECT to a service: the proxy opens the tunnel itself, as the default route does for any authority.

@@ -1,7 +1,6 @@
 // The endpoint table of one configuration generation: authority `<service>.<ns>.svc.<cluster-domain>`
-// (from the slices' `kubernetes.io/service-name` label and namespace) and port → its endpoints, all
-// slices of a service merged. Outbound dials the ready ones round-robin instead of asking DNS; the
-// later load balancer and the mTLS origination read the same table.
+// and port → endpoints, every slice of a service merged; outbound takes the ready ones round-robin
+// instead of DNS, and the later load balancer and mTLS origination read the same table.
 import type { EndpointSliceSpec, Endpoint, ServiceSpec } from "./model.ts";
 import { slicePortFor } from "./port-mapping.ts";
 
@@ -57,8 +56,6 @@ export function serviceHost(name: string, namespace: string, clusterDomain: stri
 }
 
 export class EndpointTable {
-  static readonly EMPTY = new EndpointTable([], [], "cluster.local");
-
   private readonly byHost = new Map<string, ServiceRecord>();
 
   constructor(slices: readonly EndpointSliceSpec[], services: readonly ServiceSpec[], readonly clusterDomain: string) {

@@ -1,7 +1,6 @@
-// Which port of a slice's endpoints serves a request to port P of the service's authority. With a
-// Service document, Kubernetes' rule (and Linkerd's destination controller's): P's service port is
-// found in spec.ports and the slice port of the same name serves it (targetPort by number or name as a
-// fallback); without one, a slice with a single port serves every port of the authority.
+// Which slice port serves service port P. With a Service document, Kubernetes' (and Linkerd's) rule:
+// P's spec.ports entry, then the slice port of the same name (else its targetPort, number or name);
+// without one, a slice with a single port serves every port of the authority.
 import type { ServiceSpec, SlicePort } from "./model.ts";
 
 /** The endpoint port, or why the slice offers none for this service port. */
