@@ -106,7 +106,7 @@ export class EndpointTable {
     const n = entry.ready.length;
     if (n === 0) return { none: entry.whyNone ?? "no ready endpoint" };
     let i: number;
-    if (entry instanceof CachedPort) {
+    if (record.byPort.get(port) === entry) {
       i = entry.next;
       entry.next = (i + 1) % n;
     } else {
@@ -116,7 +116,7 @@ export class EndpointTable {
     return { endpoint: entry.ready[i]! };
   }
 
-  private portOf(record: ServiceRecord, port: number): PortEndpoints {
+  private portOf(record: ServiceRecord, port: number): CachedPort {
     const cached = record.byPort.get(port);
     if (cached !== undefined) return cached;
     const entry = buildPort(record, port);

@@ -122,6 +122,12 @@ describe("endpoints", () => {
     expect(seen).toEqual(["10.0.0.1", "10.0.0.1", "10.0.0.2", "10.0.0.2"]);
   });
 
+  test("ports beyond the per-service cache still rotate (over one cursor of the service)", () => {
+    const t = table([slice("a", { endpoints: [{ addresses: ["10.0.0.1", "10.0.0.2"], ready: true }] })]);
+    for (let p = 1; p <= 1100; p++) t.choose(HOST, p);
+    expect([t.choose(HOST, 2000), t.choose(HOST, 2000)].map((c) => c?.endpoint?.address).sort()).toEqual(["10.0.0.1", "10.0.0.2"]);
+  });
+
   test("no ready endpoint: the reason counts the others; none listed says so", () => {
     expect(table([slice("a", { endpoints: [{ addresses: ["10.0.0.1", "10.0.0.2"], ready: false }] })]).choose(HOST, 80)).toEqual({ none: "none of its 2 endpoints is ready" });
     expect(table([slice("a", { endpoints: [] })]).choose(HOST, 80)).toEqual({ none: "its EndpointSlices list no endpoint" });
