@@ -4,6 +4,7 @@
 // each mode's median and its difference to `plain` (the engine with an empty chain). The tap subscriber
 // is a separate process, as `meshlet tap` is. Run with stderr to /dev/null (the access log goes there):
 //   node_modules/.bin/bun bench/observability-cost.ts [--seconds 3] [--rounds 5] [--connections 50] 2>/dev/null
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Socket } from "bun";
 import { parseConfig } from "../src/config/env.ts";
@@ -25,11 +26,16 @@ const { values: args } = parseArgs({
     rounds: { type: "string", default: "5" },
     connections: { type: "string", default: "50" },
     modes: { type: "string", default: "plain,access-log,tap,both" },
+    subscriber: { type: "string", default: "count" },
     help: { type: "boolean", default: false },
   },
 });
 if (args.help) {
-  process.stdout.write("bench/observability-cost.ts [--seconds S] [--rounds R] [--connections C] [--modes plain,access-log,tap,both] 2>/dev/null\n");
+  process.stdout.write(
+    "bench/observability-cost.ts [--seconds S] [--rounds R] [--connections C] [--modes plain,access-log,tap,both] [--subscriber count|cli] 2>/dev/null\n" +
+      "  --subscriber count: the tap subscriber counts the bytes it receives; cli: it is `meshlet tap` printing to /dev/null\n" +
+      "  (its own CPU per tapped request is reported too).\n",
+  );
   process.exit(0);
 }
 const SECONDS = Number(args.seconds);
@@ -85,17 +91,23 @@ function startProxy(filters: SomeHttpFilter[]): number {
 const ports = Object.fromEntries(MODES.map((m) => [m, startProxy(CHAINS[m]!)]));
 
 // --- the tap subscriber, its own process like `meshlet tap` ---
-const subscriber = Bun.spawn(
-  [
-    process.execPath,
-    "-e",
-    `const ws = new WebSocket("ws://127.0.0.1:${tapServer.port}/tap"); ws.binaryType = "arraybuffer";
-     let bytes = 0; ws.onopen = () => { ws.send("{}"); console.log("subscribed"); }; ws.onmessage = (m) => { bytes += m.data.byteLength; };`,
-  ],
-  { stdout: "pipe", stderr: "inherit" },
-);
-await subscriber.stdout.getReader().read();
+const subscriberCommand =
+  args.subscriber === "cli"
+    ? ["bash", "-c", 'exec "$@" >/dev/null', "stdout-to-null", process.execPath, `${import.meta.dir}/../src/cli.ts`, "tap", "--tap", `127.0.0.1:${tapServer.port}`]
+    : [
+        process.execPath,
+        "-e",
+        `const ws = new WebSocket("ws://127.0.0.1:${tapServer.port}/tap"); ws.binaryType = "arraybuffer";
+         let bytes = 0; ws.onopen = () => ws.send("{}"); ws.onmessage = (m) => { bytes += m.data.byteLength; };`,
+      ];
+const subscriber = Bun.spawn(subscriberCommand, { stdout: "ignore", stderr: "inherit" });
 while (hub.subscriberCount === 0) await Bun.sleep(10);
+
+/** utime + stime of a process, in µs. */
+function processCpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").replace(/^.*\) /, "").split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+}
 
 // --- the client: CONNECTIONS keep-alive connections, one request in flight on each ---
 const REQUEST = Buffer.from("GET /api/items?page=2 HTTP/1.1\r\nHost: web.default.svc.cluster.local\r\nUser-Agent: bench/1.0\r\nAccept: */*\r\n\r\n");
@@ -149,21 +161,23 @@ let RESPONSE_BYTES_SEEN = Number.POSITIVE_INFINITY;
   RESPONSE_BYTES_SEEN = probe;
 }
 
-async function runOnce(mode: string): Promise<{ usPerRequest: number; requests: number }> {
+async function runOnce(mode: string): Promise<{ usPerRequest: number; subscriberUsPerRequest: number; requests: number }> {
   const clients = await openClients(ports[mode]!);
   running = true;
   for (const c of clients) c.write(REQUEST);
   await Bun.sleep(300); // warm-up
   const c0 = completed;
   const cpu0 = process.cpuUsage();
+  const subscriber0 = processCpuMicros(subscriber.pid);
   await Bun.sleep(SECONDS * 1000);
   const cpu = process.cpuUsage(cpu0);
+  const subscriberMicros = processCpuMicros(subscriber.pid) - subscriber0;
   const requests = completed - c0;
   running = false;
   await Bun.sleep(50);
   for (const c of clients) c.end();
   await Bun.sleep(50);
-  return { usPerRequest: (cpu.user + cpu.system) / requests, requests };
+  return { usPerRequest: (cpu.user + cpu.system) / requests, subscriberUsPerRequest: subscriberMicros / requests, requests };
 }
 
 const results: Record<string, number[]> = Object.fromEntries(MODES.map((m) => [m, []]));
@@ -171,7 +185,8 @@ for (let round = 1; round <= ROUNDS; round++) {
   for (const mode of MODES) {
     const r = await runOnce(mode);
     results[mode]!.push(r.usPerRequest);
-    process.stdout.write(`round ${round} ${mode.padEnd(10)} ${r.usPerRequest.toFixed(2)} µs/req (${r.requests} requests)\n`);
+    const sub = mode === "tap" || mode === "both" ? `, tap subscriber ${r.subscriberUsPerRequest.toFixed(2)} µs/req` : "";
+    process.stdout.write(`round ${round} ${mode.padEnd(10)} ${r.usPerRequest.toFixed(2)} µs/req (${r.requests} requests${sub})\n`);
   }
 }
 

@@ -5,6 +5,9 @@ import { configView } from "./admin/config-view.ts";
 import { poolsView } from "./admin/pools-view.ts";
 import { startAdminServer } from "./admin/server.ts";
 import { resourceKinds } from "./app/resource-kinds.ts";
+import { endpointsView } from "./discovery/endpoints-view.ts";
+import { endpointTables } from "./discovery/generation-table.ts";
+import { listenerTargetResolver } from "./discovery/listener-targets.ts";
 import { registerPoolMetrics } from "./http/pool-metrics.ts";
 import { configureMetrics } from "./metrics/series-limits.ts";
 import { type HostPort, formatHostPort } from "./config/values.ts";
@@ -65,6 +68,9 @@ export async function runProxy(env: Strings): Promise<void> {
   if (!resources) process.exit(EXIT_USAGE);
   const resourceWatch = watchResources(config.configDir, kinds, resources, rootLogger.scoped("resources"));
   const frontDoor = FrontDoor.start(rootLogger.scoped("native"), tcpLivenessOf(config));
+  // Endpoint discovery (EndpointSlices): outbound listener targets naming a service resolve through it.
+  const endpoints = endpointTables(resourceWatch.config, config.clusterDomain);
+  frontDoor.resolveTargetNamesWith(listenerTargetResolver(endpoints));
   frontDoor.setOpaquePorts(config.opaquePorts);
   // Authorization policy: the native L4 table per generation, and the authz metrics.
   startInboundPolicy(config, resourceWatch.config, logger);
@@ -125,6 +131,7 @@ export async function runProxy(env: Strings): Promise<void> {
       shutdown: () => drain("admin /shutdown"),
       configView: () => configView({ env, configDir: config.configDir, config: resourceWatch.config, status: resourceWatch.status }),
       poolsView: () => poolsView({ inbound: http.inbound.server.pool, outbound: http.outbound.server.pool }),
+      endpointsView: () => endpointsView(endpoints.get()),
       tapListen,
       stats,
       logger: rootLogger.scoped("admin"),

@@ -23,6 +23,8 @@ export interface AdminOptions {
   /** The bodies of GET /config.json and /pools.json, built per request. */
   readonly configView: () => unknown;
   readonly poolsView: () => unknown;
+  /** The body of GET /endpoints.json (the discovery table in force); absent: 404. */
+  readonly endpointsView?: () => unknown;
   /** MESHLET_TAP_LISTEN for the dashboard's tap view (GET /dashboard/config.json); absent or null: tap is off. */
   readonly tapListen?: HostPort | null;
   /** Serves GET /stats.json; absent: 404. */
@@ -67,6 +69,8 @@ function serve(options: AdminOptions): Server<undefined> {
           return getJson(request, options.configView);
         case "/pools.json":
           return getJson(request, options.poolsView);
+        case "/endpoints.json":
+          return options.endpointsView !== undefined ? getJson(request, options.endpointsView) : new Response(null, { status: 404 });
         case "/stats.json":
           return options.stats !== undefined ? statsEndpoint(request, options.stats) : new Response(null, { status: 404 });
         case "/shutdown": {

@@ -2,6 +2,7 @@
 // come from their feature's module; Linkerd kinds whose feature is still to come are recognised (their
 // documents load without effect, with one warning per kind) until that feature registers them here.
 import type { Config } from "../config/env.ts";
+import { discoveryKinds } from "../discovery/kinds.ts";
 import { policyKinds } from "../policy/kinds.ts";
 import { serviceProfileKind } from "../profiles/kind.ts";
 import type { KindRegistration, RecognisedKind } from "../resources/kind.ts";
@@ -16,8 +17,6 @@ export const RECOGNISED_KINDS: readonly RecognisedKind[] = [
   { group: "gateway.networking.k8s.io", kind: "GRPCRoute", notEnforced: ROUTES },
   { group: "gateway.networking.k8s.io", kind: "TCPRoute", notEnforced: ROUTES },
   { group: "gateway.networking.k8s.io", kind: "TLSRoute", notEnforced: ROUTES },
-  { group: "discovery.k8s.io", kind: "EndpointSlice", notEnforced: "endpoint discovery is not implemented yet" },
-  { group: "", kind: "Service", notEnforced: "endpoint discovery is not implemented yet" },
   { group: "workload.linkerd.io", kind: "ExternalWorkload", notEnforced: "external workloads are not implemented" },
   { group: "multicluster.linkerd.io", kind: "Link", notEnforced: "multicluster is not implemented" },
   { group: "split.smi-spec.io", kind: "TrafficSplit", notEnforced: "SMI traffic splits are not implemented" },
@@ -37,6 +36,7 @@ export function resourceKinds(config: KindSettings, clock: Clock): readonly Kind
       inboundProfileName: config.inboundProfile,
     }),
     ...Object.values(policyKinds({ namespace: config.namespace, podLabels: config.podLabels })),
+    ...Object.values(discoveryKinds({ clusterDomain: config.clusterDomain })),
     ...RECOGNISED_KINDS,
   ];
 }

@@ -129,12 +129,12 @@ export class InternalError extends ProxyError {
 
 // === Availability ===
 
-/** The destination could not be resolved to an endpoint. */
+/** The destination could not be resolved to an endpoint; `reason` (e.g. from discovery) is told to the client too. */
 export class NoEndpointError extends ProxyError {
   readonly code = codes.PXY_ERR_HTTP_NO_ENDPOINT;
   readonly side: ErrorSide = "internal";
-  constructor(authority: string, options?: { cause?: unknown }) {
-    super(`no endpoint for ${authority}`, options);
+  constructor(authority: string, options?: { cause?: unknown; reason?: string }) {
+    super(`no endpoint for ${authority}${options?.reason !== undefined ? `: ${options.reason}` : ""}`, options);
   }
 }
 

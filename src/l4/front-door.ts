@@ -47,11 +47,18 @@ export interface Listener {
 
 const DNS_REFRESH_MS = 5_000;
 
+/**
+ * Resolves an outbound listener target's name before DNS (endpoint discovery): an endpoint, an Error
+ * saying why the name has none now, or undefined when the name is not one it knows.
+ */
+export type TargetNameResolver = (host: string, port: number) => HostPort | Error | undefined;
+
 export class FrontDoor {
   private readonly listeners = new Map<number, Listener>();
   private readonly refreshTimers: ReturnType<typeof setInterval>[] = [];
   private readonly listeningCallbacks: Array<(listener: Listener) => void> = [];
   private nextListenerId = 1;
+  private nameResolver: TargetNameResolver | undefined;
 
   private constructor(
     private readonly logger: Logger,
@@ -106,6 +113,11 @@ export class FrontDoor {
   /** Calls `callback` with every listener from now on, once it is bound (its port known). */
   onListening(callback: (listener: Listener) => void): void {
     this.listeningCallbacks.push(callback);
+  }
+
+  /** Outbound targets named by `resolver` resolve through it (at listen and each refresh), before DNS. */
+  resolveTargetNamesWith(resolver: TargetNameResolver): void {
+    this.nameResolver = resolver;
   }
 
   /** Splices a handed-off connection to its target in native code (TypeScript decided on TCP). */
@@ -176,8 +188,12 @@ export class FrontDoor {
   private async resolveTarget(config: ListenerConfig, target: HostPort): Promise<HostPort | undefined> {
     if (isIp(target.host)) return target;
     try {
-      const { address } = await lookup(target.host);
-      return { host: address, port: target.port };
+      const discovered = config.direction === "outbound" ? this.nameResolver?.(target.host, target.port) : undefined;
+      if (discovered instanceof Error) throw discovered;
+      const named = discovered ?? target; // a discovered endpoint may itself be a name (FQDN slices)
+      if (isIp(named.host)) return named;
+      const { address } = await lookup(named.host);
+      return { host: address, port: named.port };
     } catch (err) {
       this.logger.warn("cannot resolve target; connections are refused until it resolves", {
         listener: config.name,
@@ -192,8 +208,8 @@ export class FrontDoor {
     let current = "";
     const refresh = async () => {
       const resolved = await this.resolveTarget(listener.config, target);
-      if (!resolved || resolved.host === current) return;
-      current = resolved.host;
+      if (!resolved || formatHostPort(resolved) === current) return;
+      current = formatHostPort(resolved);
       native.setTarget(listener.id, resolved.host, resolved.port);
       this.logger.debug("target resolved", { listener: listener.config.name, target: formatHostPort(target), ip: resolved.host });
     };

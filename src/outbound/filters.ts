@@ -1,8 +1,10 @@
 // The outbound request pipeline (traffic from the local app): tap (only while somebody listens), peer
 // proxies' error headers handled, then ServiceProfile routes (route, classify, timeout,
-// l5d-dst-canonical) and their retries. Compiled once per configuration generation, and again when
-// the tap's first subscriber arrives or its last leaves.
+// l5d-dst-canonical) and their retries, and last endpoint discovery (EndpointSlice authorities). Compiled
+// once per configuration generation, and again when the tap's first subscriber arrives or its last leaves.
 import type { Config } from "../config/env.ts";
+import { discoveryFilter } from "../discovery/discovery-filter.ts";
+import { type DiscoveryObjects, endpointTableOf } from "../discovery/generation-table.ts";
 import { FilterChain, type FilterChainSource, chainPerGeneration, type SomeHttpFilter } from "../http/filter.ts";
 import { peerErrorFilter } from "../l5d/peer-error-filter.ts";
 import type { Logger } from "../log/logger.ts";
@@ -15,16 +17,19 @@ import { tapFilter } from "../tap/tap-filter.ts";
 
 export function outboundChain(
   config: Pick<Config, "externalProfiles" | "clusterDomain">,
-  generations: { get(): { readonly profiles: ProfileSet } },
+  generations: { get(): { readonly profiles: ProfileSet } & DiscoveryObjects },
   clock: Clock,
   logger: Logger,
   tap?: TapHub,
 ): FilterChainSource {
   const peerErrors = peerErrorFilter(logger);
-  return chainPerGeneration(generations, ({ profiles }) => {
+  return chainPerGeneration(generations, (generation) => {
+    const profiles = generation.profiles;
     // With profiles, the retry filter may discard a response: tap then holds it until the request completes.
     const first: SomeHttpFilter[] = tap?.listening ? [tapFilter({ direction: "outbound", hub: tap, responsesMayBeRetried: profiles.byName.size > 0 })] : [];
-    if (profiles.byName.size === 0) return new FilterChain([...first, peerErrors]);
+    const table = endpointTableOf(generation, config.clusterDomain);
+    const last: SomeHttpFilter[] = table.size > 0 ? [discoveryFilter(table)] : [];
+    if (profiles.byName.size === 0) return new FilterChain([...first, peerErrors, ...last]);
     const profile = profileFilter({
       direction: "outbound",
       profiles,
@@ -32,6 +37,6 @@ export function outboundChain(
       clusterDomain: config.clusterDomain,
       clock,
     });
-    return new FilterChain([...first, peerErrors, profile, retryFilter("outbound", profile)]);
+    return new FilterChain([...first, peerErrors, profile, retryFilter("outbound", profile), ...last]);
   }, tap);
 }

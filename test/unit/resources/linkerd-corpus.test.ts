@@ -98,11 +98,14 @@ describe("error wording", () => {
     expect(problems.some((p) => p.message.includes("has no routes"))).toBe(false);
   });
 
-  test("EndpointSlice warns once that it is not enforced; the policy kinds are enforced", () => {
+  test("EndpointSlice and the policy kinds are enforced: none warns that it is not, and the slices load", () => {
     const pick = (folder: string) => entries.filter((e) => e.folder === folder && e.expected === "accept").slice(0, 2).map((e) => e.path);
     const dir = dirWith("not-enforced", [...pick("EndpointSlice"), ...pick("AuthorizationPolicy"), ...pick("Server")]);
     const warnings = checkConfigDir(dir, kinds).filter((p) => p.message.includes("not enforced"));
-    expect(warnings.map((p) => p.message.split(" ")[0]).sort()).toEqual(["EndpointSlice"]);
+    expect(warnings.map((p) => p.message)).toEqual([]);
+    const loaded = loadConfigDir(dir, { kinds });
+    if (!loaded.ok) throw new Error("not loaded");
+    expect(loaded.snapshot.endpointSlices).toHaveLength(2);
   });
 });
 

@@ -214,7 +214,7 @@ describe("kinds", () => {
     "apiVersion: policy.linkerd.io/v1alpha1\nkind: AuthorizationPolicy\nmetadata: {name: a}\n",
     "apiVersion: gateway.networking.k8s.io/v1\nkind: HTTPRoute\nmetadata: {name: r}\n",
     "apiVersion: policy.linkerd.io/v1alpha1\nkind: MeshTLSAuthentication\nmetadata: {name: m}\n",
-    "apiVersion: discovery.k8s.io/v1\nkind: EndpointSlice\nmetadata: {name: e}\n",
+    "apiVersion: gateway.networking.k8s.io/v1\nkind: GRPCRoute\nmetadata: {name: g}\n",
   ])("known Linkerd kinds are kept, not rejected, with one warning saying they are not enforced: %p", (text) => {
     const loaded = decode(`${text}---\n${text}`);
     expect(loaded.problems.map((p) => [p.severity, p.doc])).toEqual([["warning", 1]]);
