@@ -1,7 +1,8 @@
-// The inbound request pipeline (traffic to the local app): strip client-sent l5d-client-id, authorize
-// the request against the inbound policy (src/authz/), tap (only while somebody listens), the access
-// log when on, then ServiceProfile routes for classification and route metrics. Compiled once per
-// configuration generation, and again when the tap's first subscriber arrives or its last leaves.
+// The inbound request pipeline (traffic to the local app): the access log when on (outermost, as
+// Linkerd's, so denied and unrouted requests are logged too), strip client-sent l5d-client-id, authorize
+// the request against the inbound policy (src/authz/), tap (only while somebody listens, after
+// authorize as in Linkerd), then ServiceProfile routes for classification and route metrics. Compiled
+// once per configuration generation, and again when the tap's first subscriber arrives or its last leaves.
 import { authorizeFilter } from "../authz/authorize-filter.ts";
 import type { PolicyObjects } from "../authz/compile.ts";
 import { inboundPolicyOf, type PolicyConfig, policySettingsOf } from "../authz/generation-policy.ts";
@@ -30,9 +31,9 @@ export function inboundChain(
   const { accessLog, tap } = optional;
   return chainPerGeneration(generations, (generation) => {
     const { profiles } = generation;
-    const filters: SomeHttpFilter[] = [clientIdFilter, authorizeFilter(inboundPolicyOf(generation, policySettings), inboundHttpAuthz)];
+    const filters: SomeHttpFilter[] = accessLog !== undefined ? [accessLog] : [];
+    filters.push(clientIdFilter, authorizeFilter(inboundPolicyOf(generation, policySettings), inboundHttpAuthz));
     if (tap?.listening) filters.push(tapFilter({ direction: "inbound", hub: tap, responsesMayBeRetried: false }));
-    if (accessLog !== undefined) filters.push(accessLog);
     if (profiles.byName.size === 0) return new FilterChain(filters);
     const profile = profileFilter({
       direction: "inbound",

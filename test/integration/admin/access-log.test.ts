@@ -1,9 +1,9 @@
 // MESHLET_ACCESS_LOG on a real meshlet: one line per inbound HTTP request in the json and apache formats,
 // checked field by field (a request with a body and trace headers, HTTP/1.0, an app 404), none for
-// outbound; and a proxy whose stderr is a pipe nobody reads keeps serving while it drops and counts lines.
+// outbound, requests that authorization denies or finds no route for; and a proxy whose stderr is a pipe nobody reads keeps serving while it drops and counts lines.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Subprocess, spawn, spawnSync } from "bun";
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -94,6 +94,51 @@ describe("json", () => {
       expect(BigInt(String(line.processing_ns))).toBeLessThanOrEqual(BigInt(String(line.total_ns)));
       for (const [k, v] of Object.entries(line)) expect(typeof v).toBe(k === "status" ? "number" : "string");
     }
+  });
+});
+
+describe("requests that authorization refuses", () => {
+  let proxy: RunningProxy;
+  let dir: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "meshlet-access-log-authz-"));
+    // A Server with one route and no authorization for it: /closed is denied (403), anything else unrouted (404).
+    writeFileSync(
+      join(dir, "policy.yaml"),
+      `apiVersion: policy.linkerd.io/v1beta3
+kind: Server
+metadata: {name: web}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  port: ${backend.port}
+  proxyProtocol: HTTP/1
+---
+apiVersion: policy.linkerd.io/v1beta3
+kind: HTTPRoute
+metadata: {name: closed}
+spec:
+  parentRefs: [{name: web, kind: Server, group: policy.linkerd.io}]
+  rules: [{matches: [{path: {type: PathPrefix, value: /closed}}]}]
+`,
+    );
+    proxy = await startProxy({ MESHLET_ACCESS_LOG: "json", MESHLET_CONFIG_DIR: dir, MESHLET_POD_LABELS: "app=web", MESHLET_INBOUND_FORWARD: `127.0.0.1:${backend.port}` });
+  });
+  afterAll(async () => {
+    await proxy.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("are logged with the status the client got (Linkerd's access log is outside its policy layer)", async () => {
+    const inbound = `http://127.0.0.1:${proxy.inboundPort}`;
+    const [denied] = (await curl(["-A", "denied/1", `${inbound}/closed/door`])).split(" ");
+    const [unrouted] = (await curl(["-A", "unrouted/1", `${inbound}/elsewhere`])).split(" ");
+    expect([denied, unrouted]).toEqual(["403", "404"]);
+    const access = () => proxy.logs.filter((l) => "client.addr" in l);
+    await proxy.waitForLog(() => access().length >= 2);
+    expect(access().map((l) => [l.uri, l.status, l.user_agent])).toEqual([
+      ["/closed/door", 403, "denied/1"],
+      ["/elsewhere", 404, "unrouted/1"],
+    ]);
   });
 });
 

@@ -1,5 +1,6 @@
-// Where the access log sits in the inbound pipeline: after authorize and before the profile when
-// MESHLET_ACCESS_LOG is on, and not in the chain at all when it is off.
+// Where the access log sits in the inbound pipeline: first, before authorize (Linkerd's access log is the
+// outermost layer of its inbound HTTP server, so denied requests are logged), when MESHLET_ACCESS_LOG is
+// on, and not in the chain at all when it is off.
 import { expect, test } from "bun:test";
 
 import { accessLogFilter } from "../../../src/access-log/access-log-filter.ts";
@@ -27,15 +28,14 @@ spec:
   routes: [{name: books, condition: {pathRegex: /books}}]
 `;
 
-test("on: l5d-client-id → authorize → access-log → profile; off: no access-log filter", () => {
+test("on: access-log → l5d-client-id → authorize → profile; off: no access-log filter", () => {
   const config = parseConfig({});
   const generation = { ...NO_POLICY, profiles: profileSetFromYaml(PROFILE) };
   const generations = { get: () => generation };
   const accessLog = accessLogFilter({ write: writeJsonLine, sink: { push() {} } });
   const on = inboundChain(config, generations, monotonicClock, { accessLog }).get();
   const off = inboundChain(config, generations, monotonicClock).get();
-  // Relative order only (DESIGN.md: strip-l5d → authorize → tap → access-log → profile; tap may sit between).
-  expect(on.names.indexOf("access-log")).toBeGreaterThan(on.names.indexOf("authorize"));
+  expect(on.names[0]).toBe("access-log");
   expect(on.names.indexOf("authorize")).toBeGreaterThan(on.names.indexOf("l5d-client-id"));
   expect(on.names.at(-1)).toBe("profile");
   expect(on.names.filter((n) => n !== "access-log")).toEqual(off.names);
