@@ -2,9 +2,9 @@
 // process holds a keep-alive client, the HTTP/1 engine and its upstream, so the CPU it spends per request
 // (process.cpuUsage ÷ requests) moves only with the work done. Modes alternate in rounds; the report is
 // each mode's median and its difference to `plain` (the engine with an empty chain). The tap subscriber
-// is a separate process, as `meshlet tap` is. Run with stderr to /dev/null (the access log goes there):
-//   node_modules/.bin/bun bench/observability-cost.ts [--seconds 3] [--rounds 5] [--connections 50] 2>/dev/null
-import { readFileSync } from "node:fs";
+// is a separate process, as `meshlet tap` is; the access log is written to /dev/null.
+//   npm run bench:observability -- [--seconds 1] [--rounds 10] [--connections 50] [--subscriber count|cli]
+import { openSync, readFileSync, writeSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { Socket } from "bun";
 import { parseConfig } from "../src/config/env.ts";
@@ -22,8 +22,8 @@ import { tapFilter } from "../src/tap/tap-filter.ts";
 
 const { values: args } = parseArgs({
   options: {
-    seconds: { type: "string", default: "3" },
-    rounds: { type: "string", default: "5" },
+    seconds: { type: "string", default: "1" },
+    rounds: { type: "string", default: "10" },
     connections: { type: "string", default: "50" },
     modes: { type: "string", default: "plain,access-log,tap,both" },
     subscriber: { type: "string", default: "count" },
@@ -32,7 +32,7 @@ const { values: args } = parseArgs({
 });
 if (args.help) {
   process.stdout.write(
-    "bench/observability-cost.ts [--seconds S] [--rounds R] [--connections C] [--modes plain,access-log,tap,both] [--subscriber count|cli] 2>/dev/null\n" +
+    "npm run bench:observability -- [--seconds S] [--rounds R] [--connections C] [--modes plain,access-log,tap,both] [--subscriber count|cli]\n" +
       "  --subscriber count: the tap subscriber counts the bytes it receives; cli: it is `meshlet tap` printing to /dev/null\n" +
       "  (its own CPU per tapped request is reported too).\n",
   );
@@ -73,7 +73,9 @@ const upstream = Bun.listen<{ tail: number }>({
 // --- the features under test ---
 const hub = new TapHub();
 const tapServer = startTapServer({ listen: { host: "127.0.0.1", port: 0 }, hub });
-const sink = new AccessLogSink(process.stderr);
+// Where the proxy's stderr goes in bench/http.sh: /dev/null, written synchronously as Bun writes to a file.
+const devNull = openSync("/dev/null", "w");
+const sink = new AccessLogSink({ write: (chunk) => writeSync(devNull, chunk) === chunk.length, once: () => undefined });
 const accessLog = accessLogFilter({ write: writeJsonLine, sink });
 const tap = tapFilter({ direction: "inbound", hub, responsesMayBeRetried: false });
 const CHAINS: Record<string, SomeHttpFilter[]> = { plain: [], "access-log": [accessLog], tap: [tap], both: [tap, accessLog] };
