@@ -1,10 +1,12 @@
-// `meshlet check`: validates the MESHLET_* environment and the resource directory the way the proxy
-// would load them, lists every problem, and ends with what it checked — as text, or JSON for CI.
+// `meshlet check`: validates the MESHLET_* environment (the identity files it names included) and the
+// resource directory the way the proxy would load them, lists every problem, and ends with what it
+// checked — as text, or JSON for CI.
 import { existsSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 
 import { type Config, ConfigError, type ConfigProblem, parseConfig } from "../config/env.ts";
 import { resourceKinds } from "../app/resource-kinds.ts";
+import { checkIdentityFiles, type IdentityCheck } from "../identity/check-identity.ts";
 import { type LoadResult, loadConfigDir } from "../resources/config-dir.ts";
 import { formatProblem, type Problem } from "../resources/problem.ts";
 import { monotonicClock } from "../rt/clock.ts";
@@ -16,6 +18,8 @@ import { defineCommand } from "./command.ts";
 export interface CheckReport {
   readonly ok: boolean;
   readonly environment: { readonly ok: boolean; readonly problems: readonly ConfigProblem[] };
+  /** The workload identity of MESHLET_IDENTITY_* when they are set (its problems are environment problems). */
+  readonly identity?: { readonly name: string; readonly notAfter: string };
   /** Absent when the environment was invalid (the directory was not read). */
   readonly configDir?: {
     readonly path: string;
@@ -51,11 +55,14 @@ export const checkCommand = defineCommand(
     },
     positionalHint: (value) => `did you mean --config-dir ${value}?`,
   },
-  (values) => {
+  async (values) => {
     const json = values.output === "json";
     let config: Config;
+    let identity: IdentityCheck;
     try {
       config = parseConfig(process.env);
+      identity = await checkIdentityFiles(config, Date.now());
+      if (identity.configured && !identity.ok) throw new ConfigError(identity.problems);
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       if (json) print({ ok: false, environment: { ok: false, problems: err.problems } });
@@ -67,7 +74,7 @@ export const checkCommand = defineCommand(
     if (named !== undefined) requireDirectory(named, dir);
 
     const result = loadConfigDir(dir, { kinds: resourceKinds(config, monotonicClock) });
-    const report = reportOf(dir, existsSync(dir), result);
+    const report = reportOf(dir, existsSync(dir), result, identity.configured && identity.ok ? { name: identity.name, notAfter: new Date(identity.notAfterMs).toISOString() } : undefined);
     if (json) print(report);
     else printText(dir, report);
     return report.ok ? 0 : EXIT_USAGE;
@@ -85,12 +92,13 @@ function requireDirectory(namedBy: string, dir: string): void {
   if (!isDirectory) throw new UsageError(`${namedBy} ${dir}: not a directory`);
 }
 
-function reportOf(dir: string, exists: boolean, result: LoadResult): CheckReport {
+function reportOf(dir: string, exists: boolean, result: LoadResult, identity: CheckReport["identity"]): CheckReport {
   const problems = result.problems;
   const errors = problems.filter((p) => p.severity === "error").length;
   return {
     ok: result.ok,
     environment: { ok: true, problems: [] },
+    ...(identity !== undefined ? { identity } : {}),
     configDir: {
       path: resolve(dir),
       exists,
@@ -121,7 +129,8 @@ function printText(dir: string, report: CheckReport): void {
   const total = d.resources.reduce((n, r) => n + r.count, 0);
   const kinds = d.resources.map((r) => `${plural(r.count, r.kind)}${r.implemented ? "" : " (kept, not enforced yet)"}`);
   const what = !d.exists ? "no such directory (the proxy starts with no resources and loads it once it appears)" : `${plural(d.files.length, "file")}, ${plural(total, "resource")}${kinds.length ? ": " + kinds.join(", ") : ""}`;
-  process.stdout.write(`environment: ok\n${dir}: ok — ${what}${d.warnings > 0 ? `; ${plural(d.warnings, "warning")}` : ""}\n`);
+  const identity = report.identity !== undefined ? `identity: ${report.identity.name} (valid until ${report.identity.notAfter})\n` : "";
+  process.stdout.write(`environment: ok\n${identity}${dir}: ok — ${what}${d.warnings > 0 ? `; ${plural(d.warnings, "warning")}` : ""}\n`);
 }
 
 /** "1 file", "2 files", "2 AuthorizationPolicies". */

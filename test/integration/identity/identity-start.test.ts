@@ -1,6 +1,7 @@
 // A real `meshlet proxy` with identity files from `meshlet identity`: unusable files stop it with exit
 // 64 and every reason (through the config-error path); usable ones start it with the identity logged,
-// Linkerd's identity metrics exposed and the three paths shown by /env.json and /config.json.
+// Linkerd's identity metrics exposed and the three paths shown by /env.json and /config.json; `meshlet
+// check` validates the same files the same way.
 import { afterEach, describe, expect, test } from "bun:test";
 import { spawn } from "bun";
 import { X509Certificate } from "node:crypto";
@@ -107,5 +108,31 @@ describe("usable identity files", () => {
     const proxy = await startProxy();
     running.push(proxy);
     expect(await proxy.metrics()).not.toContain("control_identity_cert");
+  });
+});
+
+describe("meshlet check reads the identity files as the proxy would", () => {
+  /** `meshlet check -o json` with an empty config dir and `env`: its exit code and report. */
+  async function check(env: Record<string, string>): Promise<{ code: number; report: Record<string, unknown> }> {
+    const proc = spawn([BUN, CLI, "check", "-o", "json", "--config-dir", tempDir("meshlet-check-")], { env: { PATH: process.env.PATH ?? "", ...env }, stdout: "pipe", stderr: "pipe" });
+    const [code, stdout] = await Promise.all([proc.exited, new Response(proc.stdout).text()]);
+    return { code, report: JSON.parse(stdout) };
+  }
+
+  test("usable files: ok, with the identity and its expiry in the report", async () => {
+    const files = await issue(await makeCa(), NAME, join(tempDir(), "web"));
+    const notAfter = new X509Certificate(readFileSync(files.cert)).validToDate.toISOString();
+    const { code, report } = await check(identityEnv(files));
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ ok: true, identity: { name: NAME, notAfter } });
+  });
+
+  test("the key of another certificate: exit 64 with the proxy's own reason", async () => {
+    const ca = await makeCa();
+    const web = await issue(ca, NAME, join(tempDir(), "web"));
+    const other = await issue(ca, "other.default.serviceaccount.identity.linkerd.cluster.local", join(tempDir(), "other"));
+    const { code, report } = await check(identityEnv({ ...web, key: other.key }));
+    expect(code).toBe(64);
+    expect(report).toMatchObject({ ok: false, environment: { ok: false, problems: [{ name: "MESHLET_IDENTITY_KEY", value: other.key, expected: expect.stringContaining("belongs to another certificate") }] } });
   });
 });
