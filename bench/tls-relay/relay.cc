@@ -98,15 +98,19 @@ ssize_t WriteEnd(End& e, const uint8_t* p, size_t n) {
 }
 
 // Moves src -> buf -> dst until nothing moves; false on failure.
+// A short read means the socket's receive queue (and OpenSSL's read-ahead) is empty: the next read
+// would only say EAGAIN, so it is skipped until the next readiness event (level-triggered).
 bool Pump(End& src, End& dst, Buf& buf) {
+  bool drained = false;
   for (;;) {
     bool moved = false;
     size_t room = buf.Room();
-    if (!src.eof && room > 0) {
+    if (!src.eof && !drained && room > 0) {
       ssize_t r = ReadEnd(src, buf.data.get() + buf.off + buf.len, room);
       if (r > 0) {
         buf.len += static_cast<size_t>(r);
         moved = true;
+        drained = static_cast<size_t>(r) < room && (src.ssl == nullptr || SSL_has_pending(src.ssl) == 0);
       } else if (r == 0) {
         src.eof = true;
         moved = true;
@@ -361,6 +365,7 @@ Napi::Value Start(const Napi::CallbackInfo& info) {
   SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION);
   SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+  SSL_CTX_set_read_ahead(ctx, 1);  // one read(2) per batch of records, not two per record
   if (SSL_CTX_use_certificate_chain_file(ctx, cert.c_str()) != 1) return Napi::String::New(env, OpenSslError("certificate"));
   if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1) return Napi::String::New(env, OpenSslError("key"));
   if (SSL_CTX_load_verify_locations(ctx, ca.c_str(), nullptr) != 1) return Napi::String::New(env, OpenSslError("trust anchors"));
