@@ -11,7 +11,7 @@ ROOT=$PWD
 DURATION_S=${DURATION_S:-5}
 IPERF_S=${IPERF_S:-5}
 ROUNDS=${ROUNDS:-3}
-ENGINES=${ENGINES:-bun bun-adopted native-bun native haproxy}
+ENGINES=${ENGINES:-bun bun-adopted bun-spliced native-bun native haproxy}
 
 usage() {
   cat <<USAGE
@@ -24,6 +24,8 @@ Engines (hop A / hop B, each hop its own process):
                tls (requestCert, CA, TLS 1.3 only); JavaScript relays the plaintext
   bun-adopted  as bun / the native front door accepts and sniffs the ClientHello, Bun adopts the fd and
                node:tls terminates over it (new TLSSocket({ isServer }) on a Duplex)
+  bun-spliced  as bun / the native front door accepts and sniffs, then splice(2)s the connection to an
+               internal Bun.listen with tls on 127.0.0.1 (Bun's TLS behind one more local hop)
   native-bun   OpenSSL on an addon epoll thread (bench/tls-relay), the plaintext side a socketpair
                adopted by Bun, which relays it — what HTTP over mTLS would cost (the HTTP engine reads it)
   native       OpenSSL on the addon thread relaying both sides natively — the opaque (non-HTTP) path
@@ -109,7 +111,7 @@ progress "certificates in $WORK (trust anchor → issuer → leaf, P-256)"
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 read -ra ENGINE_LIST <<<"$ENGINES"
 for e in "${ENGINE_LIST[@]}"; do
-  case $e in bun | bun-adopted | native-bun | native | haproxy) ;; *) echo "bench/tls-engines.sh: unknown engine '$e' in ENGINES" >&2; exit 64 ;; esac
+  case $e in bun | bun-adopted | bun-spliced | native-bun | native | haproxy) ;; *) echo "bench/tls-engines.sh: unknown engine '$e' in ENGINES" >&2; exit 64 ;; esac
 done
 NPORTS=$((2 + 4 * ${#ENGINE_LIST[@]}))
 for attempt in $(seq 1 20); do
@@ -196,7 +198,7 @@ for e in "${ENGINE_LIST[@]}"; do
     continue
   fi
   case $e in
-    bun | bun-adopted) a_engine=bun ;;
+    bun | bun-*) a_engine=bun ;;
     *) a_engine=$e ;;
   esac
   start "$e-b" "$BUN" bench/tls-hop.ts "$e" server "$WORK/server" "$SERVER_ID" "${B_HTTP[$e]}=$ORIGIN" "${B_IPERF[$e]}=$IPERF"

@@ -14,6 +14,8 @@ const USAGE = `usage: bun bench/tls-hop.ts ENGINE MODE CERT_DIR SERVER_NAME LIST
                        JavaScript relays the plaintext
           bun-adopted  server only: the native front door accepts and sniffs, Bun adopts the fd
                        (Bun.connect({ fd })) and node:tls terminates over it (a TLSSocket on a Duplex)
+          bun-spliced  server only: the native front door accepts and sniffs, then splices the
+                       connection to an internal Bun.listen with tls on 127.0.0.1 (one more local hop)
           native       OpenSSL on an epoll thread of bench/tls-relay (an addon in this process) relays
                        both sides natively: the opaque path, no JavaScript per byte
           native-bun   OpenSSL on that thread, the plaintext side a socketpair adopted by Bun, which
@@ -22,14 +24,14 @@ const USAGE = `usage: bun bench/tls-hop.ts ENGINE MODE CERT_DIR SERVER_NAME LIST
   CERT_DIR holds tls.crt (leaf + chain), tls.key, ca.crt`;
 
 const [engine, mode, certDir, serverName, ...routeArgs] = process.argv.slice(2);
-const ENGINES = ["bun", "bun-adopted", "native", "native-bun"];
+const ENGINES = ["bun", "bun-adopted", "bun-spliced", "native", "native-bun"];
 const routes = routeArgs.map((r) => r.split("=").map(Number) as [number, number]);
 if (!engine || !ENGINES.includes(engine) || !["server", "client"].includes(mode ?? "") || !serverName || routes.length === 0 || routes.some((r) => r.length !== 2 || r.some((p) => !Number.isInteger(p)))) {
   console.error(USAGE);
   process.exit(64);
 }
-if (engine === "bun-adopted" && mode !== "server") {
-  console.error("bun-adopted is a server-side engine only (Bun.connect({ fd, tls }) and upgradeTLS are TLS clients)");
+if (engine.startsWith("bun-") && mode !== "server") {
+  console.error(`${engine} is a server-side engine only (Bun.connect({ fd, tls }) and upgradeTLS are TLS clients)`);
   process.exit(64);
 }
 const certFile = join(certDir!, "tls.crt");
@@ -160,8 +162,8 @@ function startRelay(listenPort: number, upstreamPort: number, onFd?: (fd: number
 }
 
 /** Listens on `listenPort` with Bun (TLS when Bun terminates) and dials each connection's upstream. */
-function listenBun(listenPort: number, upstreamPort: number, upstream: () => "plain" | "tls" | { fd: number }, terminate: boolean): void {
-  Bun.listen<Side>({
+function listenBun(listenPort: number, upstreamPort: number, upstream: () => "plain" | "tls" | { fd: number }, terminate: boolean): number {
+  return Bun.listen<Side>({
     hostname: "127.0.0.1",
     port: listenPort,
     tls: terminate ? (serverTls as never) : undefined,
@@ -181,6 +183,22 @@ function listenBun(listenPort: number, upstreamPort: number, upstream: () => "pl
         dial(s, upstreamPort, upstream());
       },
     },
+  }).port;
+}
+
+/** The front door accepts and sniffs, then splices each connection to an internal Bun TLS listener. */
+async function listenSpliced(): Promise<void> {
+  const { native } = await import("../src/native/binding.ts");
+  const rc = native.start(() => {});
+  if (rc !== 0) throw new Error(`native.start: ${rc}`);
+  routes.forEach(([listenPort, upstreamPort], id) => {
+    const internalPort = listenBun(0, upstreamPort, () => "plain", true);
+    const bound = native.listen({
+      id: id + 1, bindIp: "127.0.0.1", bindPort: listenPort, direction: 0, targetIp: "127.0.0.1", targetPort: internalPort,
+      detectTimeoutMs: 10_000, connectTimeoutMs: 1000, idleTimeoutMs: 0, handoffMask: 0, pipeBytes: 65536,
+      acceptKeepaliveMs: 0, connectKeepaliveMs: 0, userTimeoutMs: 0,
+    });
+    if (bound < 0) throw new Error(`native.listen: ${bound}`);
   });
 }
 
@@ -327,6 +345,8 @@ async function listenAdopted(): Promise<void> {
 let originatorStarted = false;
 if (engine === "bun-adopted") {
   await listenAdopted();
+} else if (engine === "bun-spliced") {
+  await listenSpliced();
 } else {
   for (const [listenPort, upstreamPort] of routes) {
     if (engine === "bun") {
