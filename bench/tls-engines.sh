@@ -57,7 +57,7 @@ done
 progress() { echo "[bench/tls-engines] $*" >&2; }
 
 need=()
-for tool in wrk:wrk nginx:nginx-light haproxy:haproxy iperf3:iperf3 openssl:openssl pkg-config:pkg-config; do
+for tool in wrk:wrk nginx:nginx-light haproxy:haproxy iperf3:iperf3 openssl:openssl pkg-config:pkg-config python3:python3; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
 done
 pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev)
@@ -240,14 +240,18 @@ measure() { # key engine kind(keepalive|close|iperf)
   case $kind in
     keepalive) out=$(wrk -t1 -c50 -d"${DURATION_S}s" "http://127.0.0.1:${A_HTTP[$e]}/" 2>&1) ;;
     close) out=$(wrk -t1 -c50 -d"${DURATION_S}s" -H "Connection: close" "http://127.0.0.1:${A_HTTP[$e]}/" 2>&1) ;;
-    iperf) out=$(iperf3 -c 127.0.0.1 -p "${A_IPERF[$e]}" -t "$IPERF_S" -f m 2>&1 || true) ;;
+    iperf) out=$(iperf3 -c 127.0.0.1 -p "${A_IPERF[$e]}" -t "$IPERF_S" -J 2>&1 || true) ;;
   esac
   a1=$(cpu_ticks "${PID_A[$e]}") b1=$(cpu_ticks "${PID_B[$e]}")
   if [ "$kind" = iperf ]; then
-    # receiver line: "[  5]   0.00-5.00   sec  4321 MBytes  7250 Mbits/sec    receiver"
-    RATE[$key]=$(awk '/receiver/ { printf "%.2f", $(NF - 2) / 1000 }' <<<"$out")
-    units=$(awk '/receiver/ { printf "%.4f", $5 / 1024 }' <<<"$out") # GB moved
-    [ -n "${RATE[$key]}" ] || { RATE[$key]="-"; ERRS[$key]="iperf3: $(tail -n 1 <<<"$out")"; units=0; }
+    # iperf3 -J: end.sum_received.{bytes,bits_per_second}; "Gbit/s GB" or nothing when it failed.
+    read -r RATE[$key] units < <(python3 -c 'import json, sys
+try:
+    r = json.load(sys.stdin)["end"]["sum_received"]
+    print("%.2f %.4f" % (r["bits_per_second"] / 1e9, r["bytes"] / 1e9))
+except Exception:
+    print("- 0")' <<<"$out")
+    [ "${RATE[$key]}" != "-" ] || ERRS[$key]="iperf3: $(grep -o '"error":.*' <<<"$out" | head -n 1); "
     CPU_A[$key]=$(per_unit $((a1 - a0)) "$units" 1)
     CPU_B[$key]=$(per_unit $((b1 - b0)) "$units" 1)
   else
