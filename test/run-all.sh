@@ -16,7 +16,7 @@ count() { # count <passed> <failed> <suite>
 
 # The integration suites drive real Debian tools; install the missing ones (as CI does) when we can.
 need=()
-for tool in redis-server:redis-server redis-cli:redis-tools curl:curl python3:python3 g++:g++ iptables:iptables ip:iproute2 setpriv:util-linux node:nodejs chromium:chromium prometheus:prometheus promtool:prometheus; do
+for tool in redis-server:redis-server redis-cli:redis-tools curl:curl openssl:openssl python3:python3 g++:g++ iptables:iptables ip:iproute2 setpriv:util-linux node:nodejs chromium:chromium prometheus:prometheus promtool:prometheus; do
   command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
 done
 if [ "${#need[@]}" -gt 0 ]; then
