@@ -1,8 +1,10 @@
-// Bun TLS options for connections between meshed proxies, built from PEM strings: TLS 1.3 only; the
+// TLS settings for connections between meshed proxies, built from PEM strings: TLS 1.3 only; the
 // server requires a client certificate that chains to the trust anchors, the client presents its own and
-// accepts only a server carrying the expected identity (see handshake-verdict.ts). The PEM is parsed here
+// accepts only a server carrying the expected identity (see handshake-verdict.ts) — as Bun socket options,
+// and as a node:tls context for adopted sockets (adopted-tls-server.ts). The PEM is parsed here
 // once, so a bad input fails with the field named instead of at the first handshake.
 import { X509Certificate, createPrivateKey } from "node:crypto";
+import { type SecureContext, createSecureContext } from "node:tls";
 import type { TLSOptions } from "bun";
 
 /** The workload's credentials as PEM text, as Kubernetes mounts them (tls.crt, tls.key, ca.crt). */
@@ -88,4 +90,10 @@ export function meshClientTlsOptions(pem: MeshCredentialsPem, serverIdentity: st
     minVersion: TLS_1_3,
     maxVersion: TLS_1_3,
   };
+}
+
+/** A node:tls context for terminating on an adopted socket (adopted-tls-server.ts); one per rotation. */
+export function meshServerSecureContext(pem: MeshCredentialsPem): SecureContext {
+  checked(pem);
+  return createSecureContext({ cert: pem.certificateChainPem, key: pem.privateKeyPem, ca: pem.trustAnchorsPem, minVersion: "TLSv1.3", maxVersion: "TLSv1.3" });
 }

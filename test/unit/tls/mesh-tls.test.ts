@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type RefusalCode, handshakeOutcome, verifyMeshClient, verifyMeshServer } from "../../../src/tls/handshake-verdict.ts";
 import { MeshCredentialsError, type MeshCredentialsPem, meshClientTlsOptions, meshServerTlsOptions } from "../../../src/tls/mesh-tls-options.ts";
-import { type MeshCerts, makeMeshCerts } from "./mesh-certs.ts";
+import { type MeshCerts, makeMeshCerts } from "../../support/mesh-certs.ts";
 
 const SERVER_ID = "api.default.serviceaccount.identity.linkerd.cluster.local";
 const CLIENT_ID = "web.default.serviceaccount.identity.linkerd.cluster.local";

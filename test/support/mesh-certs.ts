@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { MeshCredentialsPem } from "../../../src/tls/mesh-tls-options.ts";
+import type { MeshCredentialsPem } from "../../src/tls/mesh-tls-options.ts";
 
 export interface MeshCerts {
   readonly dir: string;
