@@ -1,0 +1,90 @@
+// A bare native front door in its own process that hands every TLS ClientHello to
+// terminateAdoptedMeshTls: a verified client is greeted with "identity <name>\n" and then echoed (the
+// echo queued without limit: a test door), a refusal is reported as a JSON line on stdout. Run as a
+// script it is that process (argv: a directory with tls.crt, tls.key, ca.crt); imported,
+// startTlsTerminationDoor() spawns it.
+import { type Subprocess, spawn } from "bun";
+
+export interface TlsTerminationDoor {
+  readonly port: number;
+  /** The next refusal the door reported ({ code, detail }). */
+  nextRefusal(): Promise<{ code: string; detail: string }>;
+  stop(): Promise<void>;
+}
+
+const REPLY_TIMEOUT_MS = 10_000;
+
+export async function startTlsTerminationDoor(credentialsDir: string): Promise<TlsTerminationDoor> {
+  const proc: Subprocess<"ignore", "pipe", "inherit"> = spawn([process.execPath, import.meta.path, credentialsDir], { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
+  const lines: unknown[] = [];
+  const waiters: Array<(line: unknown) => void> = [];
+  void (async () => {
+    let pending = "";
+    for await (const chunk of proc.stdout) {
+      pending += new TextDecoder().decode(chunk);
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        const line = JSON.parse(pending.slice(0, nl)) as unknown;
+        pending = pending.slice(nl + 1);
+        const waiter = waiters.shift();
+        if (waiter) waiter(line);
+        else lines.push(line);
+      }
+    }
+  })();
+  const next = () =>
+    new Promise<unknown>((resolve, reject) => {
+      if (lines.length > 0) return resolve(lines.shift());
+      const timer = setTimeout(() => reject(new Error("the TLS termination door said nothing")), REPLY_TIMEOUT_MS);
+      waiters.push((line) => (clearTimeout(timer), resolve(line)));
+    });
+  const ready = (await next()) as { port: number };
+  return {
+    port: ready.port,
+    nextRefusal: async () => (await next()) as { code: string; detail: string },
+    stop: async () => {
+      proc.kill();
+      const timer = setTimeout(() => proc.kill("SIGKILL"), REPLY_TIMEOUT_MS);
+      await proc.exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function serve(credentialsDir: string): Promise<void> {
+  const { readFileSync } = await import("node:fs");
+  const { join } = await import("node:path");
+  const { Protocol, native } = await import("../../src/native/binding.ts");
+  const { meshServerSecureContext } = await import("../../src/tls/mesh-tls-options.ts");
+  const { terminateAdoptedMeshTls } = await import("../../src/tls/adopted-tls-server.ts");
+  const pem = (name: string) => readFileSync(join(credentialsDir, name), "utf8");
+  const context = meshServerSecureContext({ certificateChainPem: pem("tls.crt"), privateKeyPem: pem("tls.key"), trustAnchorsPem: pem("ca.crt") });
+  const say = (line: object) => process.stdout.write(`${JSON.stringify(line)}\n`);
+  const rc = native.start((batch) => {
+    for (const handoff of batch) {
+      terminateAdoptedMeshTls(handoff.fd, context, {
+        onSession(tls, identity) {
+          tls.write(`identity ${identity.name}\n`);
+          // The echo is queued without pausing the reader (a test door: the client sends everything
+          // before it reads, so the adopted socket's writes must wait for drain).
+          tls.on("data", (data: Buffer) => tls.write(data));
+          tls.on("end", () => tls.end());
+          tls.on("error", () => tls.destroy());
+        },
+        onRefused(code, detail) {
+          say({ code, detail });
+        },
+      });
+    }
+  });
+  if (rc !== 0) throw new Error(`native.start: ${rc}`);
+  const port = native.listen({
+    id: 1, bindIp: "127.0.0.1", bindPort: 0, direction: 0, targetIp: "127.0.0.1", targetPort: 9,
+    detectTimeoutMs: 10_000, connectTimeoutMs: 1000, idleTimeoutMs: 0, handoffMask: 1 << Protocol.Tls, pipeBytes: 65536,
+    acceptKeepaliveMs: 0, connectKeepaliveMs: 0, userTimeoutMs: 0,
+  });
+  if (port < 0) throw new Error(`native.listen: ${port}`);
+  say({ port });
+}
+
+if (import.meta.main) await serve(process.argv[2]!);
