@@ -9,6 +9,8 @@ import { WriteQueue } from "../http/write-queue.ts";
 import { CorkedWriter } from "./corked-writer.ts";
 import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 import type { Direction } from "../rt/direction.ts";
+import { silentLogger, type Logger } from "../log/logger.ts";
+import { reportAbuse } from "./abuse-report.ts";
 
 /** The events of one upstream stream, for the exchange that opened it. */
 export interface H2StreamOwner {
@@ -50,6 +52,7 @@ export class H2ClientConnection {
     readonly home: H2ConnectionHome,
     readonly addr: string,
     private readonly direction: Direction,
+    private readonly logger: Logger = silentLogger,
   ) {}
 
   /** The peer's first SETTINGS arrived (its MAX_CONCURRENT_STREAMS is known). */
@@ -96,6 +99,7 @@ export class H2ClientConnection {
       write: (bytes) => {
         if (!this.closed) this.out.write(bytes);
       },
+      isBacklogged: () => this.writer.pending,
       handler: {
         onHeaders: (id, headers, kind, endStream) => this.owners.get(id)?.onUpstreamHeaders(headers, kind, endStream),
         onData: (id, data, endStream) => {
@@ -119,7 +123,11 @@ export class H2ClientConnection {
           this.peerSettingsKnown = true;
           this.home.onStreamsAvailable(this);
         },
-        onError: (_err: H2Error) => this.destroy(),
+        onError: (err: H2Error) => {
+          reportAbuse(err, this.direction, "upstream", this.addr, this.logger);
+          // After the session wrote its GOAWAY (it flushes when the current receive() returns).
+          queueMicrotask(() => this.destroy());
+        },
       },
     });
     this.home.onConnected(this);

@@ -14,6 +14,8 @@ import { H2_ERROR } from "./errors.ts";
 import { H2Exchange } from "./exchange.ts";
 import type { H2ServerEnv } from "./server-env.ts";
 import { H2Session } from "./session.ts";
+import { reportAbuse } from "./abuse-report.ts";
+import { formatHostPort } from "../config/values.ts";
 
 /** What an adopted fd carries until `open` turns it into an H2ServerConnection. */
 export type H2ConnState = ClientSocketState<H2ServerConnection>;
@@ -46,6 +48,7 @@ export class H2ServerConnection {
       write: (bytes) => {
         if (!this.closed) this.out.write(bytes);
       },
+      isBacklogged: () => this.writer.pending,
       handler: {
         onHeaders: (id, headers, kind, endStream) => {
           if (kind === "request") this.startExchange(id, headers, endStream);
@@ -68,7 +71,11 @@ export class H2ServerConnection {
         onWritable: (id) => {
           if (!this.writer.pending) this.exchanges.get(id)?.onClientWritable();
         },
-        onError: () => this.closeAfterFlush(),
+        onError: (err) => {
+          reportAbuse(err, info.direction, "client", formatHostPort({ host: info.clientAddr, port: info.clientPort }), env.logger);
+          // After the session wrote its GOAWAY (it flushes when the current receive() returns).
+          queueMicrotask(() => this.closeAfterFlush());
+        },
       },
     });
   }

@@ -47,6 +47,7 @@ const DEFAULT_DRAIN_GRACE_MS = 30_000;
 export function createH2Server(options: H2ServerOptions): H2Server {
   const nowMs = options.nowMs ?? monotonicClock.nowMs;
   const direction = options.direction;
+  const logger = (options.logger ?? silentLogger).scoped(direction);
   const pool = new H2UpstreamPool({
     connectTimeoutMs: options.connectTimeoutMs,
     idleTimeoutMs: options.upstreamIdleTimeoutMs,
@@ -55,8 +56,8 @@ export function createH2Server(options: H2ServerOptions): H2Server {
     maxConnectionsPerEndpoint: options.maxConnectionsPerUpstream,
     direction,
     nowMs,
+    logger,
   });
-  const logger = (options.logger ?? silentLogger).scoped(direction);
   const log = new ExchangeLog(logger, direction, { nowMs });
   const env = new H2ServerEnv(
     direction,
@@ -66,6 +67,7 @@ export function createH2Server(options: H2ServerOptions): H2Server {
     nowMs,
     log,
     options.clientIdleTimeoutMs,
+    logger,
   );
   const forwardTo = options.forwardTo ?? null;
 

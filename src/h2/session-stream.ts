@@ -28,6 +28,8 @@ export class H2Stream {
   /** The peer's declared content-length (-1 if none or if the message has no body by definition). */
   contentLength = -1;
   dataBytesReceived = 0;
+  /** We sent a header block on it (server: the response has begun; a reset by the peer is no longer "rapid"). */
+  headSent = false;
   /** Client side: the request was HEAD, so the response has no body whatever its content-length says. */
   headRequest = false;
 

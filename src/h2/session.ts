@@ -26,6 +26,7 @@
 // valid only as long as the chunk given to receive() (copy them to keep them). consume() also works after
 // the stream closed; a reset stream's unconsumed bytes are credited back at once.
 // Header lists are flat arrays: [name0, value0, name1, value1, …], names lowercase.
+import { abuseError, DEFAULT_ABUSE_LIMITS, type H2AbuseLimits, RateBucket } from "./abuse-limits.ts";
 import { connectionError, H2_ERROR, H2Error, streamError } from "./errors.ts";
 import {
   CLIENT_PREFACE,
@@ -105,6 +106,12 @@ export interface SessionOptions {
   timers?: H2Timers;
   /** Bound on one compressed header block (HEADERS + CONTINUATIONs); default maxHeaderListBytes + maxFrameBytes. */
   maxHeaderBlockBytes?: number;
+  /** Abuse bounds (abuse-limits.ts); a breach is GOAWAY(ENHANCE_YOUR_CALM) with `H2Error.abuse` set. */
+  abuseLimits?: Partial<H2AbuseLimits>;
+  /** Milliseconds on a monotonic clock, for the abuse rate buckets; default performance.now. */
+  nowMs?: () => number;
+  /** Whether the transport still holds bytes we wrote (the peer is not reading); default never. */
+  isBacklogged?: () => boolean;
 }
 
 /** Closed streams remembered (between this and twice this), to tell "closed" (STREAM_CLOSED, or ignore after our RST) from "never opened". */
@@ -132,6 +139,15 @@ export class H2Session {
   private readonly sendable = new Set<H2Stream>();
   private readonly outstandingPings: Buffer[] = [];
   private readonly maxHeaderBlockBytes: number;
+  private readonly limits: H2AbuseLimits;
+  private readonly nowMs: () => number;
+  private readonly isBacklogged: () => boolean;
+  private readonly rapidResets: RateBucket;
+  private readonly pings: RateBucket;
+  private readonly settingsFrames: RateBucket;
+  private localErrorResets = 0;
+  private unreadControlAnswers = 0;
+  private emptyFramesInARow = 0;
 
   private prefaceBytesLeft: number;
   private awaitingPeerSettings = true;
@@ -177,6 +193,13 @@ export class H2Session {
     this.decoder = new HpackDecoder(local.headerTableBytes, local.maxHeaderListBytes);
     this.reader.maxFrameBytes = local.maxFrameBytes;
     this.maxHeaderBlockBytes = opts.maxHeaderBlockBytes ?? local.maxHeaderListBytes + local.maxFrameBytes;
+    const limits: H2AbuseLimits = { ...DEFAULT_ABUSE_LIMITS, ...opts.abuseLimits };
+    this.limits = limits;
+    this.nowMs = opts.nowMs ?? performance.now.bind(performance);
+    this.isBacklogged = opts.isBacklogged ?? (() => false);
+    this.rapidResets = new RateBucket(limits.rapidResetBurst, limits.rapidResetPerSecond);
+    this.pings = new RateBucket(limits.pingBurst, limits.pingPerSecond);
+    this.settingsFrames = new RateBucket(limits.settingsBurst, limits.settingsPerSecond);
     this.prefaceBytesLeft = this.role === "server" ? CLIENT_PREFACE.length : 0;
     this.nextLocalStreamId = this.role === "client" ? 1 : 2;
     this.connWindowBytes = Math.min(MAX_WINDOW_BYTES, opts.connectionWindowBytes ?? Math.max(DEFAULT_WINDOW_BYTES, local.maxConcurrentStreams * local.initialWindowBytes));
@@ -294,6 +317,9 @@ export class H2Session {
   private onStreamError(err: H2Error): void {
     const id = err.streamId;
     if (this.isIdle(id)) throw connectionError(H2_ERROR.PROTOCOL_ERROR, `${err.reason} (on idle stream ${id})`);
+    if (++this.localErrorResets > this.limits.localErrorResets) {
+      throw abuseError("local_reset", `more than ${this.limits.localErrorResets} streams reset for the peer's errors`);
+    }
     this.resetStream(id, err.code);
   }
 
@@ -313,6 +339,7 @@ export class H2Session {
       case FRAME.DATA:
         return this.onDataFrame(f);
       case FRAME.HEADERS:
+        this.emptyFramesInARow = 0;
         return this.onHeadersFrame(f);
       case FRAME.PRIORITY:
         return; // RFC 9113 §5.3.2: priority signals are advisory; this codec does not prioritize.
@@ -332,7 +359,8 @@ export class H2Session {
       case FRAME.CONTINUATION:
         throw connectionError(H2_ERROR.PROTOCOL_ERROR, "CONTINUATION without a preceding HEADERS");
       default:
-        return; // unknown frame types are ignored (RFC 9113 §5.5)
+        this.countEmptyFrame(); // unknown frame types are ignored (RFC 9113 §5.5), but not without bound
+        return;
     }
   }
 
@@ -372,10 +400,10 @@ export class H2Session {
 
   private checkBlockBounds(): void {
     if (this.blockBytes > this.maxHeaderBlockBytes) {
-      throw connectionError(H2_ERROR.ENHANCE_YOUR_CALM, `header block exceeds ${this.maxHeaderBlockBytes} bytes`);
+      throw abuseError("continuation_flood", `header block exceeds ${this.maxHeaderBlockBytes} bytes`);
     }
     if (this.blockChunks.length > MAX_BLOCK_FRAMES) {
-      throw connectionError(H2_ERROR.ENHANCE_YOUR_CALM, `header block split over more than ${MAX_BLOCK_FRAMES} frames`);
+      throw abuseError("continuation_flood", `header block split over more than ${MAX_BLOCK_FRAMES} frames`);
     }
   }
 
@@ -491,6 +519,8 @@ export class H2Session {
     stream.dataBytesReceived += data.length;
     stream.unconsumed += data.length;
     const endStream = f.has(FLAG.END_STREAM);
+    if (data.length > 0 || endStream) this.emptyFramesInARow = 0;
+    else this.countEmptyFrame();
     if (stream.contentLength >= 0) {
       const n = stream.dataBytesReceived;
       if (n > stream.contentLength || (endStream && n !== stream.contentLength)) {
@@ -503,11 +533,34 @@ export class H2Session {
     if (endStream) this.remoteEnded(stream);
   }
 
+  /** A frame that carries nothing (empty DATA without END_STREAM, an unknown type): bounded in a row. */
+  private countEmptyFrame(): void {
+    if (++this.emptyFramesInARow > this.limits.emptyFramesInARow) {
+      throw abuseError("empty_frames", `more than ${this.limits.emptyFramesInARow} empty or unknown frames in a row`);
+    }
+  }
+
+  /** A PING or SETTINGS ACK we are about to queue: bounded while the peer does not read what we wrote. */
+  private countControlAnswer(kind: "ping_flood" | "settings_flood"): void {
+    if (!this.isBacklogged()) {
+      this.unreadControlAnswers = 0;
+      return;
+    }
+    if (++this.unreadControlAnswers > this.limits.unreadControlAnswers) {
+      throw abuseError(kind, `more than ${this.limits.unreadControlAnswers} control frames answered while the peer does not read`);
+    }
+  }
+
   private onRstStream(f: FrameView): void {
     const id = f.streamId;
     if (this.isIdle(id)) throw connectionError(H2_ERROR.PROTOCOL_ERROR, `RST_STREAM on idle stream ${id}`);
-    if (!this.streams.has(id)) return;
-    this.forget(this.streams.get(id)!, false);
+    const stream = this.streams.get(id);
+    if (stream === undefined) return;
+    if (stream.peerInitiated && !stream.headSent && !this.rapidResets.take(this.nowMs())) {
+      // CVE-2023-44487: streams opened and cancelled faster than they are answered cost work for nothing.
+      throw abuseError("rapid_reset", `more than ${this.limits.rapidResetBurst} streams reset by the peer before their response`);
+    }
+    this.forget(stream, false);
     this.handler.onReset?.(id, f.errorCode, true);
     this.handler.onClose?.(id);
   }
@@ -528,6 +581,10 @@ export class H2Session {
         if (id === SETTING.ENABLE_PUSH && value !== 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, "a server sent SETTINGS_ENABLE_PUSH = 1");
       });
     }
+    if (!this.settingsFrames.take(this.nowMs())) {
+      throw abuseError("settings_flood", `more than ${this.limits.settingsBurst} SETTINGS frames (refilled ${this.limits.settingsPerSecond}/s)`);
+    }
+    this.countControlAnswer("settings_flood");
     const oldWindow = this.peer.initialWindowBytes;
     applySettings(this.peer, f.payload);
     const delta = this.peer.initialWindowBytes - oldWindow;
@@ -545,6 +602,10 @@ export class H2Session {
 
   private onPing(f: FrameView): void {
     if (!f.has(FLAG.ACK)) {
+      if (!this.pings.take(this.nowMs())) {
+        throw abuseError("ping_flood", `more than ${this.limits.pingBurst} PINGs (refilled ${this.limits.pingPerSecond}/s)`);
+      }
+      this.countControlAnswer("ping_flood");
       this.queue(pingFrame(f.payload, true));
       return;
     }
@@ -732,6 +793,7 @@ export class H2Session {
   }
 
   private writeHeaders(stream: H2Stream, headers: string[], endStream: boolean): void {
+    stream.headSent = true;
     const block = this.encoder.encode(headers);
     const max = this.peer.maxFrameBytes;
     if (block.length <= max) {
@@ -836,6 +898,7 @@ export class H2Session {
     }
     this.remove(stream);
     this.rememberClosed(stream.id, false);
+    if (stream.peerInitiated) this.rapidResets.credit(1); // an answered stream earns back one reset
     this.handler.onClose?.(stream.id);
   }
 

@@ -4,6 +4,7 @@
 import type { ProxyError } from "../errors/proxy-error.ts";
 import { endpointKey } from "../http/upstream-pool.ts";
 import { ConnectRefusedError, ConnectTimeoutError, FailFastError, LoadShedError } from "../http/proxy-errors.ts";
+import type { Logger } from "../log/logger.ts";
 import type { Direction } from "../rt/direction.ts";
 import { type H2ConnectionHome, H2ClientConnection, h2ClientSocketHandlers } from "./client-connection.ts";
 
@@ -22,6 +23,8 @@ export interface H2PoolOptions {
   readonly maxConnectionsPerEndpoint: number;
   readonly direction: Direction;
   readonly nowMs: () => number;
+  /** Abuse warnings about upstream peers; default silent. */
+  readonly logger?: Logger;
 }
 
 export class H2Endpoint implements H2ConnectionHome {
@@ -75,7 +78,7 @@ export class H2Endpoint implements H2ConnectionHome {
   }
 
   private dial(): void {
-    const conn = new H2ClientConnection(this, this.key, this.opts.direction);
+    const conn = new H2ClientConnection(this, this.key, this.opts.direction, this.opts.logger);
     this.conns.push(conn);
     this.dialing++;
     conn.connectTimer = setTimeout(() => {

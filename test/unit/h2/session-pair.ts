@@ -186,10 +186,21 @@ export class RawPeer {
   /** Preface octets still to skip in a client session's output. */
   private prefaceLeft: number;
 
-  constructor(opts: { role?: "server" | "client"; settings?: SessionOptions["settings"]; handler?: SessionHandler; handshake?: boolean; timers?: H2Timers } = {}) {
+  constructor(
+    opts: {
+      role?: "server" | "client";
+      settings?: SessionOptions["settings"];
+      handler?: SessionHandler;
+      handshake?: boolean;
+      timers?: H2Timers;
+      /** Further session options (abuse limits, clock, backlog). */
+      session?: Partial<Pick<SessionOptions, "abuseLimits" | "nowMs" | "isBacklogged">>;
+    } = {},
+  ) {
     this.reader.maxFrameBytes = 1 << 24;
     this.prefaceLeft = opts.role === "client" ? CLIENT_PREFACE.length : 0;
     this.session = new H2Session({
+      ...opts.session,
       role: opts.role ?? "server",
       settings: opts.settings,
       timers: opts.timers ?? new FakeTimers(),
