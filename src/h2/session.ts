@@ -432,7 +432,7 @@ export class H2Session {
         throw streamError(id, H2_ERROR.REFUSED_STREAM, `MAX_CONCURRENT_STREAMS ${this.local.maxConcurrentStreams} reached`);
       }
       if (selfDependent) throw streamError(id, H2_ERROR.PROTOCOL_ERROR, "stream depends on itself");
-      if (tooLarge) throw streamError(id, H2_ERROR.PROTOCOL_ERROR, `header list exceeds SETTINGS_MAX_HEADER_LIST_SIZE ${this.local.maxHeaderListBytes}`);
+      if (tooLarge) return this.answerHeaderListTooLarge(id, endStream);
       checkRequest(id, headers, this.head);
       stream = new H2Stream(id, true, this.peer.initialWindowBytes, this.recvInitialWindow());
       stream.headReceived = true;
@@ -462,6 +462,24 @@ export class H2Session {
     stream.headReceived = true;
     stream.contentLength = stream.headRequest || status === 204 || status === 304 ? -1 : this.head.contentLength;
     this.deliverHead(stream, headers, "response", endStream);
+  }
+
+  /**
+   * A request whose header list is over our SETTINGS_MAX_HEADER_LIST_SIZE: answered 431 here, as hyper/h2
+   * does (RFC 9113 §10.5.1 allows 431 or a reset); the handler never sees the stream. A request still
+   * sending is then reset with NO_ERROR (§8.1). Counted with the resets for the peer's errors.
+   */
+  private answerHeaderListTooLarge(id: number, endStream: boolean): void {
+    if (++this.localErrorResets > this.limits.localErrorResets) {
+      throw abuseError("local_reset", `more than ${this.limits.localErrorResets} streams refused for the peer's errors`);
+    }
+    const stream = new H2Stream(id, true, this.peer.initialWindowBytes, this.recvInitialWindow());
+    stream.headReceived = true;
+    stream.remoteOpen = !endStream;
+    this.streams.set(id, stream);
+    this.peerOpenStreams++;
+    this.writeHeaders(stream, [":status", "431"], true);
+    if (stream.remoteOpen) this.resetStream(id, H2_ERROR.NO_ERROR);
   }
 
   private deliverHead(stream: H2Stream, headers: string[], kind: HeaderBlockKind, endStream: boolean): void {
