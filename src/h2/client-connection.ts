@@ -14,7 +14,8 @@ import { reportAbuse } from "./abuse-report.ts";
 
 /** The events of one upstream stream, for the exchange that opened it. */
 export interface H2StreamOwner {
-  onUpstreamHeaders(headers: string[], kind: HeaderBlockKind, endStream: boolean): void;
+  /** `neverIndexed`: names the upstream sent never-indexed (pass them on when forwarding the block). */
+  onUpstreamHeaders(headers: string[], kind: HeaderBlockKind, endStream: boolean, neverIndexed: readonly string[] | null): void;
   onUpstreamData(data: Uint8Array, endStream: boolean): void;
   /** The stream was reset (by the peer, by a GOAWAY above its id, or because the connection died). */
   onUpstreamReset(code: number, byPeer: boolean, refused: boolean): void;
@@ -70,8 +71,8 @@ export class H2ClientConnection {
   }
 
   /** Opens a stream with a request head; throws H2Error(REFUSED_STREAM) when none may open. */
-  open(owner: H2StreamOwner, headers: string[], endStream: boolean): number {
-    const id = this.session!.request(headers, endStream);
+  open(owner: H2StreamOwner, headers: string[], endStream: boolean, neverIndexed: readonly string[] | null = null): number {
+    const id = this.session!.request(headers, endStream, neverIndexed);
     this.owners.set(id, owner);
     this.streamsOpened++;
     return id;
@@ -101,7 +102,7 @@ export class H2ClientConnection {
       },
       isBacklogged: () => this.writer.pending,
       handler: {
-        onHeaders: (id, headers, kind, endStream) => this.owners.get(id)?.onUpstreamHeaders(headers, kind, endStream),
+        onHeaders: (id, headers, kind, endStream, neverIndexed) => this.owners.get(id)?.onUpstreamHeaders(headers, kind, endStream, neverIndexed),
         onData: (id, data, endStream) => {
           const owner = this.owners.get(id);
           if (owner !== undefined) owner.onUpstreamData(data, endStream);

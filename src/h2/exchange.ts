@@ -139,6 +139,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
   // === request side ===
   reqComplete: boolean;
   private reqTrailers: string[] | null = null;
+  private reqTrailersNeverIndexed: readonly string[] | null = null;
   /** Body chunks received before the upstream stream opened (views of received chunks). */
   private pending: Uint8Array[] = [];
   private retained: Uint8Array[] | null = null;
@@ -170,6 +171,8 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     private readonly env: H2ServerEnv,
     readonly streamId: number,
     private readonly reqHeaders: string[],
+    /** Names the client sent never-indexed: forwarded never-indexed (RFC 7541 §7.1.3). */
+    private readonly reqNeverIndexed: readonly string[] | null,
     endStream: boolean,
     private readonly chain: FilterChain,
     private readonly slots: readonly (FilterState | undefined)[],
@@ -373,12 +376,13 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     }
   }
 
-  onRequestTrailers(trailers: string[]): void {
+  onRequestTrailers(trailers: string[], neverIndexed: readonly string[] | null): void {
     this.reqComplete = true;
     if (this.finished) return;
     this.reqTrailers = trailers;
+    this.reqTrailersNeverIndexed = neverIndexed;
     const conn = this.upstream;
-    if (conn !== null && this.upId !== 0) conn.session!.sendTrailers(this.upId, trailers);
+    if (conn !== null && this.upId !== 0) conn.session!.sendTrailers(this.upId, trailers, neverIndexed);
   }
 
   /** Client credit for request bytes the upstream socket took (queued in the upstream session = not yet). */
@@ -403,7 +407,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     const body = resend ? (this.retained ?? []) : this.pending;
     const endWithHead = this.reqComplete && body.length === 0 && this.reqTrailers === null;
     try {
-      this.upId = conn.open(this, headers, endWithHead);
+      this.upId = conn.open(this, headers, endWithHead, this.reqNeverIndexed);
     } catch (err) {
       // No stream could open (a GOAWAY or SETTINGS arrived meanwhile): nothing was sent, ask again.
       this.upstream = null;
@@ -422,7 +426,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
         if (!resend) this.reqInFlight += body[i]!.length;
         session.sendData(this.upId, body[i]!, last);
       }
-      if (this.reqTrailers !== null) session.sendTrailers(this.upId, this.reqTrailers);
+      if (this.reqTrailers !== null) session.sendTrailers(this.upId, this.reqTrailers, this.reqTrailersNeverIndexed);
     });
     this.pending = [];
     this.returnRequestCredit();
@@ -435,22 +439,22 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
 
   // === H2StreamOwner (upstream stream events) ===
 
-  onUpstreamHeaders(headers: string[], kind: HeaderBlockKind, endStream: boolean): void {
+  onUpstreamHeaders(headers: string[], kind: HeaderBlockKind, endStream: boolean, neverIndexed: readonly string[] | null): void {
     if (this.finished) return;
     if (kind === "informational") {
-      if (!this.responseStarted) this.server.session.respond(this.streamId, headers, false);
+      if (!this.responseStarted) this.server.session.respond(this.streamId, headers, false, neverIndexed);
       return;
     }
     if (kind === "trailers") {
       if (this.grpc) this.grpcStatus = grpcStatusOf(headers);
-      this.server.session.sendTrailers(this.streamId, headers);
+      this.server.session.sendTrailers(this.streamId, headers, neverIndexed);
       this.finishResponse();
       return;
     }
-    this.onFinalHead(headers, endStream);
+    this.onFinalHead(headers, endStream, neverIndexed);
   }
 
-  private onFinalHead(headers: string[], endStream: boolean): void {
+  private onFinalHead(headers: string[], endStream: boolean, neverIndexed: readonly string[] | null): void {
     clearTimeout(this.responseTimer);
     this.responseTimer = undefined;
     this.responseHeadMs = this.env.nowMs();
@@ -475,7 +479,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     this.status = status;
     this.upstreamStatus = status;
     this.responseStarted = true;
-    this.server.session.respond(this.streamId, applyEdits(headers, this.resDrops, this.resAdds), endStream);
+    this.server.session.respond(this.streamId, applyEdits(headers, this.resDrops, this.resAdds), endStream, neverIndexed);
     if (endStream) this.finishResponse();
   }
 

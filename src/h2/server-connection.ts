@@ -50,9 +50,9 @@ export class H2ServerConnection {
       },
       isBacklogged: () => this.writer.pending,
       handler: {
-        onHeaders: (id, headers, kind, endStream) => {
-          if (kind === "request") this.startExchange(id, headers, endStream);
-          else if (kind === "trailers") this.exchanges.get(id)?.onRequestTrailers(headers);
+        onHeaders: (id, headers, kind, endStream, neverIndexed) => {
+          if (kind === "request") this.startExchange(id, headers, endStream, neverIndexed);
+          else if (kind === "trailers") this.exchanges.get(id)?.onRequestTrailers(headers, neverIndexed);
         },
         onData: (id, data, endStream) => {
           const ex = this.exchanges.get(id);
@@ -80,14 +80,14 @@ export class H2ServerConnection {
     });
   }
 
-  private startExchange(id: number, headers: string[], endStream: boolean): void {
+  private startExchange(id: number, headers: string[], endStream: boolean, neverIndexed: readonly string[] | null): void {
     this.lastActiveMs = this.env.nowMs();
     if (this.goingAway) {
       this.session.reset(id, H2_ERROR.REFUSED_STREAM);
       return;
     }
     const chain: FilterChain = this.env.chain.get();
-    const ex = new H2Exchange(this, this.env, id, headers, endStream, chain, chain.newSlots());
+    const ex = new H2Exchange(this, this.env, id, headers, neverIndexed, endStream, chain, chain.newSlots());
     this.exchanges.set(id, ex);
     this.session.batch(() => ex.start());
   }

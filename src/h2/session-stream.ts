@@ -23,6 +23,8 @@ export class H2Stream {
   endQueued = false;
   /** Trailers to send once the queue is empty. */
   trailers: string[] | null = null;
+  /** Names to encode never-indexed in `trailers`. */
+  trailersNeverIndexed: readonly string[] | null = null;
   /** Client side: a final (non-1xx) response head has arrived. Server side: the request head has. */
   headReceived = false;
   /** The peer's declared content-length (-1 if none or if the message has no body by definition). */

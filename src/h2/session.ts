@@ -7,10 +7,11 @@
 // made from inside a handler, or inside batch(fn), are written together when the outermost call ends):
 //   new H2Session({ role, write, handler, settings?, connectionWindowBytes?, settingsAckTimeoutMs?, timers? })
 //   receive(bytes)                      feed bytes from the transport (never throws)
-//   request(headers, endStream?) → id   client: open a stream (throws H2Error REFUSED_STREAM when none may open)
-//   respond(id, headers, endStream?)    server: response head (1xx heads may come first)
+//   request(headers, endStream?, ni?) → id  client: open a stream (throws H2Error REFUSED_STREAM when none may open)
+//   respond(id, headers, endStream?, ni?)   server: response head (1xx heads may come first)
 //   sendData(id, bytes, endStream?)     queue DATA; sent as the peer's windows allow (see queuedBytes)
-//   sendTrailers(id, headers)           trailers with END_STREAM, after the queued DATA
+//   sendTrailers(id, headers, ni?)      trailers with END_STREAM, after the queued DATA
+//   (ni: names to encode never-indexed in that block — what onHeaders reported, when forwarding it)
 //   end(id)                             END_STREAM with no more data
 //   consume(id, n)                      the handler is done with n delivered DATA bytes: return credit
 //   reset(id, code?)                    RST_STREAM
@@ -59,8 +60,12 @@ export type H2Role = "client" | "server";
 
 /** Events out of a session. Every method is optional; all run synchronously inside the call that caused them. */
 export interface SessionHandler {
-  /** A header block: a request (server), a response or 1xx (client), or trailers (both). */
-  onHeaders?(streamId: number, headers: string[], kind: HeaderBlockKind, endStream: boolean): void;
+  /**
+   * A header block: a request (server), a response or 1xx (client), or trailers (both). `neverIndexed`:
+   * the names the peer sent as never-indexed literals (RFC 7541 §7.1.3), null when none; a proxy passes
+   * them to request/respond/sendTrailers so the next hop gets them never-indexed too.
+   */
+  onHeaders?(streamId: number, headers: string[], kind: HeaderBlockKind, endStream: boolean, neverIndexed: readonly string[] | null): void;
   /** DATA bytes (a view, valid while the input chunk is); report them with consume() once done with them. */
   onData?(streamId: number, data: Uint8Array, endStream: boolean): void;
   /** The peer ended its side of the stream (after the onHeaders/onData that carried END_STREAM). */
@@ -489,7 +494,8 @@ export class H2Session {
       }
       stream.remoteOpen = false;
     }
-    this.handler.onHeaders?.(stream.id, headers, kind, endStream);
+    const never = this.decoder.neverIndexed;
+    this.handler.onHeaders?.(stream.id, headers, kind, endStream, never.length === 0 ? null : never.slice());
     if (endStream) this.remoteEnded(stream);
   }
 
@@ -669,7 +675,7 @@ export class H2Session {
   // ------------------------------------------------------------------ output API
 
   /** Client: opens a stream with a request head. Throws H2Error(REFUSED_STREAM) when no stream may open. */
-  request(headers: string[], endStream = false): number {
+  request(headers: string[], endStream = false, neverIndexed: readonly string[] | null = null): number {
     if (this.role !== "client") throw new Error("request() is for client sessions");
     if (this.availableStreams === 0) {
       const why = this.dead ? "the session is closed" : this.goawayReceivedLastId >= 0 ? "the peer sent GOAWAY" : `the peer's MAX_CONCURRENT_STREAMS ${this.peer.maxConcurrentStreams} is reached`;
@@ -681,17 +687,17 @@ export class H2Session {
     for (let i = 0; i < headers.length; i += 2) if (headers[i] === ":method") stream.headRequest = headers[i + 1] === "HEAD";
     this.streams.set(id, stream);
     this.localOpenStreams++;
-    this.writeHeaders(stream, headers, endStream);
+    this.writeHeaders(stream, headers, endStream, neverIndexed);
     this.flush();
     return id;
   }
 
   /** Server: sends a response head (1xx heads first if any). */
-  respond(streamId: number, headers: string[], endStream = false): void {
+  respond(streamId: number, headers: string[], endStream = false, neverIndexed: readonly string[] | null = null): void {
     if (this.role !== "server") throw new Error("respond() is for server sessions");
     const stream = this.sendingStream(streamId);
     if (stream === undefined) return;
-    this.writeHeaders(stream, headers, endStream);
+    this.writeHeaders(stream, headers, endStream, neverIndexed);
     this.flush();
   }
 
@@ -719,14 +725,15 @@ export class H2Session {
   }
 
   /** Sends trailers (with END_STREAM) after whatever DATA is queued. */
-  sendTrailers(streamId: number, headers: string[]): void {
+  sendTrailers(streamId: number, headers: string[], neverIndexed: readonly string[] | null = null): void {
     const stream = this.sendingStream(streamId);
     if (stream === undefined) return;
     stream.endQueued = true;
     if (stream.queue.length === 0) {
-      this.writeHeaders(stream, headers, true);
+      this.writeHeaders(stream, headers, true, neverIndexed);
     } else {
       stream.trailers = headers;
+      stream.trailersNeverIndexed = neverIndexed;
     }
     this.flush();
   }
@@ -810,9 +817,9 @@ export class H2Session {
     return stream;
   }
 
-  private writeHeaders(stream: H2Stream, headers: string[], endStream: boolean): void {
+  private writeHeaders(stream: H2Stream, headers: string[], endStream: boolean, neverIndexed: readonly string[] | null = null): void {
     stream.headSent = true;
-    const block = this.encoder.encode(headers);
+    const block = this.encoder.encode(headers, neverIndexed);
     const max = this.peer.maxFrameBytes;
     if (block.length <= max) {
       this.queue(headersFrame(stream.id, block, { endStream }));
@@ -864,7 +871,7 @@ export class H2Session {
       if (stream.trailers !== null) {
         const trailers = stream.trailers;
         stream.trailers = null;
-        this.writeHeaders(stream, trailers, true);
+        this.writeHeaders(stream, trailers, true, stream.trailersNeverIndexed);
       } else if (endStream) {
         stream.localOpen = false;
         this.closeIfDone(stream);

@@ -3,8 +3,8 @@
 // same connection goes on serving the next request.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import http2 from "node:http2";
-import { H2Session } from "../../../src/h2/session.ts";
 import { type RunningProxy, startProxy } from "../../support/proxy.ts";
+import { headerValue, rawExchange } from "./raw-client.ts";
 
 let app: http2.Http2Server;
 const appPaths: string[] = [];
@@ -26,50 +26,14 @@ afterAll(async () => {
   app.close();
 });
 
-/** A raw client connection driven by this codec's client session (curl and node's nghttp2 refuse to send such a list). */
-async function exchange(port: number, requests: string[][]): Promise<Map<number, string>> {
-  const statuses = new Map<number, string>();
-  let done!: () => void;
-  const finished = new Promise<void>((resolve) => (done = resolve));
-  let session!: H2Session;
-  const socket = await Bun.connect({
-    hostname: "127.0.0.1",
-    port,
-    socket: {
-      data: (_s, bytes) => session.receive(bytes),
-      close: () => done(),
-      error: () => done(),
-    },
-  });
-  session = new H2Session({
-    role: "client",
-    write: (bytes) => socket.write(bytes),
-    handler: {
-      onHeaders: (id, headers, kind) => {
-        if (kind === "response") statuses.set(id, headers[headers.indexOf(":status") + 1]!);
-      },
-      onData: (id, data) => session.consume(id, data.length),
-      onClose: () => {
-        if (session.openStreams === 0) done();
-      },
-    },
-  });
-  for (const headers of requests) session.request(headers, true);
-  const timer = setTimeout(done, 10_000);
-  await finished;
-  clearTimeout(timer);
-  socket.end();
-  return statuses;
-}
-
 test("a request header list over 64 KiB is answered 431 by the proxy, never forwarded; the next stream on the connection is served", async () => {
   const authority = `127.0.0.1:${proxy.inboundPort}`;
   const req = (path: string) => [":method", "GET", ":scheme", "http", ":path", path, ":authority", authority];
   // 30 × ~2.9 KB fields: ~88 KB decoded, a few KB on the wire (HPACK indexes the repeated field).
   const big = [...req("/big")];
   for (let i = 0; i < 30; i++) big.push("x-big", "b".repeat(2900));
-  const statuses = await exchange(proxy.inboundPort, [big, req("/small")]);
-  expect([...statuses.entries()]).toEqual([
+  const heads = await rawExchange(proxy.inboundPort, [{ headers: big }, { headers: req("/small") }]);
+  expect(heads.map((h) => [h.id, headerValue(h.headers, ":status")])).toEqual([
     [1, "431"],
     [3, "200"],
   ]);

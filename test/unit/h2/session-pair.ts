@@ -11,7 +11,7 @@ import { H2Session, type H2Timers, type SessionHandler, type SessionOptions } fr
 
 /** What one side saw, in order. */
 export interface Recorded {
-  heads: Array<{ id: number; headers: string[]; kind: HeaderBlockKind; endStream: boolean }>;
+  heads: Array<{ id: number; headers: string[]; kind: HeaderBlockKind; endStream: boolean; neverIndexed?: readonly string[] }>;
   /** Body bytes per stream, concatenated. */
   bodies: Map<number, Buffer[]>;
   ended: number[];
@@ -34,9 +34,9 @@ export function body(r: Recorded, id: number): Buffer {
 /** A handler that records everything into `r`, then calls `extra` (if any) for the same event. */
 export function recorder(r: Recorded, extra: SessionHandler = {}): SessionHandler {
   return {
-    onHeaders(id, headers, kind, endStream) {
-      r.heads.push({ id, headers, kind, endStream });
-      extra.onHeaders?.(id, headers, kind, endStream);
+    onHeaders(id, headers, kind, endStream, neverIndexed) {
+      r.heads.push(neverIndexed === null ? { id, headers, kind, endStream } : { id, headers, kind, endStream, neverIndexed });
+      extra.onHeaders?.(id, headers, kind, endStream, neverIndexed);
     },
     onData(id, data, endStream) {
       const list = r.bodies.get(id) ?? [];

@@ -273,6 +273,30 @@ describe("streams", () => {
     expect(pair.client.availableStreams).toBe(1);
   });
 
+  test("never-indexed names cross each block kind both ways, including trailers queued behind DATA", () => {
+    const pair = new SessionPair();
+    pair.pump();
+    const id = pair.client.request([...POST, "x-api-key", "k", "x-plain", "p"], false, ["x-api-key"]);
+    pair.client.sendData(id, Buffer.alloc(100_000)); // more than the window: the trailers wait behind it
+    pair.client.sendTrailers(id, ["x-sig", "s"], ["x-sig"]);
+    pair.pump();
+    const request = pair.s.heads.filter((h) => h.id === id);
+    expect(request.map((h) => [h.kind, h.neverIndexed])).toEqual([["request", ["x-api-key"]]]);
+    pair.server.consume(id, 100_000);
+    pair.pump();
+    expect(pair.s.heads.filter((h) => h.id === id).map((h) => [h.kind, h.neverIndexed])).toEqual([
+      ["request", ["x-api-key"]],
+      ["trailers", ["x-sig"]],
+    ]);
+    pair.server.respond(id, [":status", "200", "x-token", "t"], false, ["x-token"]);
+    pair.server.sendTrailers(id, ["grpc-status", "0"]);
+    pair.pump();
+    expect(pair.c.heads.map((h) => [h.kind, h.neverIndexed])).toEqual([
+      ["response", ["x-token"]],
+      ["trailers", undefined],
+    ]);
+  });
+
   test("PING is answered and matched", () => {
     const pair = new SessionPair();
     pair.pump();
