@@ -11,6 +11,7 @@ import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transp
 import type { Direction } from "../rt/direction.ts";
 import { silentLogger, type Logger } from "../log/logger.ts";
 import { reportAbuse } from "./abuse-report.ts";
+import { H2Keepalive, type KeepaliveSettings, type KeepaliveTarget } from "./keepalive.ts";
 
 /** The events of one upstream stream, for the exchange that opened it. */
 export interface H2StreamOwner {
@@ -35,7 +36,7 @@ export interface H2ConnectionHome {
 /** Streams opened on a new connection before the peer's SETTINGS say its limit (RFC 9113 §6.5.2 suggests ≥ 100). */
 const PRESETTINGS_STREAMS = 100;
 
-export class H2ClientConnection {
+export class H2ClientConnection implements KeepaliveTarget {
   socket: Socket<H2ClientConnection> | null = null;
   session: H2Session | null = null;
   readonly writer = new WriteQueue();
@@ -48,12 +49,14 @@ export class H2ClientConnection {
   /** Streams opened on this connection over its life (reuse counter). */
   streamsOpened = 0;
   private transport: TransportRow | null = null;
+  private keepalive: H2Keepalive | null = null;
 
   constructor(
     readonly home: H2ConnectionHome,
     readonly addr: string,
     private readonly direction: Direction,
     private readonly logger: Logger = silentLogger,
+    private readonly keepaliveSettings: KeepaliveSettings = { intervalMs: 0, timeoutMs: 0 },
   ) {}
 
   /** The peer's first SETTINGS arrived (its MAX_CONCURRENT_STREAMS is known). */
@@ -120,6 +123,7 @@ export class H2ClientConnection {
         onWritable: (id) => {
           if (!this.writer.pending) this.owners.get(id)?.onUpstreamWritable();
         },
+        onPingAck: (payload) => this.keepalive?.onPingAck(payload),
         onSettings: () => {
           this.peerSettingsKnown = true;
           this.home.onStreamsAvailable(this);
@@ -131,10 +135,26 @@ export class H2ClientConnection {
         },
       },
     });
+    if (this.keepaliveSettings.intervalMs > 0) this.keepalive = new H2Keepalive(this.keepaliveSettings, this);
     this.home.onConnected(this);
   }
 
+  // === KeepaliveTarget ===
+
+  ping(): Uint8Array {
+    return this.session!.ping();
+  }
+
+  /** The upstream did not answer a keep-alive PING: its streams fail as proxy errors (reset, CANCEL). */
+  onKeepaliveTimeout(timeoutMs: number): void {
+    this.logger.warn("HTTP/2 upstream did not answer a keep-alive PING; closing the connection", { addr: this.addr, timeoutMs, streams: this.owners.size });
+    this.out.flush();
+    if (this.socket !== null) this.socket.terminate();
+    else this.onClose(undefined);
+  }
+
   onData(data: Buffer): void {
+    this.keepalive?.onRead();
     if (this.transport !== null) this.transport.readBytes += data.length;
     this.session?.receive(data);
   }
@@ -148,6 +168,7 @@ export class H2ClientConnection {
   onClose(err: Error | undefined): void {
     if (this.closed) return;
     this.closed = true;
+    this.keepalive?.stop();
     clearTimeout(this.connectTimer);
     if (this.transport !== null) httpTransport.close(this.transport, errnoNameOf(err));
     this.transport = null;

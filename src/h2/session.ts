@@ -15,9 +15,9 @@
 //   end(id)                             END_STREAM with no more data
 //   consume(id, n)                      the handler is done with n delivered DATA bytes: return credit
 //   reset(id, code?)                    RST_STREAM
-//   ping(payload?) / goaway(code?, debug?) / close() / batch(fn)
+//   ping(payload?) / goaway(code?, debug?) / goawayGracefully() / close() / batch(fn)
 // Events (SessionHandler): onHeaders (kind request | response | informational | trailers), onData,
-// onEnd, onReset, onClose, onWritable, onGoaway, onPingAck, onSettings, onError (connection error).
+// onEnd, onReset, onClose, onWritable, onGoaway, onGoawaySent, onPingAck, onSettings, onError (connection error).
 //
 // Flow control: received DATA takes from the stream's and the connection's receive windows, and both
 // are given back only through consume(). The default connection window is the sum of all stream windows
@@ -80,6 +80,8 @@ export interface SessionHandler {
   onGoaway?(lastStreamId: number, code: number, debug: Uint8Array): void;
   /** A PING we sent came back. */
   onPingAck?(payload: Uint8Array): void;
+  /** We sent a GOAWAY with a real last-stream-id (goaway(), or the second of goawayGracefully()). */
+  onGoawaySent?(lastStreamId: number): void;
   /** The peer's SETTINGS (after they were applied and acknowledged). */
   onSettings?(peer: Readonly<H2Settings>): void;
   /** A connection error: GOAWAY was written and the session is dead; close the transport after the write. */
@@ -111,6 +113,8 @@ export interface SessionOptions {
   timers?: H2Timers;
   /** Bound on one compressed header block (HEADERS + CONTINUATIONs); default maxHeaderListBytes + maxFrameBytes. */
   maxHeaderBlockBytes?: number;
+  /** goawayGracefully(): how long the PING ACK may take before the final GOAWAY goes anyway. Default 1 s (as Go's server). */
+  gracefulGoawayTimeoutMs?: number;
   /** Abuse bounds (abuse-limits.ts); a breach is GOAWAY(ENHANCE_YOUR_CALM) with `H2Error.abuse` set. */
   abuseLimits?: Partial<H2AbuseLimits>;
   /** Milliseconds on a monotonic clock, for the abuse rate buckets; default performance.now. */
@@ -158,6 +162,10 @@ export class H2Session {
   private awaitingPeerSettings = true;
   private localSettingsAcked = false;
   private settingsTimer: unknown = null;
+  private readonly gracefulGoawayTimeoutMs: number;
+  /** goawayGracefully(): the PING whose ACK sends the final GOAWAY, and its fallback timer. */
+  private gracefulPing: Buffer | null = null;
+  private gracefulTimer: unknown = null;
 
   private highestPeerStreamId = 0;
   private nextLocalStreamId: number;
@@ -202,6 +210,7 @@ export class H2Session {
     this.limits = limits;
     this.nowMs = opts.nowMs ?? performance.now.bind(performance);
     this.isBacklogged = opts.isBacklogged ?? (() => false);
+    this.gracefulGoawayTimeoutMs = opts.gracefulGoawayTimeoutMs ?? 1000;
     this.rapidResets = new RateBucket(limits.rapidResetBurst, limits.rapidResetPerSecond);
     this.pings = new RateBucket(limits.pingBurst, limits.pingPerSecond);
     this.settingsFrames = new RateBucket(limits.settingsBurst, limits.settingsPerSecond);
@@ -636,6 +645,10 @@ export class H2Session {
     const i = this.outstandingPings.findIndex((p) => p.equals(f.payload));
     if (i < 0) return; // an ACK we did not ask for: nothing to match (RFC 9113 sets no error)
     const [payload] = this.outstandingPings.splice(i, 1);
+    if (payload === this.gracefulPing) {
+      this.finalGoaway();
+      return;
+    }
     this.handler.onPingAck?.(payload!);
   }
 
@@ -785,9 +798,39 @@ export class H2Session {
    */
   goaway(code: number = H2_ERROR.NO_ERROR, debug = ""): void {
     if (this.dead) return;
+    this.stopGracefulGoaway();
     this.goawaySentLastId = this.lastServedStreamId();
     this.queue(goawayFrame(this.goawaySentLastId, code, Buffer.from(debug)));
     this.flush();
+    this.handler.onGoawaySent?.(this.goawaySentLastId);
+  }
+
+  /**
+   * Graceful shutdown (RFC 9113 §6.8): GOAWAY with last-stream-id 2^31-1 and a PING now, so the peer stops
+   * opening streams while those already in flight are still taken; when the PING comes back (one round
+   * trip) — or after gracefulGoawayTimeoutMs — the final GOAWAY(NO_ERROR) with the real last stream.
+   */
+  goawayGracefully(): void {
+    if (this.dead || this.gracefulPing !== null || this.goawaySentLastId >= 0) return;
+    this.batch(() => {
+      this.queue(goawayFrame(MAX_STREAM_ID, H2_ERROR.NO_ERROR));
+      this.gracefulPing = this.ping();
+    });
+    this.gracefulTimer = this.timers.set(() => {
+      this.gracefulTimer = null;
+      this.finalGoaway();
+    }, this.gracefulGoawayTimeoutMs);
+  }
+
+  private finalGoaway(): void {
+    if (this.gracefulPing === null) return;
+    this.goaway(H2_ERROR.NO_ERROR);
+  }
+
+  private stopGracefulGoaway(): void {
+    this.gracefulPing = null;
+    if (this.gracefulTimer !== null) this.timers.clear(this.gracefulTimer);
+    this.gracefulTimer = null;
   }
 
   /** Stops the session without sending anything (the transport closed); pending streams are reset. */
@@ -980,6 +1023,7 @@ export class H2Session {
   private stopTimer(): void {
     if (this.settingsTimer !== null) this.timers.clear(this.settingsTimer);
     this.settingsTimer = null;
+    this.stopGracefulGoaway();
   }
 
   private queue(bytes: Uint8Array): void {

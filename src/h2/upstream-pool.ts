@@ -5,6 +5,7 @@ import type { ProxyError } from "../errors/proxy-error.ts";
 import { endpointKey } from "../http/upstream-pool.ts";
 import { ConnectRefusedError, ConnectTimeoutError, FailFastError, LoadShedError } from "../http/proxy-errors.ts";
 import type { Logger } from "../log/logger.ts";
+import type { KeepaliveSettings } from "./keepalive.ts";
 import type { Direction } from "../rt/direction.ts";
 import { type H2ConnectionHome, H2ClientConnection, h2ClientSocketHandlers } from "./client-connection.ts";
 
@@ -23,8 +24,10 @@ export interface H2PoolOptions {
   readonly maxConnectionsPerEndpoint: number;
   readonly direction: Direction;
   readonly nowMs: () => number;
-  /** Abuse warnings about upstream peers; default silent. */
+  /** Abuse and keep-alive warnings about upstream peers; default silent. */
   readonly logger?: Logger;
+  /** Keep-alive PINGs on upstream connections (interval 0: none). */
+  readonly keepalive?: KeepaliveSettings;
 }
 
 export class H2Endpoint implements H2ConnectionHome {
@@ -78,7 +81,7 @@ export class H2Endpoint implements H2ConnectionHome {
   }
 
   private dial(): void {
-    const conn = new H2ClientConnection(this, this.key, this.opts.direction, this.opts.logger);
+    const conn = new H2ClientConnection(this, this.key, this.opts.direction, this.opts.logger, this.opts.keepalive);
     this.conns.push(conn);
     this.dialing++;
     conn.connectTimer = setTimeout(() => {

@@ -18,13 +18,15 @@ export interface Recorded {
   resets: Array<{ id: number; code: number; byPeer: boolean }>;
   closed: number[];
   goaways: Array<{ lastStreamId: number; code: number; debug: string }>;
+  /** Last-stream-ids of the final GOAWAYs this side sent. */
+  goawaysSent: number[];
   pingAcks: string[];
   errors: H2Error[];
   settings: number;
 }
 
 export function newRecorded(): Recorded {
-  return { heads: [], bodies: new Map(), ended: [], resets: [], closed: [], goaways: [], pingAcks: [], errors: [], settings: 0 };
+  return { heads: [], bodies: new Map(), ended: [], resets: [], closed: [], goaways: [], goawaysSent: [], pingAcks: [], errors: [], settings: 0 };
 }
 
 export function body(r: Recorded, id: number): Buffer {
@@ -60,6 +62,10 @@ export function recorder(r: Recorded, extra: SessionHandler = {}): SessionHandle
     onGoaway(lastStreamId, code, debug) {
       r.goaways.push({ lastStreamId, code, debug: Buffer.from(debug).toString() });
       extra.onGoaway?.(lastStreamId, code, debug);
+    },
+    onGoawaySent(lastStreamId) {
+      r.goawaysSent.push(lastStreamId);
+      extra.onGoawaySent?.(lastStreamId);
     },
     onPingAck(payload) {
       r.pingAcks.push(Buffer.from(payload).toString("hex"));
