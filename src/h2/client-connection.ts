@@ -28,6 +28,8 @@ export interface H2StreamOwner {
 export interface H2ConnectionHome {
   onConnected(conn: H2ClientConnection): void;
   onConnectFailed(conn: H2ClientConnection, err: Error): void;
+  /** A stream was opened on the connection (counted per endpoint). */
+  onStreamOpened(): void;
   /** A stream ended or the peer's settings changed: more streams may be available. */
   onStreamsAvailable(conn: H2ClientConnection): void;
   onClosed(conn: H2ClientConnection): void;
@@ -78,12 +80,24 @@ export class H2ClientConnection implements KeepaliveTarget {
     const id = this.session!.request(headers, endStream, neverIndexed);
     this.owners.set(id, owner);
     this.streamsOpened++;
+    this.home.onStreamOpened();
     return id;
   }
 
   /** The owner gives up its stream (reset sent by the caller, or the stream already ended). */
   release(id: number): void {
     this.owners.delete(id);
+  }
+
+  /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS, or null before its SETTINGS arrived (or when it sets none). */
+  get peerMaxConcurrentStreams(): number | null {
+    const n = this.session?.peer.maxConcurrentStreams;
+    return this.peerSettingsKnown && n !== undefined && Number.isFinite(n) ? n : null;
+  }
+
+  /** Streams open on the connection now. */
+  get openStreams(): number {
+    return this.session?.openStreams ?? 0;
   }
 
   /** The socket took everything the session produced. */
