@@ -4,7 +4,8 @@
 // other side's socket took the bytes, and ends in exactly one of: response complete, synthetic error
 // answer (the rescue table; gRPC trailers-only for gRPC), or the client stream reset.
 import { ProxyError } from "../errors/proxy-error.ts";
-import { CONTINUE, type FilterChain, type FilterState, type HttpFilter, PAUSE } from "../http/filter.ts";
+import type { FilterChain, FilterState, HttpFilter } from "../http/filter.ts";
+import { HEAD_PHASE_DONE, HEAD_PHASE_ENDED, type PhaseHost, runAttemptError, runComplete, runRequestHead, runResponseHead, runRetry, runSelectUpstream } from "../http/filter-phases.ts";
 import { K_L5D_CLIENT_ID, K_L5D_DST_CANONICAL, K_L5D_PROXY_CONNECTION, K_L5D_PROXY_ERROR, kindBit } from "../http/head-parser.ts";
 import {
   ClientClosedError,
@@ -18,11 +19,9 @@ import {
 import {
   type ConnInfo,
   DEFAULT_CLASSIFIER,
-  type RequestCtx,
   type RequestTiming,
   type ResponseClassifier,
   type ResponseView,
-  type UpstreamTarget,
 } from "../http/request-ctx.ts";
 import { defaultRoute } from "../http/upstream-router.ts";
 import type { HttpTargetStats } from "../metrics/http.ts";
@@ -98,7 +97,7 @@ class H2ResponseView implements ResponseView {
   }
 }
 
-export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2StreamOwner {
+export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2StreamOwner {
   // === RequestCtx (public, for filters) ===
   route: string | undefined = undefined;
   classifier: ResponseClassifier = DEFAULT_CLASSIFIER;
@@ -287,38 +286,30 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     this.runHeadPhase(0);
   }
 
+  /** PhaseHost: a filter resumed inside its own onRequestHead (true once). */
+  takeEarlyResume(): boolean {
+    if (!this.resumedEarly) return false;
+    this.resumedEarly = false;
+    return true;
+  }
+
   private runHeadPhase(from: number): void {
-    const chain = this.chain;
-    const order = chain.requestHead;
-    for (let k = from; k < order.length; k++) {
-      const i = order[k]!;
-      const verdict = chain.filters[i]!.onRequestHead!(this, this.slots[i]);
-      if (this.finished) return;
-      if (verdict === CONTINUE) continue;
-      if (verdict === PAUSE) {
-        if (this.resumedEarly) {
-          this.resumedEarly = false;
-          continue;
-        }
-        this.headPhase = HEAD_PAUSED;
-        this.headResumeAt = k + 1;
-        return;
-      }
-      this.fail(verdict);
-      return;
+    const r = runRequestHead(this.chain, this, this.slots, from);
+    if (r === HEAD_PHASE_ENDED) return;
+    if (r === HEAD_PHASE_DONE) {
+      this.headPhase = HEAD_DONE;
+      this.dispatch();
+    } else if (typeof r === "number") {
+      this.headPhase = HEAD_PAUSED;
+      this.headResumeAt = r;
+    } else {
+      this.fail(r);
     }
-    this.headPhase = HEAD_DONE;
-    this.dispatch();
   }
 
   private dispatch(): void {
-    const chain = this.chain;
     const info = this.server.info;
-    let target: UpstreamTarget | ProxyError | undefined;
-    for (const i of chain.selectUpstream) {
-      target = chain.filters[i]!.selectUpstream!(this, this.slots[i]);
-      if (target !== undefined || this.finished) break;
-    }
+    let target = runSelectUpstream(this.chain, this, this.slots);
     if (this.finished) return;
     target ??= defaultRoute(this, info);
     if (target instanceof ProxyError) {
@@ -465,11 +456,8 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     this.resDrops = null;
     this.resAdds = null;
     const view = new H2ResponseView(status, headers);
-    let retry = false;
-    for (const i of this.chain.responseHead) {
-      if (this.chain.filters[i]!.onResponseHead!(this, this.slots[i], view)) retry = true;
-      if (this.finished) return;
-    }
+    const retry = runResponseHead(this.chain, this, this.slots, view);
+    if (this.finished) return;
     if (retry && this.replayable) {
       stats.recordResponse(status, this.isFailure(status), "", this.grpcStatus);
       this.retry(status);
@@ -613,7 +601,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
 
   private retry(discardedStatus: number): void {
     this.attempt++;
-    for (const i of this.chain.retry) this.chain.filters[i]!.onRetry!(this, this.slots[i], discardedStatus);
+    runRetry(this.chain, this, this.slots, discardedStatus);
     this.stats!.recordRequest();
     this.endUpstream(H2_ERROR.CANCEL);
     this.status = 0;
@@ -623,11 +611,8 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
 
   private attemptFailed(err: ProxyError): void {
     if (this.replayable && this.endpoint !== null) {
-      let retry = false;
-      for (const i of this.chain.attemptError) {
-        if (this.chain.filters[i]!.onAttemptError!(this, this.slots[i], err)) retry = true;
-        if (this.finished) return;
-      }
+      const retry = runAttemptError(this.chain, this, this.slots, err);
+      if (this.finished) return;
       if (retry) {
         this.stats!.recordError(metricErrorLabel(err));
         this.retry(0);
@@ -701,7 +686,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     this.responseTimer = undefined;
     this.deadlineTimer = undefined;
     this.endMs = this.env.nowMs();
-    for (const i of this.chain.complete) this.chain.filters[i]!.onComplete!(this, this.slots[i]);
+    runComplete(this.chain, this, this.slots);
     this.pending = [];
     this.retained = null;
     if (this.closeRequested) this.server.goAway();
