@@ -5,7 +5,8 @@
 //
 // Public API (each call writes what it produced through `write` before returning, in one write; calls
 // made from inside a handler, or inside batch(fn), are written together when the outermost call ends):
-//   new H2Session({ role, write, handler, settings?, connectionWindowBytes?, settingsAckTimeoutMs?, timers? })
+//   new H2Session({ role, write, handler, settings?, connectionWindowBytes?, settingsAckTimeoutMs?, timers?,
+//                   abuseLimits?, nowMs?, isBacklogged?, gracefulGoawayTimeoutMs? })
 //   receive(bytes)                      feed bytes from the transport (never throws)
 //   request(headers, endStream?, ni?) → id  client: open a stream (throws H2Error REFUSED_STREAM when none may open)
 //   respond(id, headers, endStream?, ni?)   server: response head (1xx heads may come first)
