@@ -8,6 +8,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+BENCH_NAME=h2
+source bench/lib/common.sh
 DURATION_S=${DURATION_S:-10}
 RECORD=0
 for arg in "$@"; do
@@ -17,37 +19,14 @@ for arg in "$@"; do
     *) echo "bench/h2.sh: unknown argument '$arg' (see --help)" >&2; exit 64 ;;
   esac
 done
-progress() { echo "[bench/h2] $*" >&2; }
 
-need=()
-for tool in h2load:nghttp2-client nginx:nginx-light haproxy:haproxy curl:curl; do
-  command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
-done
-if [ "${#need[@]}" -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bench_need_tools h2load:nghttp2-client nginx:nginx-light haproxy:haproxy curl:curl
 [ -f build/Release/meshlet.node ] || npx --no-install node-gyp rebuild -j 2
 BUN=$ROOT/node_modules/.bin/bun
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/meshlet-bench-h2-XXXXXX")
+bench_workdir
 chmod 755 "$WORK" # nginx's workers (user nobody under root) read the origin's file from it
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for attempt in $(seq 1 20); do
-  BASE=$((20000 + RANDOM % 10000))
-  free=1
-  for p in $(seq "$BASE" $((BASE + 5))); do port_free "$p" || { free=0; break; }; done
-  [ "$free" = 1 ] && break
-  [ "$attempt" = 20 ] && { echo "bench/h2.sh: found no 6 free consecutive ports in 20 tries" >&2; exit 1; }
-done
+bench_free_ports 6
 ORIGIN=$BASE HAPROXY=$((BASE + 1)) MESHLET=$((BASE + 2))
 progress "ports: origin $ORIGIN, haproxy $HAPROXY, meshlet $MESHLET (outbound $((MESHLET + 1)), admin $((MESHLET + 2)))"
 
@@ -93,32 +72,13 @@ backend be
   server origin 127.0.0.1:$ORIGIN proto h2
 CONF
 
-start() { # log name, command...
-  local log=$WORK/$1.log
-  shift
-  "$@" >"$log" 2>&1 &
-  PIDS+=($!)
-}
-wait_h2() {
-  for _ in $(seq 1 200); do
-    curl -s -o /dev/null --http2-prior-knowledge "http://127.0.0.1:$1/" && return 0
-    sleep 0.05
-  done
-  echo "bench/h2.sh: nothing answers h2c on port $1" >&2
-  exit 1
-}
-
-start origin nginx -c "$WORK/origin/nginx.conf" -p "$WORK/origin"
-start haproxy haproxy -f "$WORK/haproxy.cfg" -db
-HAPROXY_PID=${PIDS[-1]}
+start_nginx origin
+start_haproxy
 start meshlet env MESHLET_INBOUND_LISTEN="127.0.0.1:$MESHLET" MESHLET_INBOUND_FORWARD="127.0.0.1:$ORIGIN" \
   MESHLET_OUTBOUND_LISTEN="127.0.0.1:$((MESHLET + 1))" MESHLET_ADMIN_LISTEN="127.0.0.1:$((MESHLET + 2))" \
   MESHLET_LOG_LEVEL=warn "$BUN" src/cli.ts proxy
 MESHLET_PID=${PIDS[-1]}
-for p in "$ORIGIN" "$HAPROXY" "$MESHLET"; do wait_h2 "$p"; done
-
-TICK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+for p in "$ORIGIN" "$HAPROXY" "$MESHLET"; do wait_http "$p" --http2-prior-knowledge; done
 
 # run NAME PORT CONNS PID(or -): one h2load run; prints "req/s succeeded failed cpu_us_per_req"
 run() {
@@ -134,7 +94,7 @@ run() {
   local cpu=-
   if [ "$pid" != - ] && [ "${ok:-0}" -gt 0 ]; then
     # CPU over the whole run (warm-up included) ÷ requests done in the measured part: an upper bound.
-    cpu=$(awk -v t=$((after - before)) -v hz="$TICK" -v n="$ok" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
+    cpu=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$ok" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
   fi
   echo "${rps:-0} ${ok:-0} ${failed:-?} $cpu"
 }
@@ -196,6 +156,7 @@ if [ "$RECORD" = 1 ]; then
     echo "## HTTP/2 (h2c) proxying — $(date -u +%Y-%m-%d) — \`npm run bench:h2\`"
     echo
     echo "$TABLE"
-  } >>bench/RESULTS.md
+  } >"$WORK/result.md"
+  bench_record "$WORK/result.md"
   progress "appended to bench/RESULTS.md"
 fi

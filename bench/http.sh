@@ -7,6 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+BENCH_NAME=http
+source bench/lib/common.sh
 DURATION_S=${DURATION_S:-10}
 ROUNDS=${ROUNDS:-3}
 C1_DURATION_S=${C1_DURATION_S:-5}
@@ -37,38 +39,14 @@ for arg in "$@"; do
     *) echo "bench/http.sh: unknown argument '$arg' (see --help)" >&2; exit 64 ;;
   esac
 done
-progress() { echo "[bench/http] $*" >&2; }
 
-need=()
-for tool in wrk:wrk nginx:nginx-light haproxy:haproxy curl:curl; do
-  command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
-done
-if [ "${#need[@]}" -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bench_need_tools wrk:wrk nginx:nginx-light haproxy:haproxy curl:curl
 [ -f build/Release/meshlet.node ] || npx --no-install node-gyp rebuild -j 2
 BUN=$ROOT/node_modules/.bin/bun
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/meshlet-bench-http-XXXXXX")
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# port_free PORT: nothing accepts connections on 127.0.0.1:PORT.
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+bench_workdir
 # Fifteen consecutive ports below the ephemeral range (32768+), checked free before use.
-for attempt in $(seq 1 20); do
-  BASE=$((20000 + RANDOM % 10000))
-  free=1
-  for p in $(seq "$BASE" $((BASE + 14))); do port_free "$p" || { free=0; break; }; done
-  [ "$free" = 1 ] && break
-  [ "$attempt" = 20 ] && { echo "bench/http.sh: found no 15 free consecutive ports in 20 tries" >&2; exit 1; }
-done
+bench_free_ports 15
 # origin, HAProxy, nginx, then per meshlet four ports: inbound, outbound, admin, tap.
 ORIGIN=$BASE HAPROXY=$((BASE + 1)) NGINX_PROXY=$((BASE + 2)) MESHLET=$((BASE + 3))
 progress "ports: origin $ORIGIN, meshlet $MESHLET (admin $((MESHLET + 2))), haproxy $HAPROXY, nginx proxy $NGINX_PROXY"
@@ -115,25 +93,9 @@ backend be
   server origin 127.0.0.1:$ORIGIN
 CONF
 
-start() { # log name, command...
-  local log=$WORK/$1.log
-  shift
-  "$@" >"$log" 2>&1 &
-  PIDS+=($!)
-}
-wait_port() {
-  for _ in $(seq 1 200); do
-    curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0
-    sleep 0.05
-  done
-  echo "bench/http.sh: nothing answers on port $1" >&2
-  exit 1
-}
-
-start origin nginx -c "$WORK/origin/nginx.conf" -p "$WORK/origin"
-start nginx-proxy nginx -c "$WORK/proxy/nginx.conf" -p "$WORK/proxy"
-start haproxy haproxy -f "$WORK/haproxy.cfg" -db
-HAPROXY_PID=${PIDS[-1]}
+start_nginx origin
+start_nginx proxy nginx-proxy
+start_haproxy
 # The real sidecar: native front door (accept, sniff) hands each HTTP/1 connection to the engine.
 # start_meshlet LOG CHECKOUT PORT [ENV=VALUE...]: one sidecar from CHECKOUT, inbound on PORT to the
 # origin; its outbound, admin (and tap) listeners on the next ports.
@@ -164,24 +126,12 @@ if [ -n "${BENCH_BASELINE:-}" ]; then
   start_meshlet meshlet-base "$BENCH_BASELINE" $((BASE + 11))
   TARGETS+=(meshlet-base) PORT[meshlet-base]=$((BASE + 11)) PROXY_PID[meshlet-base]=${PIDS[-1]}
 fi
-for t in "${TARGETS[@]}"; do wait_port "${PORT[$t]}"; done
+for t in "${TARGETS[@]}"; do wait_http "${PORT[$t]}"; done
 if [ "${BENCH_OBSERVED:-0}" = 1 ]; then
   start tap-subscriber bash -c 'exec "$@" >/dev/null' stdout-to-null "$BUN" src/cli.ts tap --tap "127.0.0.1:$((BASE + 10))"
   sleep 1
   kill -0 "${PIDS[-1]}" 2>/dev/null || { echo "bench/http.sh: the tap subscriber exited: $(cat "$WORK/tap-subscriber.log")" >&2; exit 1; }
 fi
-
-# cpu_ticks PID: utime+stime of PID and its children (nginx's workers), in clock ticks.
-cpu_ticks() {
-  local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    [ -r "/proc/$pid/stat" ] || continue
-    # Fields after the ")" that ends the command name: utime is the 12th, stime the 13th.
-    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
-  done
-  echo "$total"
-}
-CLK_TCK=$(getconf CLK_TCK)
 
 # to_ms "384.00us" → 0.384
 to_ms() {
@@ -286,7 +236,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b > 0) printf "%.2f",
 } | tee "$WORK/result.md"
 
 if [ "$RECORD" = 1 ]; then
-  cat "$WORK/result.md" >>bench/RESULTS.md
+  bench_record "$WORK/result.md"
   progress "recorded in bench/RESULTS.md"
 else
   progress "not recorded (run with --record to append it to bench/RESULTS.md)"

@@ -130,7 +130,8 @@ export async function runProxy(env: Strings): Promise<void> {
       isReady: () => ready && !(identity?.expired() ?? false),
       shutdown: () => drain("admin /shutdown"),
       configView: () => configView({ env, configDir: config.configDir, config: resourceWatch.config, status: resourceWatch.status }),
-      poolsView: () => poolsView({ inbound: http.inbound.server.pool, outbound: http.outbound.server.pool }),
+      poolsView: () =>
+        poolsView({ inbound: http.inbound.server.pool, outbound: http.outbound.server.pool }, { inbound: http.inboundH2.server.pool, outbound: http.outboundH2.server.pool }),
       endpointsView: () => endpointsView(endpoints.get()),
       tapListen,
       stats,

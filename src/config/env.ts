@@ -62,6 +62,8 @@ export interface Config {
   readonly httpMaxConnectionsPerEndpoint: number;
   readonly httpQueueCapacity: number;
   readonly httpFailfastTimeoutMs: number;
+  readonly http2KeepaliveIntervalMs: number; // 0 = off
+  readonly http2KeepaliveTimeoutMs: number; // 0 = off
   readonly configDir: string;
   readonly namespace: string;
   readonly inboundProfile: string; // "" = choose by the request's authority
@@ -144,6 +146,8 @@ export const SETTINGS = [
   setting({ name: "MESHLET_HTTP_MAX_CONNECTIONS_PER_ENDPOINT", field: "httpMaxConnectionsPerEndpoint", defaultText: "10000", meaning: "Upstream HTTP/1 connections per endpoint; requests beyond it queue", parse: parsePositiveInteger(1_000_000) }),
   setting({ name: "MESHLET_HTTP_QUEUE_CAPACITY", field: "httpQueueCapacity", defaultText: "10000", meaning: "Requests that may queue per endpoint at the connection cap; beyond it they are shed with 503", parse: parsePositiveInteger(1_000_000) }),
   setting({ name: "MESHLET_HTTP_FAILFAST_TIMEOUT", field: "httpFailfastTimeoutMs", defaultText: "3s", meaning: "A request queued this long for an upstream connection fails with 504", parse: parseDurationMs }),
+  setting({ name: "MESHLET_HTTP2_KEEPALIVE_INTERVAL", field: "http2KeepaliveIntervalMs", defaultText: "10s", meaning: "HTTP/2 client and upstream connections that read nothing for this long get a PING (Linkerd's Helm default for its h2 server and client keep-alive); `off` or 0 disables, as does a 0 timeout", parse: parseOptionalDurationMs }),
+  setting({ name: "MESHLET_HTTP2_KEEPALIVE_TIMEOUT", field: "http2KeepaliveTimeoutMs", defaultText: "3s", meaning: "A keep-alive PING not acknowledged within this long closes the HTTP/2 connection; its streams fail as proxy errors (upstream: 502 / gRPC UNAVAILABLE); `off` or 0 disables keep-alive", parse: parseOptionalDurationMs }),
   setting({ name: "MESHLET_CONFIG_DIR", field: "configDir", defaultText: "./meshlet.d", meaning: "Directory of Linkerd YAML resources (ServiceProfile, ...), several documents per file; may be absent; hot-reloaded", parse: parseString }),
   setting({ name: "MESHLET_NAMESPACE", field: "namespace", defaultText: "default", meaning: "Kubernetes namespace of the workload meshlet serves (Linkerd's context token): a ServiceProfile in it overrides the service's own; resources in other namespaces apply only as Linkerd's would", parse: parseDnsLabel }),
   setting({ name: "MESHLET_INBOUND_PROFILE", field: "inboundProfile", defaultText: "", meaning: "ServiceProfile (metadata.name) that inbound requests use whatever their authority; empty: chosen by authority", parse: parseString }),

@@ -9,10 +9,14 @@ import { WriteQueue } from "../http/write-queue.ts";
 import { CorkedWriter } from "./corked-writer.ts";
 import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 import type { Direction } from "../rt/direction.ts";
+import { silentLogger, type Logger } from "../log/logger.ts";
+import { reportAbuse } from "./abuse-report.ts";
+import { H2Keepalive, type KeepaliveSettings, type KeepaliveTarget } from "./keepalive.ts";
 
 /** The events of one upstream stream, for the exchange that opened it. */
 export interface H2StreamOwner {
-  onUpstreamHeaders(headers: string[], kind: HeaderBlockKind, endStream: boolean): void;
+  /** `neverIndexed`: names the upstream sent never-indexed (pass them on when forwarding the block). */
+  onUpstreamHeaders(headers: string[], kind: HeaderBlockKind, endStream: boolean, neverIndexed: readonly string[] | null): void;
   onUpstreamData(data: Uint8Array, endStream: boolean): void;
   /** The stream was reset (by the peer, by a GOAWAY above its id, or because the connection died). */
   onUpstreamReset(code: number, byPeer: boolean, refused: boolean): void;
@@ -24,6 +28,8 @@ export interface H2StreamOwner {
 export interface H2ConnectionHome {
   onConnected(conn: H2ClientConnection): void;
   onConnectFailed(conn: H2ClientConnection, err: Error): void;
+  /** A stream was opened on the connection (counted per endpoint). */
+  onStreamOpened(): void;
   /** A stream ended or the peer's settings changed: more streams may be available. */
   onStreamsAvailable(conn: H2ClientConnection): void;
   onClosed(conn: H2ClientConnection): void;
@@ -32,7 +38,7 @@ export interface H2ConnectionHome {
 /** Streams opened on a new connection before the peer's SETTINGS say its limit (RFC 9113 §6.5.2 suggests ≥ 100). */
 const PRESETTINGS_STREAMS = 100;
 
-export class H2ClientConnection {
+export class H2ClientConnection implements KeepaliveTarget {
   socket: Socket<H2ClientConnection> | null = null;
   session: H2Session | null = null;
   readonly writer = new WriteQueue();
@@ -45,11 +51,14 @@ export class H2ClientConnection {
   /** Streams opened on this connection over its life (reuse counter). */
   streamsOpened = 0;
   private transport: TransportRow | null = null;
+  private keepalive: H2Keepalive | null = null;
 
   constructor(
     readonly home: H2ConnectionHome,
     readonly addr: string,
     private readonly direction: Direction,
+    private readonly logger: Logger = silentLogger,
+    private readonly keepaliveSettings: KeepaliveSettings = { intervalMs: 0, timeoutMs: 0 },
   ) {}
 
   /** The peer's first SETTINGS arrived (its MAX_CONCURRENT_STREAMS is known). */
@@ -67,16 +76,28 @@ export class H2ClientConnection {
   }
 
   /** Opens a stream with a request head; throws H2Error(REFUSED_STREAM) when none may open. */
-  open(owner: H2StreamOwner, headers: string[], endStream: boolean): number {
-    const id = this.session!.request(headers, endStream);
+  open(owner: H2StreamOwner, headers: string[], endStream: boolean, neverIndexed: readonly string[] | null = null): number {
+    const id = this.session!.request(headers, endStream, neverIndexed);
     this.owners.set(id, owner);
     this.streamsOpened++;
+    this.home.onStreamOpened();
     return id;
   }
 
   /** The owner gives up its stream (reset sent by the caller, or the stream already ended). */
   release(id: number): void {
     this.owners.delete(id);
+  }
+
+  /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS, or null before its SETTINGS arrived (or when it sets none). */
+  get peerMaxConcurrentStreams(): number | null {
+    const n = this.session?.peer.maxConcurrentStreams;
+    return this.peerSettingsKnown && n !== undefined && Number.isFinite(n) ? n : null;
+  }
+
+  /** Streams open on the connection now. */
+  get openStreams(): number {
+    return this.session?.openStreams ?? 0;
   }
 
   /** The socket took everything the session produced. */
@@ -96,8 +117,9 @@ export class H2ClientConnection {
       write: (bytes) => {
         if (!this.closed) this.out.write(bytes);
       },
+      isBacklogged: () => this.writer.pending,
       handler: {
-        onHeaders: (id, headers, kind, endStream) => this.owners.get(id)?.onUpstreamHeaders(headers, kind, endStream),
+        onHeaders: (id, headers, kind, endStream, neverIndexed) => this.owners.get(id)?.onUpstreamHeaders(headers, kind, endStream, neverIndexed),
         onData: (id, data, endStream) => {
           const owner = this.owners.get(id);
           if (owner !== undefined) owner.onUpstreamData(data, endStream);
@@ -115,17 +137,38 @@ export class H2ClientConnection {
         onWritable: (id) => {
           if (!this.writer.pending) this.owners.get(id)?.onUpstreamWritable();
         },
+        onPingAck: (payload) => this.keepalive?.onPingAck(payload),
         onSettings: () => {
           this.peerSettingsKnown = true;
           this.home.onStreamsAvailable(this);
         },
-        onError: (_err: H2Error) => this.destroy(),
+        onError: (err: H2Error) => {
+          reportAbuse(err, this.direction, "upstream", this.addr, this.logger);
+          // After the session wrote its GOAWAY (it flushes when the current receive() returns).
+          queueMicrotask(() => this.destroy());
+        },
       },
     });
+    if (this.keepaliveSettings.intervalMs > 0) this.keepalive = new H2Keepalive(this.keepaliveSettings, this);
     this.home.onConnected(this);
   }
 
+  // === KeepaliveTarget ===
+
+  ping(): Uint8Array {
+    return this.session!.ping();
+  }
+
+  /** The upstream did not answer a keep-alive PING: its streams fail as proxy errors (reset, CANCEL). */
+  onKeepaliveTimeout(timeoutMs: number): void {
+    this.logger.warn("HTTP/2 upstream did not answer a keep-alive PING; closing the connection", { addr: this.addr, timeoutMs, streams: this.owners.size });
+    this.out.flush();
+    if (this.socket !== null) this.socket.terminate();
+    else this.onClose(undefined);
+  }
+
   onData(data: Buffer): void {
+    this.keepalive?.onRead();
     if (this.transport !== null) this.transport.readBytes += data.length;
     this.session?.receive(data);
   }
@@ -139,6 +182,7 @@ export class H2ClientConnection {
   onClose(err: Error | undefined): void {
     if (this.closed) return;
     this.closed = true;
+    this.keepalive?.stop();
     clearTimeout(this.connectTimer);
     if (this.transport !== null) httpTransport.close(this.transport, errnoNameOf(err));
     this.transport = null;

@@ -1,5 +1,6 @@
 // HTTP/2 protocol errors (RFC 9113 §7): the error code registry and the one typed failure every h2
 // module raises — a connection error (answered with GOAWAY) or a stream error (answered with RST_STREAM).
+import type { H2AbuseKind } from "./abuse-limits.ts";
 
 /** RFC 9113 §7 error codes, as sent in RST_STREAM and GOAWAY. */
 export const H2_ERROR = {
@@ -39,14 +40,17 @@ export type H2ErrorScope = "connection" | "stream";
  */
 export class H2Error extends Error {
   override readonly name = "H2Error";
+  /** Set when the peer broke an abuse limit (abuse-limits.ts): the kind the engine counts. */
+  readonly abuse: H2AbuseKind | undefined;
   constructor(
     readonly scope: H2ErrorScope,
     readonly code: number,
     readonly streamId: number,
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; abuse?: H2AbuseKind },
   ) {
     super(`${h2ErrorName(code)} (${scope}${scope === "stream" ? ` ${streamId}` : ""}): ${reason}`, options);
+    this.abuse = options?.abuse;
   }
 }
 

@@ -4,7 +4,8 @@
 // other side's socket took the bytes, and ends in exactly one of: response complete, synthetic error
 // answer (the rescue table; gRPC trailers-only for gRPC), or the client stream reset.
 import { ProxyError } from "../errors/proxy-error.ts";
-import { CONTINUE, type FilterChain, type FilterState, type HttpFilter, PAUSE } from "../http/filter.ts";
+import type { FilterChain, FilterState, HttpFilter } from "../http/filter.ts";
+import { HEAD_PHASE_DONE, HEAD_PHASE_ENDED, type PhaseHost, runAttemptError, runComplete, runRequestHead, runResponseHead, runRetry, runSelectUpstream } from "../http/filter-phases.ts";
 import { K_L5D_CLIENT_ID, K_L5D_DST_CANONICAL, K_L5D_PROXY_CONNECTION, K_L5D_PROXY_ERROR, kindBit } from "../http/head-parser.ts";
 import {
   ClientClosedError,
@@ -18,11 +19,9 @@ import {
 import {
   type ConnInfo,
   DEFAULT_CLASSIFIER,
-  type RequestCtx,
   type RequestTiming,
   type ResponseClassifier,
   type ResponseView,
-  type UpstreamTarget,
 } from "../http/request-ctx.ts";
 import { defaultRoute } from "../http/upstream-router.ts";
 import type { HttpTargetStats } from "../metrics/http.ts";
@@ -98,7 +97,7 @@ class H2ResponseView implements ResponseView {
   }
 }
 
-export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2StreamOwner {
+export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2StreamOwner {
   // === RequestCtx (public, for filters) ===
   route: string | undefined = undefined;
   classifier: ResponseClassifier = DEFAULT_CLASSIFIER;
@@ -139,6 +138,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
   // === request side ===
   reqComplete: boolean;
   private reqTrailers: string[] | null = null;
+  private reqTrailersNeverIndexed: readonly string[] | null = null;
   /** Body chunks received before the upstream stream opened (views of received chunks). */
   private pending: Uint8Array[] = [];
   private retained: Uint8Array[] | null = null;
@@ -170,6 +170,8 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     private readonly env: H2ServerEnv,
     readonly streamId: number,
     private readonly reqHeaders: string[],
+    /** Names the client sent never-indexed: forwarded never-indexed (RFC 7541 §7.1.3). */
+    private readonly reqNeverIndexed: readonly string[] | null,
     endStream: boolean,
     private readonly chain: FilterChain,
     private readonly slots: readonly (FilterState | undefined)[],
@@ -284,38 +286,30 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     this.runHeadPhase(0);
   }
 
+  /** PhaseHost: a filter resumed inside its own onRequestHead (true once). */
+  takeEarlyResume(): boolean {
+    if (!this.resumedEarly) return false;
+    this.resumedEarly = false;
+    return true;
+  }
+
   private runHeadPhase(from: number): void {
-    const chain = this.chain;
-    const order = chain.requestHead;
-    for (let k = from; k < order.length; k++) {
-      const i = order[k]!;
-      const verdict = chain.filters[i]!.onRequestHead!(this, this.slots[i]);
-      if (this.finished) return;
-      if (verdict === CONTINUE) continue;
-      if (verdict === PAUSE) {
-        if (this.resumedEarly) {
-          this.resumedEarly = false;
-          continue;
-        }
-        this.headPhase = HEAD_PAUSED;
-        this.headResumeAt = k + 1;
-        return;
-      }
-      this.fail(verdict);
-      return;
+    const r = runRequestHead(this.chain, this, this.slots, from);
+    if (r === HEAD_PHASE_ENDED) return;
+    if (r === HEAD_PHASE_DONE) {
+      this.headPhase = HEAD_DONE;
+      this.dispatch();
+    } else if (typeof r === "number") {
+      this.headPhase = HEAD_PAUSED;
+      this.headResumeAt = r;
+    } else {
+      this.fail(r);
     }
-    this.headPhase = HEAD_DONE;
-    this.dispatch();
   }
 
   private dispatch(): void {
-    const chain = this.chain;
     const info = this.server.info;
-    let target: UpstreamTarget | ProxyError | undefined;
-    for (const i of chain.selectUpstream) {
-      target = chain.filters[i]!.selectUpstream!(this, this.slots[i]);
-      if (target !== undefined || this.finished) break;
-    }
+    let target = runSelectUpstream(this.chain, this, this.slots);
     if (this.finished) return;
     target ??= defaultRoute(this, info);
     if (target instanceof ProxyError) {
@@ -373,12 +367,13 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     }
   }
 
-  onRequestTrailers(trailers: string[]): void {
+  onRequestTrailers(trailers: string[], neverIndexed: readonly string[] | null): void {
     this.reqComplete = true;
     if (this.finished) return;
     this.reqTrailers = trailers;
+    this.reqTrailersNeverIndexed = neverIndexed;
     const conn = this.upstream;
-    if (conn !== null && this.upId !== 0) conn.session!.sendTrailers(this.upId, trailers);
+    if (conn !== null && this.upId !== 0) conn.session!.sendTrailers(this.upId, trailers, neverIndexed);
   }
 
   /** Client credit for request bytes the upstream socket took (queued in the upstream session = not yet). */
@@ -403,7 +398,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     const body = resend ? (this.retained ?? []) : this.pending;
     const endWithHead = this.reqComplete && body.length === 0 && this.reqTrailers === null;
     try {
-      this.upId = conn.open(this, headers, endWithHead);
+      this.upId = conn.open(this, headers, endWithHead, this.reqNeverIndexed);
     } catch (err) {
       // No stream could open (a GOAWAY or SETTINGS arrived meanwhile): nothing was sent, ask again.
       this.upstream = null;
@@ -422,7 +417,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
         if (!resend) this.reqInFlight += body[i]!.length;
         session.sendData(this.upId, body[i]!, last);
       }
-      if (this.reqTrailers !== null) session.sendTrailers(this.upId, this.reqTrailers);
+      if (this.reqTrailers !== null) session.sendTrailers(this.upId, this.reqTrailers, this.reqTrailersNeverIndexed);
     });
     this.pending = [];
     this.returnRequestCredit();
@@ -435,22 +430,22 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
 
   // === H2StreamOwner (upstream stream events) ===
 
-  onUpstreamHeaders(headers: string[], kind: HeaderBlockKind, endStream: boolean): void {
+  onUpstreamHeaders(headers: string[], kind: HeaderBlockKind, endStream: boolean, neverIndexed: readonly string[] | null): void {
     if (this.finished) return;
     if (kind === "informational") {
-      if (!this.responseStarted) this.server.session.respond(this.streamId, headers, false);
+      if (!this.responseStarted) this.server.session.respond(this.streamId, headers, false, neverIndexed);
       return;
     }
     if (kind === "trailers") {
       if (this.grpc) this.grpcStatus = grpcStatusOf(headers);
-      this.server.session.sendTrailers(this.streamId, headers);
+      this.server.session.sendTrailers(this.streamId, headers, neverIndexed);
       this.finishResponse();
       return;
     }
-    this.onFinalHead(headers, endStream);
+    this.onFinalHead(headers, endStream, neverIndexed);
   }
 
-  private onFinalHead(headers: string[], endStream: boolean): void {
+  private onFinalHead(headers: string[], endStream: boolean, neverIndexed: readonly string[] | null): void {
     clearTimeout(this.responseTimer);
     this.responseTimer = undefined;
     this.responseHeadMs = this.env.nowMs();
@@ -461,11 +456,8 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     this.resDrops = null;
     this.resAdds = null;
     const view = new H2ResponseView(status, headers);
-    let retry = false;
-    for (const i of this.chain.responseHead) {
-      if (this.chain.filters[i]!.onResponseHead!(this, this.slots[i], view)) retry = true;
-      if (this.finished) return;
-    }
+    const retry = runResponseHead(this.chain, this, this.slots, view);
+    if (this.finished) return;
     if (retry && this.replayable) {
       stats.recordResponse(status, this.isFailure(status), "", this.grpcStatus);
       this.retry(status);
@@ -475,7 +467,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     this.status = status;
     this.upstreamStatus = status;
     this.responseStarted = true;
-    this.server.session.respond(this.streamId, applyEdits(headers, this.resDrops, this.resAdds), endStream);
+    this.server.session.respond(this.streamId, applyEdits(headers, this.resDrops, this.resAdds), endStream, neverIndexed);
     if (endStream) this.finishResponse();
   }
 
@@ -609,7 +601,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
 
   private retry(discardedStatus: number): void {
     this.attempt++;
-    for (const i of this.chain.retry) this.chain.filters[i]!.onRetry!(this, this.slots[i], discardedStatus);
+    runRetry(this.chain, this, this.slots, discardedStatus);
     this.stats!.recordRequest();
     this.endUpstream(H2_ERROR.CANCEL);
     this.status = 0;
@@ -619,11 +611,8 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
 
   private attemptFailed(err: ProxyError): void {
     if (this.replayable && this.endpoint !== null) {
-      let retry = false;
-      for (const i of this.chain.attemptError) {
-        if (this.chain.filters[i]!.onAttemptError!(this, this.slots[i], err)) retry = true;
-        if (this.finished) return;
-      }
+      const retry = runAttemptError(this.chain, this, this.slots, err);
+      if (this.finished) return;
       if (retry) {
         this.stats!.recordError(metricErrorLabel(err));
         this.retry(0);
@@ -697,7 +686,7 @@ export class H2Exchange implements RequestCtx, RequestTiming, H2PoolWaiter, H2St
     this.responseTimer = undefined;
     this.deadlineTimer = undefined;
     this.endMs = this.env.nowMs();
-    for (const i of this.chain.complete) this.chain.filters[i]!.onComplete!(this, this.slots[i]);
+    runComplete(this.chain, this, this.slots);
     this.pending = [];
     this.retained = null;
     if (this.closeRequested) this.server.goAway();

@@ -20,7 +20,7 @@ export interface DecodeResult {
 
 export class HpackDecoder {
   private readonly table: DynamicTable;
-  /** Names of the fields the last block sent as never-indexed (RFC 7541 §6.2.3); a proxy re-encodes them so. */
+  /** Names of the fields the last block sent as never-indexed (RFC 7541 §6.2.3); a proxy re-encodes them so (session onHeaders). */
   readonly neverIndexed: string[] = [];
   private pos = 0;
 

@@ -1,7 +1,8 @@
 // HPACK encoder (RFC 7541 §6): encodes a flat [name, value, …] list into one header block. Exact
 // matches in the static or dynamic table become indexed fields; other fields become literals with
 // incremental indexing (if the entry fits comfortably), their names indexed when known; sensitive
-// fields (credentials and cookies, RFC 7541 §7.1.3) are always never-indexed literals. Strings are
+// fields (credentials and cookies, and those a caller names per block — e.g. the ones the peer sent so,
+// RFC 7541 §7.1.3) are always never-indexed literals. Strings are
 // Huffman-coded when that is shorter. A table size change from the peer is signalled at the start of
 // the next block.
 import { DynamicTable, ENTRY_OVERHEAD_BYTES } from "./hpack-dynamic-table.ts";
@@ -18,8 +19,8 @@ export class HpackEncoder {
   private pendingFinalBytes = -1;
   private buf = Buffer.allocUnsafe(4096);
   private at = 0;
-  /** Names to send never-indexed in addition to SENSITIVE_HEADER_NAMES (e.g. those the peer marked so). */
-  readonly extraSensitive = new Set<string>();
+  /** This block's names to send never-indexed besides SENSITIVE_HEADER_NAMES (null: none). */
+  private neverIndexed: readonly string[] | null = null;
 
   /** @param maxTableBytes our own cap on the table, whatever larger size the peer allows */
   constructor(private readonly maxTableBytes = 4096) {
@@ -39,9 +40,14 @@ export class HpackEncoder {
     this.table.resize(size);
   }
 
-  /** Encodes one header block (a flat [name, value, …] list) and returns its own copy of the bytes. */
-  encode(headers: readonly string[]): Buffer {
+  /**
+   * Encodes one header block (a flat [name, value, …] list) and returns its own copy of the bytes.
+   * `neverIndexed`: names sent as never-indexed literals in this block (a proxy passes on what the
+   * decoder reported for the block it forwards).
+   */
+  encode(headers: readonly string[], neverIndexed: readonly string[] | null = null): Buffer {
     this.at = 0;
+    this.neverIndexed = neverIndexed;
     if (this.pendingFinalBytes >= 0) {
       if (this.pendingMinBytes < this.pendingFinalBytes) this.integer(this.pendingMinBytes, 5, 0x20);
       this.integer(this.pendingFinalBytes, 5, 0x20);
@@ -53,7 +59,7 @@ export class HpackEncoder {
 
   private field(name: string, value: string): void {
     const table = this.table;
-    if (SENSITIVE_HEADER_NAMES.has(name) || this.extraSensitive.has(name)) {
+    if (SENSITIVE_HEADER_NAMES.has(name) || (this.neverIndexed !== null && this.neverIndexed.includes(name))) {
       this.literal(this.nameIndex(name), name, value, 4, 0x10);
       return;
     }

@@ -14,17 +14,24 @@ import { H2_ERROR } from "./errors.ts";
 import { H2Exchange } from "./exchange.ts";
 import type { H2ServerEnv } from "./server-env.ts";
 import { H2Session } from "./session.ts";
+import { reportAbuse } from "./abuse-report.ts";
+import { H2Keepalive, type KeepaliveTarget } from "./keepalive.ts";
+import { formatHostPort } from "../config/values.ts";
 
 /** What an adopted fd carries until `open` turns it into an H2ServerConnection. */
 export type H2ConnState = ClientSocketState<H2ServerConnection>;
 
-export class H2ServerConnection {
+export class H2ServerConnection implements KeepaliveTarget {
   readonly writer = new WriteQueue();
   private readonly out = new CorkedWriter(this.writer, () => (this.closed ? null : (this.socket as Socket<unknown>)));
   readonly session: H2Session;
   private readonly exchanges = new Map<number, H2Exchange>();
   closed = false;
+  /** The final GOAWAY went out (or the client ended its side): no new stream is taken. */
   private goingAway = false;
+  /** goAway() began the graceful two-step GOAWAY. */
+  private shuttingDown = false;
+  private readonly keepalive: H2Keepalive | null;
   private lastActiveMs: number;
   /**
    * Synthetic responses carry `l5d-proxy-error`: outbound (the client is the local app) always,
@@ -46,10 +53,11 @@ export class H2ServerConnection {
       write: (bytes) => {
         if (!this.closed) this.out.write(bytes);
       },
+      isBacklogged: () => this.writer.pending,
       handler: {
-        onHeaders: (id, headers, kind, endStream) => {
-          if (kind === "request") this.startExchange(id, headers, endStream);
-          else if (kind === "trailers") this.exchanges.get(id)?.onRequestTrailers(headers);
+        onHeaders: (id, headers, kind, endStream, neverIndexed) => {
+          if (kind === "request") this.startExchange(id, headers, endStream, neverIndexed);
+          else if (kind === "trailers") this.exchanges.get(id)?.onRequestTrailers(headers, neverIndexed);
         },
         onData: (id, data, endStream) => {
           const ex = this.exchanges.get(id);
@@ -68,19 +76,42 @@ export class H2ServerConnection {
         onWritable: (id) => {
           if (!this.writer.pending) this.exchanges.get(id)?.onClientWritable();
         },
-        onError: () => this.closeAfterFlush(),
+        onPingAck: (payload) => this.keepalive?.onPingAck(payload),
+        onGoawaySent: () => {
+          this.goingAway = true;
+          // After the session wrote the GOAWAY (inside receive() it flushes when receive() returns).
+          if (this.exchanges.size === 0) queueMicrotask(() => this.closeAfterFlush());
+        },
+        onError: (err) => {
+          reportAbuse(err, info.direction, "client", formatHostPort({ host: info.clientAddr, port: info.clientPort }), env.logger);
+          // After the session wrote its GOAWAY (it flushes when the current receive() returns).
+          queueMicrotask(() => this.closeAfterFlush());
+        },
       },
     });
+    this.keepalive = env.keepalive.intervalMs > 0 ? new H2Keepalive(env.keepalive, this) : null;
   }
 
-  private startExchange(id: number, headers: string[], endStream: boolean): void {
+  // === KeepaliveTarget ===
+
+  ping(): Uint8Array {
+    return this.session.ping();
+  }
+
+  /** The client did not answer a keep-alive PING: the connection is closed and its streams end. */
+  onKeepaliveTimeout(timeoutMs: number): void {
+    this.env.logger.debug("HTTP/2 client did not answer a keep-alive PING; closing the connection", { timeoutMs, streams: this.exchanges.size });
+    this.forceClose();
+  }
+
+  private startExchange(id: number, headers: string[], endStream: boolean, neverIndexed: readonly string[] | null): void {
     this.lastActiveMs = this.env.nowMs();
     if (this.goingAway) {
       this.session.reset(id, H2_ERROR.REFUSED_STREAM);
       return;
     }
     const chain: FilterChain = this.env.chain.get();
-    const ex = new H2Exchange(this, this.env, id, headers, endStream, chain, chain.newSlots());
+    const ex = new H2Exchange(this, this.env, id, headers, neverIndexed, endStream, chain, chain.newSlots());
     this.exchanges.set(id, ex);
     this.session.batch(() => ex.start());
   }
@@ -88,6 +119,7 @@ export class H2ServerConnection {
   // === socket events ===
 
   onData(data: Buffer): void {
+    this.keepalive?.onRead();
     this.transport.readBytes += data.length;
     this.session.receive(data);
   }
@@ -110,6 +142,7 @@ export class H2ServerConnection {
   onClose(err?: Error): void {
     if (this.closed) return;
     this.closed = true;
+    this.keepalive?.stop();
     httpTransport.close(this.transport, errnoNameOf(err));
     this.writer.clear();
     this.out.clear();
@@ -131,12 +164,14 @@ export class H2ServerConnection {
     return !this.writer.pending;
   }
 
-  /** A filter asked to close the connection after a response (HTTP/2: GOAWAY, streams in flight finish). */
+  /**
+   * Drain, idle, or a filter asked to close after a response: the graceful two-step GOAWAY (2^31-1 and a
+   * PING, then the real last-stream-id after one round trip); streams in flight finish, then we close.
+   */
   goAway(): void {
-    if (this.goingAway) return;
-    this.goingAway = true;
-    this.session.goaway(H2_ERROR.NO_ERROR);
-    if (this.exchanges.size === 0) this.closeAfterFlush();
+    if (this.goingAway || this.shuttingDown) return;
+    this.shuttingDown = true;
+    this.session.goawayGracefully();
   }
 
   private onIdle(): void {

@@ -4,6 +4,8 @@
 import { isIP } from "node:net";
 import type { ExchangeLog } from "../http/exchange-log.ts";
 import type { FilterChainSource } from "../http/filter.ts";
+import type { Logger } from "../log/logger.ts";
+import type { KeepaliveSettings } from "./keepalive.ts";
 import type { HttpMetrics, HttpTargetStats } from "../metrics/http.ts";
 import type { Direction } from "../rt/direction.ts";
 import type { H2ServerConnection } from "./server-connection.ts";
@@ -27,6 +29,10 @@ export class H2ServerEnv {
     readonly log: ExchangeLog,
     /** Client connections without an open stream close after this long. */
     readonly clientIdleTimeoutMs: number,
+    /** The direction's logger (abuse warnings). */
+    readonly logger: Logger,
+    /** Keep-alive PINGs to clients (interval 0: none). */
+    readonly keepalive: KeepaliveSettings,
   ) {}
 
   connectionClosed(conn: H2ServerConnection): void {

@@ -14,6 +14,7 @@ import type { Direction } from "../rt/direction.ts";
 import { type H2ConnState, H2ServerConnection } from "./server-connection.ts";
 import { H2ServerEnv } from "./server-env.ts";
 import { H2UpstreamPool } from "./upstream-pool.ts";
+import type { KeepaliveSettings } from "./keepalive.ts";
 
 export interface H2ServerOptions {
   readonly direction: Direction;
@@ -29,6 +30,8 @@ export interface H2ServerOptions {
   readonly metrics?: HttpMetrics;
   readonly logger?: Logger;
   readonly nowMs?: () => number;
+  /** HTTP/2 keep-alive PINGs on client and upstream connections (default off). */
+  readonly keepalive?: KeepaliveSettings;
 }
 
 export interface H2Server {
@@ -47,6 +50,8 @@ const DEFAULT_DRAIN_GRACE_MS = 30_000;
 export function createH2Server(options: H2ServerOptions): H2Server {
   const nowMs = options.nowMs ?? monotonicClock.nowMs;
   const direction = options.direction;
+  const logger = (options.logger ?? silentLogger).scoped(direction);
+  const keepalive = options.keepalive ?? { intervalMs: 0, timeoutMs: 0 };
   const pool = new H2UpstreamPool({
     connectTimeoutMs: options.connectTimeoutMs,
     idleTimeoutMs: options.upstreamIdleTimeoutMs,
@@ -55,8 +60,9 @@ export function createH2Server(options: H2ServerOptions): H2Server {
     maxConnectionsPerEndpoint: options.maxConnectionsPerUpstream,
     direction,
     nowMs,
+    logger,
+    keepalive,
   });
-  const logger = (options.logger ?? silentLogger).scoped(direction);
   const log = new ExchangeLog(logger, direction, { nowMs });
   const env = new H2ServerEnv(
     direction,
@@ -66,6 +72,8 @@ export function createH2Server(options: H2ServerOptions): H2Server {
     nowMs,
     log,
     options.clientIdleTimeoutMs,
+    logger,
+    keepalive,
   );
   const forwardTo = options.forwardTo ?? null;
 

@@ -23,11 +23,15 @@ export class H2Stream {
   endQueued = false;
   /** Trailers to send once the queue is empty. */
   trailers: string[] | null = null;
+  /** Names to encode never-indexed in `trailers`. */
+  trailersNeverIndexed: readonly string[] | null = null;
   /** Client side: a final (non-1xx) response head has arrived. Server side: the request head has. */
   headReceived = false;
   /** The peer's declared content-length (-1 if none or if the message has no body by definition). */
   contentLength = -1;
   dataBytesReceived = 0;
+  /** We sent a header block on it (server: the response has begun; a reset by the peer is no longer "rapid"). */
+  headSent = false;
   /** Client side: the request was HEAD, so the response has no body whatever its content-length says. */
   headRequest = false;
 

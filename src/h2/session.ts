@@ -5,18 +5,20 @@
 //
 // Public API (each call writes what it produced through `write` before returning, in one write; calls
 // made from inside a handler, or inside batch(fn), are written together when the outermost call ends):
-//   new H2Session({ role, write, handler, settings?, connectionWindowBytes?, settingsAckTimeoutMs?, timers? })
+//   new H2Session({ role, write, handler, settings?, connectionWindowBytes?, settingsAckTimeoutMs?, timers?,
+//                   abuseLimits?, nowMs?, isBacklogged?, gracefulGoawayTimeoutMs? })
 //   receive(bytes)                      feed bytes from the transport (never throws)
-//   request(headers, endStream?) → id   client: open a stream (throws H2Error REFUSED_STREAM when none may open)
-//   respond(id, headers, endStream?)    server: response head (1xx heads may come first)
+//   request(headers, endStream?, ni?) → id  client: open a stream (throws H2Error REFUSED_STREAM when none may open)
+//   respond(id, headers, endStream?, ni?)   server: response head (1xx heads may come first)
 //   sendData(id, bytes, endStream?)     queue DATA; sent as the peer's windows allow (see queuedBytes)
-//   sendTrailers(id, headers)           trailers with END_STREAM, after the queued DATA
+//   sendTrailers(id, headers, ni?)      trailers with END_STREAM, after the queued DATA
+//   (ni: names to encode never-indexed in that block — what onHeaders reported, when forwarding it)
 //   end(id)                             END_STREAM with no more data
 //   consume(id, n)                      the handler is done with n delivered DATA bytes: return credit
 //   reset(id, code?)                    RST_STREAM
-//   ping(payload?) / goaway(code?, debug?) / close() / batch(fn)
+//   ping(payload?) / goaway(code?, debug?) / goawayGracefully() / close() / batch(fn)
 // Events (SessionHandler): onHeaders (kind request | response | informational | trailers), onData,
-// onEnd, onReset, onClose, onWritable, onGoaway, onPingAck, onSettings, onError (connection error).
+// onEnd, onReset, onClose, onWritable, onGoaway, onGoawaySent, onPingAck, onSettings, onError (connection error).
 //
 // Flow control: received DATA takes from the stream's and the connection's receive windows, and both
 // are given back only through consume(). The default connection window is the sum of all stream windows
@@ -26,6 +28,7 @@
 // valid only as long as the chunk given to receive() (copy them to keep them). consume() also works after
 // the stream closed; a reset stream's unconsumed bytes are credited back at once.
 // Header lists are flat arrays: [name0, value0, name1, value1, …], names lowercase.
+import { abuseError, DEFAULT_ABUSE_LIMITS, type H2AbuseLimits, RateBucket } from "./abuse-limits.ts";
 import { connectionError, H2_ERROR, H2Error, streamError } from "./errors.ts";
 import {
   CLIENT_PREFACE,
@@ -58,8 +61,12 @@ export type H2Role = "client" | "server";
 
 /** Events out of a session. Every method is optional; all run synchronously inside the call that caused them. */
 export interface SessionHandler {
-  /** A header block: a request (server), a response or 1xx (client), or trailers (both). */
-  onHeaders?(streamId: number, headers: string[], kind: HeaderBlockKind, endStream: boolean): void;
+  /**
+   * A header block: a request (server), a response or 1xx (client), or trailers (both). `neverIndexed`:
+   * the names the peer sent as never-indexed literals (RFC 7541 §7.1.3), null when none; a proxy passes
+   * them to request/respond/sendTrailers so the next hop gets them never-indexed too.
+   */
+  onHeaders?(streamId: number, headers: string[], kind: HeaderBlockKind, endStream: boolean, neverIndexed: readonly string[] | null): void;
   /** DATA bytes (a view, valid while the input chunk is); report them with consume() once done with them. */
   onData?(streamId: number, data: Uint8Array, endStream: boolean): void;
   /** The peer ended its side of the stream (after the onHeaders/onData that carried END_STREAM). */
@@ -74,6 +81,8 @@ export interface SessionHandler {
   onGoaway?(lastStreamId: number, code: number, debug: Uint8Array): void;
   /** A PING we sent came back. */
   onPingAck?(payload: Uint8Array): void;
+  /** We sent a GOAWAY with a real last-stream-id (goaway(), or the second of goawayGracefully()). */
+  onGoawaySent?(lastStreamId: number): void;
   /** The peer's SETTINGS (after they were applied and acknowledged). */
   onSettings?(peer: Readonly<H2Settings>): void;
   /** A connection error: GOAWAY was written and the session is dead; close the transport after the write. */
@@ -105,6 +114,14 @@ export interface SessionOptions {
   timers?: H2Timers;
   /** Bound on one compressed header block (HEADERS + CONTINUATIONs); default maxHeaderListBytes + maxFrameBytes. */
   maxHeaderBlockBytes?: number;
+  /** goawayGracefully(): how long the PING ACK may take before the final GOAWAY goes anyway. Default 1 s (as Go's server). */
+  gracefulGoawayTimeoutMs?: number;
+  /** Abuse bounds (abuse-limits.ts); a breach is GOAWAY(ENHANCE_YOUR_CALM) with `H2Error.abuse` set. */
+  abuseLimits?: Partial<H2AbuseLimits>;
+  /** Milliseconds on a monotonic clock, for the abuse rate buckets; default performance.now. */
+  nowMs?: () => number;
+  /** Whether the transport still holds bytes we wrote (the peer is not reading); default never. */
+  isBacklogged?: () => boolean;
 }
 
 /** Closed streams remembered (between this and twice this), to tell "closed" (STREAM_CLOSED, or ignore after our RST) from "never opened". */
@@ -132,11 +149,24 @@ export class H2Session {
   private readonly sendable = new Set<H2Stream>();
   private readonly outstandingPings: Buffer[] = [];
   private readonly maxHeaderBlockBytes: number;
+  private readonly limits: H2AbuseLimits;
+  private readonly nowMs: () => number;
+  private readonly isBacklogged: () => boolean;
+  private readonly rapidResets: RateBucket;
+  private readonly pings: RateBucket;
+  private readonly settingsFrames: RateBucket;
+  private localErrorResets = 0;
+  private unreadControlAnswers = 0;
+  private emptyFramesInARow = 0;
 
   private prefaceBytesLeft: number;
   private awaitingPeerSettings = true;
   private localSettingsAcked = false;
   private settingsTimer: unknown = null;
+  private readonly gracefulGoawayTimeoutMs: number;
+  /** goawayGracefully(): the PING whose ACK sends the final GOAWAY, and its fallback timer. */
+  private gracefulPing: Buffer | null = null;
+  private gracefulTimer: unknown = null;
 
   private highestPeerStreamId = 0;
   private nextLocalStreamId: number;
@@ -177,6 +207,14 @@ export class H2Session {
     this.decoder = new HpackDecoder(local.headerTableBytes, local.maxHeaderListBytes);
     this.reader.maxFrameBytes = local.maxFrameBytes;
     this.maxHeaderBlockBytes = opts.maxHeaderBlockBytes ?? local.maxHeaderListBytes + local.maxFrameBytes;
+    const limits: H2AbuseLimits = { ...DEFAULT_ABUSE_LIMITS, ...opts.abuseLimits };
+    this.limits = limits;
+    this.nowMs = opts.nowMs ?? performance.now.bind(performance);
+    this.isBacklogged = opts.isBacklogged ?? (() => false);
+    this.gracefulGoawayTimeoutMs = opts.gracefulGoawayTimeoutMs ?? 1000;
+    this.rapidResets = new RateBucket(limits.rapidResetBurst, limits.rapidResetPerSecond);
+    this.pings = new RateBucket(limits.pingBurst, limits.pingPerSecond);
+    this.settingsFrames = new RateBucket(limits.settingsBurst, limits.settingsPerSecond);
     this.prefaceBytesLeft = this.role === "server" ? CLIENT_PREFACE.length : 0;
     this.nextLocalStreamId = this.role === "client" ? 1 : 2;
     this.connWindowBytes = Math.min(MAX_WINDOW_BYTES, opts.connectionWindowBytes ?? Math.max(DEFAULT_WINDOW_BYTES, local.maxConcurrentStreams * local.initialWindowBytes));
@@ -294,6 +332,9 @@ export class H2Session {
   private onStreamError(err: H2Error): void {
     const id = err.streamId;
     if (this.isIdle(id)) throw connectionError(H2_ERROR.PROTOCOL_ERROR, `${err.reason} (on idle stream ${id})`);
+    if (++this.localErrorResets > this.limits.localErrorResets) {
+      throw abuseError("local_reset", `more than ${this.limits.localErrorResets} streams reset for the peer's errors`);
+    }
     this.resetStream(id, err.code);
   }
 
@@ -313,6 +354,7 @@ export class H2Session {
       case FRAME.DATA:
         return this.onDataFrame(f);
       case FRAME.HEADERS:
+        this.emptyFramesInARow = 0;
         return this.onHeadersFrame(f);
       case FRAME.PRIORITY:
         return; // RFC 9113 §5.3.2: priority signals are advisory; this codec does not prioritize.
@@ -332,7 +374,8 @@ export class H2Session {
       case FRAME.CONTINUATION:
         throw connectionError(H2_ERROR.PROTOCOL_ERROR, "CONTINUATION without a preceding HEADERS");
       default:
-        return; // unknown frame types are ignored (RFC 9113 §5.5)
+        this.countEmptyFrame(); // unknown frame types are ignored (RFC 9113 §5.5), but not without bound
+        return;
     }
   }
 
@@ -372,10 +415,10 @@ export class H2Session {
 
   private checkBlockBounds(): void {
     if (this.blockBytes > this.maxHeaderBlockBytes) {
-      throw connectionError(H2_ERROR.ENHANCE_YOUR_CALM, `header block exceeds ${this.maxHeaderBlockBytes} bytes`);
+      throw abuseError("continuation_flood", `header block exceeds ${this.maxHeaderBlockBytes} bytes`);
     }
     if (this.blockChunks.length > MAX_BLOCK_FRAMES) {
-      throw connectionError(H2_ERROR.ENHANCE_YOUR_CALM, `header block split over more than ${MAX_BLOCK_FRAMES} frames`);
+      throw abuseError("continuation_flood", `header block split over more than ${MAX_BLOCK_FRAMES} frames`);
     }
   }
 
@@ -404,7 +447,7 @@ export class H2Session {
         throw streamError(id, H2_ERROR.REFUSED_STREAM, `MAX_CONCURRENT_STREAMS ${this.local.maxConcurrentStreams} reached`);
       }
       if (selfDependent) throw streamError(id, H2_ERROR.PROTOCOL_ERROR, "stream depends on itself");
-      if (tooLarge) throw streamError(id, H2_ERROR.PROTOCOL_ERROR, `header list exceeds SETTINGS_MAX_HEADER_LIST_SIZE ${this.local.maxHeaderListBytes}`);
+      if (tooLarge) return this.answerHeaderListTooLarge(id, endStream);
       checkRequest(id, headers, this.head);
       stream = new H2Stream(id, true, this.peer.initialWindowBytes, this.recvInitialWindow());
       stream.headReceived = true;
@@ -436,6 +479,24 @@ export class H2Session {
     this.deliverHead(stream, headers, "response", endStream);
   }
 
+  /**
+   * A request whose header list is over our SETTINGS_MAX_HEADER_LIST_SIZE: answered 431 here, as hyper/h2
+   * does (RFC 9113 §10.5.1 allows 431 or a reset); the handler never sees the stream. A request still
+   * sending is then reset with NO_ERROR (§8.1). Counted with the resets for the peer's errors.
+   */
+  private answerHeaderListTooLarge(id: number, endStream: boolean): void {
+    if (++this.localErrorResets > this.limits.localErrorResets) {
+      throw abuseError("local_reset", `more than ${this.limits.localErrorResets} streams refused for the peer's errors`);
+    }
+    const stream = new H2Stream(id, true, this.peer.initialWindowBytes, this.recvInitialWindow());
+    stream.headReceived = true;
+    stream.remoteOpen = !endStream;
+    this.streams.set(id, stream);
+    this.peerOpenStreams++;
+    this.writeHeaders(stream, [":status", "431"], true);
+    if (stream.remoteOpen) this.resetStream(id, H2_ERROR.NO_ERROR);
+  }
+
   private deliverHead(stream: H2Stream, headers: string[], kind: HeaderBlockKind, endStream: boolean): void {
     if (endStream) {
       if (stream.contentLength > 0 && stream.dataBytesReceived !== stream.contentLength) {
@@ -443,7 +504,8 @@ export class H2Session {
       }
       stream.remoteOpen = false;
     }
-    this.handler.onHeaders?.(stream.id, headers, kind, endStream);
+    const never = this.decoder.neverIndexed;
+    this.handler.onHeaders?.(stream.id, headers, kind, endStream, never.length === 0 ? null : never.slice());
     if (endStream) this.remoteEnded(stream);
   }
 
@@ -491,6 +553,8 @@ export class H2Session {
     stream.dataBytesReceived += data.length;
     stream.unconsumed += data.length;
     const endStream = f.has(FLAG.END_STREAM);
+    if (data.length > 0 || endStream) this.emptyFramesInARow = 0;
+    else this.countEmptyFrame();
     if (stream.contentLength >= 0) {
       const n = stream.dataBytesReceived;
       if (n > stream.contentLength || (endStream && n !== stream.contentLength)) {
@@ -503,11 +567,34 @@ export class H2Session {
     if (endStream) this.remoteEnded(stream);
   }
 
+  /** A frame that carries nothing (empty DATA without END_STREAM, an unknown type): bounded in a row. */
+  private countEmptyFrame(): void {
+    if (++this.emptyFramesInARow > this.limits.emptyFramesInARow) {
+      throw abuseError("empty_frames", `more than ${this.limits.emptyFramesInARow} empty or unknown frames in a row`);
+    }
+  }
+
+  /** A PING or SETTINGS ACK we are about to queue: bounded while the peer does not read what we wrote. */
+  private countControlAnswer(kind: "ping_flood" | "settings_flood"): void {
+    if (!this.isBacklogged()) {
+      this.unreadControlAnswers = 0;
+      return;
+    }
+    if (++this.unreadControlAnswers > this.limits.unreadControlAnswers) {
+      throw abuseError(kind, `more than ${this.limits.unreadControlAnswers} control frames answered while the peer does not read`);
+    }
+  }
+
   private onRstStream(f: FrameView): void {
     const id = f.streamId;
     if (this.isIdle(id)) throw connectionError(H2_ERROR.PROTOCOL_ERROR, `RST_STREAM on idle stream ${id}`);
-    if (!this.streams.has(id)) return;
-    this.forget(this.streams.get(id)!, false);
+    const stream = this.streams.get(id);
+    if (stream === undefined) return;
+    if (stream.peerInitiated && !stream.headSent && !this.rapidResets.take(this.nowMs())) {
+      // CVE-2023-44487: streams opened and cancelled faster than they are answered cost work for nothing.
+      throw abuseError("rapid_reset", `more than ${this.limits.rapidResetBurst} streams reset by the peer before their response`);
+    }
+    this.forget(stream, false);
     this.handler.onReset?.(id, f.errorCode, true);
     this.handler.onClose?.(id);
   }
@@ -528,6 +615,10 @@ export class H2Session {
         if (id === SETTING.ENABLE_PUSH && value !== 0) throw connectionError(H2_ERROR.PROTOCOL_ERROR, "a server sent SETTINGS_ENABLE_PUSH = 1");
       });
     }
+    if (!this.settingsFrames.take(this.nowMs())) {
+      throw abuseError("settings_flood", `more than ${this.limits.settingsBurst} SETTINGS frames (refilled ${this.limits.settingsPerSecond}/s)`);
+    }
+    this.countControlAnswer("settings_flood");
     const oldWindow = this.peer.initialWindowBytes;
     applySettings(this.peer, f.payload);
     const delta = this.peer.initialWindowBytes - oldWindow;
@@ -545,12 +636,20 @@ export class H2Session {
 
   private onPing(f: FrameView): void {
     if (!f.has(FLAG.ACK)) {
+      if (!this.pings.take(this.nowMs())) {
+        throw abuseError("ping_flood", `more than ${this.limits.pingBurst} PINGs (refilled ${this.limits.pingPerSecond}/s)`);
+      }
+      this.countControlAnswer("ping_flood");
       this.queue(pingFrame(f.payload, true));
       return;
     }
     const i = this.outstandingPings.findIndex((p) => p.equals(f.payload));
     if (i < 0) return; // an ACK we did not ask for: nothing to match (RFC 9113 sets no error)
     const [payload] = this.outstandingPings.splice(i, 1);
+    if (payload === this.gracefulPing) {
+      this.finalGoaway();
+      return;
+    }
     this.handler.onPingAck?.(payload!);
   }
 
@@ -590,7 +689,7 @@ export class H2Session {
   // ------------------------------------------------------------------ output API
 
   /** Client: opens a stream with a request head. Throws H2Error(REFUSED_STREAM) when no stream may open. */
-  request(headers: string[], endStream = false): number {
+  request(headers: string[], endStream = false, neverIndexed: readonly string[] | null = null): number {
     if (this.role !== "client") throw new Error("request() is for client sessions");
     if (this.availableStreams === 0) {
       const why = this.dead ? "the session is closed" : this.goawayReceivedLastId >= 0 ? "the peer sent GOAWAY" : `the peer's MAX_CONCURRENT_STREAMS ${this.peer.maxConcurrentStreams} is reached`;
@@ -602,17 +701,17 @@ export class H2Session {
     for (let i = 0; i < headers.length; i += 2) if (headers[i] === ":method") stream.headRequest = headers[i + 1] === "HEAD";
     this.streams.set(id, stream);
     this.localOpenStreams++;
-    this.writeHeaders(stream, headers, endStream);
+    this.writeHeaders(stream, headers, endStream, neverIndexed);
     this.flush();
     return id;
   }
 
   /** Server: sends a response head (1xx heads first if any). */
-  respond(streamId: number, headers: string[], endStream = false): void {
+  respond(streamId: number, headers: string[], endStream = false, neverIndexed: readonly string[] | null = null): void {
     if (this.role !== "server") throw new Error("respond() is for server sessions");
     const stream = this.sendingStream(streamId);
     if (stream === undefined) return;
-    this.writeHeaders(stream, headers, endStream);
+    this.writeHeaders(stream, headers, endStream, neverIndexed);
     this.flush();
   }
 
@@ -640,14 +739,15 @@ export class H2Session {
   }
 
   /** Sends trailers (with END_STREAM) after whatever DATA is queued. */
-  sendTrailers(streamId: number, headers: string[]): void {
+  sendTrailers(streamId: number, headers: string[], neverIndexed: readonly string[] | null = null): void {
     const stream = this.sendingStream(streamId);
     if (stream === undefined) return;
     stream.endQueued = true;
     if (stream.queue.length === 0) {
-      this.writeHeaders(stream, headers, true);
+      this.writeHeaders(stream, headers, true, neverIndexed);
     } else {
       stream.trailers = headers;
+      stream.trailersNeverIndexed = neverIndexed;
     }
     this.flush();
   }
@@ -699,9 +799,39 @@ export class H2Session {
    */
   goaway(code: number = H2_ERROR.NO_ERROR, debug = ""): void {
     if (this.dead) return;
+    this.stopGracefulGoaway();
     this.goawaySentLastId = this.lastServedStreamId();
     this.queue(goawayFrame(this.goawaySentLastId, code, Buffer.from(debug)));
     this.flush();
+    this.handler.onGoawaySent?.(this.goawaySentLastId);
+  }
+
+  /**
+   * Graceful shutdown (RFC 9113 §6.8): GOAWAY with last-stream-id 2^31-1 and a PING now, so the peer stops
+   * opening streams while those already in flight are still taken; when the PING comes back (one round
+   * trip) — or after gracefulGoawayTimeoutMs — the final GOAWAY(NO_ERROR) with the real last stream.
+   */
+  goawayGracefully(): void {
+    if (this.dead || this.gracefulPing !== null || this.goawaySentLastId >= 0) return;
+    this.batch(() => {
+      this.queue(goawayFrame(MAX_STREAM_ID, H2_ERROR.NO_ERROR));
+      this.gracefulPing = this.ping();
+    });
+    this.gracefulTimer = this.timers.set(() => {
+      this.gracefulTimer = null;
+      this.finalGoaway();
+    }, this.gracefulGoawayTimeoutMs);
+  }
+
+  private finalGoaway(): void {
+    if (this.gracefulPing === null) return;
+    this.goaway(H2_ERROR.NO_ERROR);
+  }
+
+  private stopGracefulGoaway(): void {
+    this.gracefulPing = null;
+    if (this.gracefulTimer !== null) this.timers.clear(this.gracefulTimer);
+    this.gracefulTimer = null;
   }
 
   /** Stops the session without sending anything (the transport closed); pending streams are reset. */
@@ -731,8 +861,9 @@ export class H2Session {
     return stream;
   }
 
-  private writeHeaders(stream: H2Stream, headers: string[], endStream: boolean): void {
-    const block = this.encoder.encode(headers);
+  private writeHeaders(stream: H2Stream, headers: string[], endStream: boolean, neverIndexed: readonly string[] | null = null): void {
+    stream.headSent = true;
+    const block = this.encoder.encode(headers, neverIndexed);
     const max = this.peer.maxFrameBytes;
     if (block.length <= max) {
       this.queue(headersFrame(stream.id, block, { endStream }));
@@ -784,7 +915,7 @@ export class H2Session {
       if (stream.trailers !== null) {
         const trailers = stream.trailers;
         stream.trailers = null;
-        this.writeHeaders(stream, trailers, true);
+        this.writeHeaders(stream, trailers, true, stream.trailersNeverIndexed);
       } else if (endStream) {
         stream.localOpen = false;
         this.closeIfDone(stream);
@@ -836,6 +967,7 @@ export class H2Session {
     }
     this.remove(stream);
     this.rememberClosed(stream.id, false);
+    if (stream.peerInitiated) this.rapidResets.credit(1); // an answered stream earns back one reset
     this.handler.onClose?.(stream.id);
   }
 
@@ -892,6 +1024,7 @@ export class H2Session {
   private stopTimer(): void {
     if (this.settingsTimer !== null) this.timers.clear(this.settingsTimer);
     this.settingsTimer = null;
+    this.stopGracefulGoaway();
   }
 
   private queue(bytes: Uint8Array): void {

@@ -4,6 +4,8 @@
 import type { ProxyError } from "../errors/proxy-error.ts";
 import { endpointKey } from "../http/upstream-pool.ts";
 import { ConnectRefusedError, ConnectTimeoutError, FailFastError, LoadShedError } from "../http/proxy-errors.ts";
+import type { Logger } from "../log/logger.ts";
+import type { KeepaliveSettings } from "./keepalive.ts";
 import type { Direction } from "../rt/direction.ts";
 import { type H2ConnectionHome, H2ClientConnection, h2ClientSocketHandlers } from "./client-connection.ts";
 
@@ -22,6 +24,33 @@ export interface H2PoolOptions {
   readonly maxConnectionsPerEndpoint: number;
   readonly direction: Direction;
   readonly nowMs: () => number;
+  /** Abuse and keep-alive warnings about upstream peers; default silent. */
+  readonly logger?: Logger;
+  /** Keep-alive PINGs on upstream connections (interval 0: none). */
+  readonly keepalive?: KeepaliveSettings;
+}
+
+/** One endpoint's HTTP/2 pool at a moment, read-only (the admin server's /pools.json). */
+export interface H2EndpointPoolSnapshot {
+  readonly endpoint: string;
+  /** Connected connections, and those still dialing. */
+  readonly connections: number;
+  readonly connecting: number;
+  /** Streams open over all its connections. */
+  readonly openStreams: number;
+  /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS per connected connection (null: not yet known or unlimited). */
+  readonly peerMaxConcurrentStreams: readonly (number | null)[];
+  /** Requests waiting for a stream. */
+  readonly queued: number;
+  /** Since this endpoint was pooled: connections opened and streams opened on them. */
+  readonly opened: number;
+  readonly dispatched: number;
+}
+
+/** Connections opened and streams dispatched, over the pool's life. */
+export interface H2PoolTotals {
+  opened: number;
+  dispatched: number;
 }
 
 export class H2Endpoint implements H2ConnectionHome {
@@ -29,13 +58,36 @@ export class H2Endpoint implements H2ConnectionHome {
   readonly conns: H2ClientConnection[] = [];
   private readonly waiters: { waiter: H2PoolWaiter; sinceMs: number }[] = [];
   private dialing = 0;
+  private opened = 0;
+  private dispatched = 0;
 
   constructor(
     readonly host: string,
     readonly port: number,
     private readonly opts: H2PoolOptions,
+    private readonly totals: H2PoolTotals = { opened: 0, dispatched: 0 },
   ) {
     this.key = endpointKey(host, port);
+  }
+
+  snapshot(): H2EndpointPoolSnapshot {
+    let openStreams = 0;
+    const peerMax: (number | null)[] = [];
+    for (const conn of this.conns) {
+      if (!conn.connected) continue;
+      openStreams += conn.openStreams;
+      peerMax.push(conn.peerMaxConcurrentStreams);
+    }
+    return {
+      endpoint: this.key,
+      connections: this.conns.length - this.dialing,
+      connecting: this.dialing,
+      openStreams,
+      peerMaxConcurrentStreams: peerMax,
+      queued: this.waiters.length,
+      opened: this.opened,
+      dispatched: this.dispatched,
+    };
   }
 
   acquire(waiter: H2PoolWaiter): void {
@@ -75,9 +127,11 @@ export class H2Endpoint implements H2ConnectionHome {
   }
 
   private dial(): void {
-    const conn = new H2ClientConnection(this, this.key, this.opts.direction);
+    const conn = new H2ClientConnection(this, this.key, this.opts.direction, this.opts.logger, this.opts.keepalive);
     this.conns.push(conn);
     this.dialing++;
+    this.opened++;
+    this.totals.opened++;
     conn.connectTimer = setTimeout(() => {
       if (conn.connected || conn.closed) return;
       conn.closed = true;
@@ -103,6 +157,11 @@ export class H2Endpoint implements H2ConnectionHome {
     const failure = err instanceof ConnectTimeoutError ? err : new ConnectRefusedError(this.key, { cause: err });
     const waiters = this.waiters.splice(0);
     for (const w of waiters) w.waiter.onPoolError(failure);
+  }
+
+  onStreamOpened(): void {
+    this.dispatched++;
+    this.totals.dispatched++;
   }
 
   onStreamsAvailable(conn: H2ClientConnection): void {
@@ -144,14 +203,20 @@ export class H2Endpoint implements H2ConnectionHome {
 
 export class H2UpstreamPool {
   private readonly endpoints = new Map<string, H2Endpoint>();
+  /** Connections opened and streams dispatched since startup, over every endpoint ever pooled. */
+  readonly totals: H2PoolTotals = { opened: 0, dispatched: 0 };
 
   constructor(private readonly opts: H2PoolOptions) {}
+
+  snapshot(): H2EndpointPoolSnapshot[] {
+    return [...this.endpoints.values()].map((ep) => ep.snapshot());
+  }
 
   endpoint(host: string, port: number): H2Endpoint {
     const key = endpointKey(host, port);
     let ep = this.endpoints.get(key);
     if (ep === undefined) {
-      ep = new H2Endpoint(host, port, this.opts);
+      ep = new H2Endpoint(host, port, this.opts, this.totals);
       this.endpoints.set(key, ep);
     }
     return ep;

@@ -6,7 +6,8 @@ import { ProxyError } from "../errors/proxy-error.ts";
 import type { HttpTargetStats } from "../metrics/http.ts";
 import { BODY_CHUNKED, BODY_EOF, BODY_ERROR, BODY_NONE, BodyReader, NO_BODY, requestBodyKind, responseBodyKind } from "./body-framing.ts";
 import type { ChunkDataSink } from "./chunked-decoder.ts";
-import { CONTINUE, type FilterChain, type FilterState, type HttpFilter, PAUSE } from "./filter.ts";
+import type { FilterChain, FilterState, HttpFilter } from "./filter.ts";
+import { HEAD_PHASE_DONE, HEAD_PHASE_ENDED, type PhaseHost, runAttemptError, runComplete, runRequestHead, runResponseHead, runRetry, runSelectUpstream } from "./filter-phases.ts";
 import { HeaderEditor } from "./header-editor.ts";
 import { TARGET_ABSOLUTE, TARGET_AUTHORITY, UPGRADE_OTHER, parseResponseHead, type RequestHead, type ResponseHead } from "./head-parser.ts";
 import {
@@ -34,7 +35,6 @@ import {
 import {
   type ConnInfo,
   DEFAULT_CLASSIFIER,
-  type RequestCtx,
   type RequestTiming,
   type ResponseClassifier,
   type UpstreamTarget,
@@ -61,7 +61,7 @@ const HEAD_RUNNING = 0;
 const HEAD_PAUSED = 1;
 const HEAD_DONE = 2;
 
-export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, UpstreamOwner, ChunkDataSink {
+export class Exchange implements PhaseHost, RequestTiming, PoolWaiter, UpstreamOwner, ChunkDataSink {
   // === RequestCtx (public, for filters) ===
   route: string | undefined = undefined;
   classifier: ResponseClassifier = DEFAULT_CLASSIFIER;
@@ -276,41 +276,33 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     return consumedTo;
   }
 
+  /** PhaseHost: a filter resumed inside its own onRequestHead (true once). */
+  takeEarlyResume(): boolean {
+    if (!this.resumedEarly) return false;
+    this.resumedEarly = false;
+    return true;
+  }
+
   /** Runs the filters' request-head phase from `from` on; pauses, rejects, or dispatches. */
   private runHeadPhase(from: number): void {
-    const chain = this.chain;
-    const order = chain.requestHead;
-    for (let k = from; k < order.length; k++) {
-      const i = order[k]!;
-      const verdict = chain.filters[i]!.onRequestHead!(this, this.slots[i]);
-      if (this.finished) return; // the filter cancelled the request
-      if (verdict === CONTINUE) continue;
-      if (verdict === PAUSE) {
-        if (this.resumedEarly) {
-          this.resumedEarly = false;
-          continue;
-        }
-        this.headPhase = HEAD_PAUSED;
-        this.headResumeAt = k + 1;
-        if (!this.reqComplete) this.server.pauseReading(PAUSE_WAIT_UPSTREAM);
-        return;
-      }
-      this.fail(verdict);
-      return;
+    const r = runRequestHead(this.chain, this, this.slots, from);
+    if (r === HEAD_PHASE_ENDED) return; // a filter cancelled the request
+    if (r === HEAD_PHASE_DONE) {
+      this.headPhase = HEAD_DONE;
+      this.dispatch();
+    } else if (typeof r === "number") {
+      this.headPhase = HEAD_PAUSED;
+      this.headResumeAt = r;
+      if (!this.reqComplete) this.server.pauseReading(PAUSE_WAIT_UPSTREAM);
+    } else {
+      this.fail(r);
     }
-    this.headPhase = HEAD_DONE;
-    this.dispatch();
   }
 
   /** Picks the upstream (filters first, the default route last) and asks its pool for a connection. */
   private dispatch(): void {
-    const chain = this.chain;
     const info = this.server.info;
-    let target: UpstreamTarget | ProxyError | undefined;
-    for (const i of chain.selectUpstream) {
-      target = chain.filters[i]!.selectUpstream!(this, this.slots[i]);
-      if (target !== undefined || this.finished) break;
-    }
+    let target = runSelectUpstream(this.chain, this, this.slots);
     if (this.finished) return;
     target ??= defaultRoute(this, info);
     if (target instanceof ProxyError) {
@@ -617,13 +609,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
   /** Runs the filters' response-head phase on a fresh set of response edits; true if one asks for a retry. */
   private runResponseHeadPhase(res: ResponseHead): boolean {
     this.responseEdits = null;
-    const chain = this.chain;
-    let retry = false;
-    for (const i of chain.responseHead) {
-      if (chain.filters[i]!.onResponseHead!(this, this.slots[i], res)) retry = true;
-      if (this.finished) return false;
-    }
-    return retry;
+    return runResponseHead(this.chain, this, this.slots, res);
   }
 
   private feedResponseBody(buf: Buffer, start: number): void {
@@ -703,8 +689,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
   /** Discards the current attempt (its response head had `discardedStatus`; 0 after an error) and re-sends. */
   private retry(discardedStatus: number): void {
     this.attempt++;
-    const chain = this.chain;
-    for (const i of chain.retry) chain.filters[i]!.onRetry!(this, this.slots[i], discardedStatus);
+    runRetry(this.chain, this, this.slots, discardedStatus);
     this.stats!.recordRequest(); // each attempt is a request at the endpoint level
     this.dropUpstream();
     this.resPartial = null;
@@ -721,12 +706,8 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
   /** An attempt failed before a response head: retry if a filter asks and it is safe, else rescue. */
   private attemptFailed(err: ProxyError): void {
     if (this.replayable && this.endpoint !== null) {
-      const chain = this.chain;
-      let retry = false;
-      for (const i of chain.attemptError) {
-        if (chain.filters[i]!.onAttemptError!(this, this.slots[i], err)) retry = true;
-        if (this.finished) return;
-      }
+      const retry = runAttemptError(this.chain, this, this.slots, err);
+      if (this.finished) return;
       if (retry) {
         this.stats!.recordError(metricErrorLabel(err));
         this.retry(0);
@@ -826,7 +807,7 @@ export class Exchange implements RequestCtx, RequestTiming, PoolWaiter, Upstream
     this.responseTimer = undefined;
     this.endMs = this.env.nowMs();
     const chain = this.chain;
-    for (const i of chain.complete) chain.filters[i]!.onComplete!(this, this.slots[i]);
+    runComplete(chain, this, this.slots);
     if (this.env.log.traceExchanges) this.traceDone();
     // The slot states let go of this exchange now: an idle keep-alive connection does not keep its last
     // request (heads, buffers, ~2 KB) alive until the next one. exchangeDone may start that one at once.

@@ -3,6 +3,7 @@
 // after sniffing the HTTP/2 preface (the fd becomes Bun's). Runs the same filter chain as HTTP/1.
 import type { Config } from "../config/env.ts";
 import type { FilterChainSource } from "../http/filter.ts";
+import type { KeepaliveSettings } from "../h2/keepalive.ts";
 import { createH2Server, type H2Server } from "../h2/server.ts";
 import type { AcceptedConnection } from "../l4/front-door.ts";
 import type { Logger } from "../log/logger.ts";
@@ -12,6 +13,12 @@ import { http1Settings } from "./http1.ts";
 export interface H2Stage {
   readonly server: H2Server;
   readonly handle: (conn: AcceptedConnection) => void;
+}
+
+/** Keep-alive PINGs need both an interval and a timeout (as in Linkerd); either at 0 turns them off. */
+function h2KeepaliveSettings(config: Config): KeepaliveSettings {
+  const on = config.http2KeepaliveIntervalMs > 0 && config.http2KeepaliveTimeoutMs > 0;
+  return on ? { intervalMs: config.http2KeepaliveIntervalMs, timeoutMs: config.http2KeepaliveTimeoutMs } : { intervalMs: 0, timeoutMs: 0 };
 }
 
 export function h2Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger): H2Stage {
@@ -24,6 +31,7 @@ export function h2Stage(config: Config, direction: Direction, chain: FilterChain
     maxConnectionsPerUpstream: s.maxConnectionsPerUpstream,
     maxQueuedRequestsPerUpstream: s.maxQueuedRequestsPerUpstream,
     poolQueueTimeoutMs: s.poolQueueTimeoutMs,
+    keepalive: h2KeepaliveSettings(config),
     chain,
     logger,
   });

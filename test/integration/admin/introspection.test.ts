@@ -104,7 +104,7 @@ test("/pools.json: the inbound pool to the app after five sequential requests re
     { endpoint: `127.0.0.1:${backend.port}`, open: 1, connecting: 0, idle: 1, inUse: 0, queued: 0, opened: 1, dispatched: 5, reuseRatio: 0.8 },
   ]);
   expect(view.inbound).toMatchObject({ opened: 1, dispatched: 5, reuseRatio: 0.8 });
-  expect(view.outbound).toEqual({ opened: 0, dispatched: 0, reuseRatio: null, endpoints: [] });
+  expect(view.outbound).toEqual({ opened: 0, dispatched: 0, reuseRatio: null, endpoints: [], http2: { opened: 0, dispatched: 0, reuseRatio: null, endpoints: [] } });
 });
 
 test("introspection endpoints answer GET only", async () => {

@@ -18,6 +18,7 @@ import {
   settingsFrame,
   windowUpdateFrame,
 } from "../../../src/h2/frames-writer.ts";
+import { HpackDecoder } from "../../../src/h2/hpack-decoder.ts";
 import type { SessionHandler } from "../../../src/h2/session.ts";
 import type { H2Settings } from "../../../src/h2/settings.ts";
 import { GET, POST, RawPeer } from "./session-pair.ts";
@@ -39,6 +40,12 @@ interface Case {
 }
 
 const block = (p: RawPeer, h: string[]) => p.encoder.encode(h);
+/** A block the session sent that uses only the static table (a fresh decoder). */
+const decodeBlock = (b: Uint8Array): string[] => {
+  const out: string[] = [];
+  new HpackDecoder().decode(b, out);
+  return out;
+};
 
 const CASES: Case[] = [
   // ---- 3.5 HTTP/2 Connection Preface
@@ -587,11 +594,41 @@ const CASES: Case[] = [
   },
   {
     section: "8.1 (ours)",
-    title: "a header list larger than SETTINGS_MAX_HEADER_LIST_SIZE resets the stream; the HPACK state survives",
+    title: "a request header list larger than SETTINGS_MAX_HEADER_LIST_SIZE is answered 431 by the session; the HPACK state survives",
     settings: { maxHeaderListBytes: 1024 },
     server: "respond",
-    expect: { ok: (p) => (expect(p.resets()).toEqual([[1, "PROTOCOL_ERROR"]]), expect(p.events.heads.map((h) => h.id)).toEqual([3])) },
+    expect: {
+      ok: (p) => {
+        expect(p.resets()).toEqual([]);
+        const h = p.framesOfType(FRAME.HEADERS).find((f) => f.streamId === 1)!;
+        expect(p.hasFlag(h, FLAG.END_STREAM)).toBe(true);
+        expect(decodeBlock(h.payload)).toEqual([":status", "431"]);
+        expect(p.events.heads.map((x) => x.id)).toEqual([3]);
+      },
+    },
     run: (p) => p.send(p.headers(1, [...GET, "x-big", "b".repeat(2000)], { endStream: true }), p.headers(3, GET, { endStream: true })),
+  },
+  {
+    section: "8.1 (ours)",
+    title: "an over-large request header list still sending its body: 431, then RST_STREAM(NO_ERROR); its DATA is ignored",
+    settings: { maxHeaderListBytes: 1024 },
+    server: "respond",
+    expect: {
+      ok: (p) => {
+        expect(p.resets()).toEqual([[1, "NO_ERROR"]]);
+        expect(p.goaway()).toBeNull();
+        expect(p.events.heads.map((x) => x.id)).toEqual([3]);
+      },
+    },
+    run: (p) => p.send(p.headers(1, [...POST, "x-big", "b".repeat(2000)]), dataFrame(1, Buffer.from("late"), { endStream: true }), p.headers(3, GET, { endStream: true })),
+  },
+  {
+    section: "8.1 (ours)",
+    title: "over-large trailers still reset the stream (PROTOCOL_ERROR): the response may have begun",
+    settings: { maxHeaderListBytes: 1024 },
+    server: "silent",
+    expect: { rst: [1, "PROTOCOL_ERROR"] },
+    run: (p) => p.send(p.headers(1, POST), p.headers(1, ["x-big", "b".repeat(2000)], { endStream: true })),
   },
 
   // ---- 8.2 Server Push

@@ -217,6 +217,19 @@ describe("encoder", () => {
     expect(e.tableBytes).toBe("x-plain".length + 1 + 32);
   });
 
+  test("names given per block are never-indexed in that block only; the decoder reports them", () => {
+    const e = new HpackEncoder();
+    const d = new HpackDecoder();
+    const list = ["x-api-key", "k1", "x-plain", "v"];
+    expect(decodeAll(d, e.encode(list, ["x-api-key"]))).toEqual(list);
+    expect(d.neverIndexed).toEqual(["x-api-key"]);
+    expect(e.tableBytes).toBe("x-plain".length + 1 + 32); // the secret stayed out of the table
+    // The next block without the list indexes it normally.
+    expect(decodeAll(d, e.encode(list))).toEqual(list);
+    expect(d.neverIndexed).toEqual([]);
+    expect(e.tableBytes).toBe("x-plain".length + 1 + 32 + "x-api-key".length + 2 + 32);
+  });
+
   test("a table size change from the peer is announced at the next block, and both tables agree", () => {
     const e = new HpackEncoder();
     const d = new HpackDecoder(4096);

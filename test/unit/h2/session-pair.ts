@@ -11,20 +11,22 @@ import { H2Session, type H2Timers, type SessionHandler, type SessionOptions } fr
 
 /** What one side saw, in order. */
 export interface Recorded {
-  heads: Array<{ id: number; headers: string[]; kind: HeaderBlockKind; endStream: boolean }>;
+  heads: Array<{ id: number; headers: string[]; kind: HeaderBlockKind; endStream: boolean; neverIndexed?: readonly string[] }>;
   /** Body bytes per stream, concatenated. */
   bodies: Map<number, Buffer[]>;
   ended: number[];
   resets: Array<{ id: number; code: number; byPeer: boolean }>;
   closed: number[];
   goaways: Array<{ lastStreamId: number; code: number; debug: string }>;
+  /** Last-stream-ids of the final GOAWAYs this side sent. */
+  goawaysSent: number[];
   pingAcks: string[];
   errors: H2Error[];
   settings: number;
 }
 
 export function newRecorded(): Recorded {
-  return { heads: [], bodies: new Map(), ended: [], resets: [], closed: [], goaways: [], pingAcks: [], errors: [], settings: 0 };
+  return { heads: [], bodies: new Map(), ended: [], resets: [], closed: [], goaways: [], goawaysSent: [], pingAcks: [], errors: [], settings: 0 };
 }
 
 export function body(r: Recorded, id: number): Buffer {
@@ -34,9 +36,9 @@ export function body(r: Recorded, id: number): Buffer {
 /** A handler that records everything into `r`, then calls `extra` (if any) for the same event. */
 export function recorder(r: Recorded, extra: SessionHandler = {}): SessionHandler {
   return {
-    onHeaders(id, headers, kind, endStream) {
-      r.heads.push({ id, headers, kind, endStream });
-      extra.onHeaders?.(id, headers, kind, endStream);
+    onHeaders(id, headers, kind, endStream, neverIndexed) {
+      r.heads.push(neverIndexed === null ? { id, headers, kind, endStream } : { id, headers, kind, endStream, neverIndexed });
+      extra.onHeaders?.(id, headers, kind, endStream, neverIndexed);
     },
     onData(id, data, endStream) {
       const list = r.bodies.get(id) ?? [];
@@ -60,6 +62,10 @@ export function recorder(r: Recorded, extra: SessionHandler = {}): SessionHandle
     onGoaway(lastStreamId, code, debug) {
       r.goaways.push({ lastStreamId, code, debug: Buffer.from(debug).toString() });
       extra.onGoaway?.(lastStreamId, code, debug);
+    },
+    onGoawaySent(lastStreamId) {
+      r.goawaysSent.push(lastStreamId);
+      extra.onGoawaySent?.(lastStreamId);
     },
     onPingAck(payload) {
       r.pingAcks.push(Buffer.from(payload).toString("hex"));
@@ -186,10 +192,21 @@ export class RawPeer {
   /** Preface octets still to skip in a client session's output. */
   private prefaceLeft: number;
 
-  constructor(opts: { role?: "server" | "client"; settings?: SessionOptions["settings"]; handler?: SessionHandler; handshake?: boolean; timers?: H2Timers } = {}) {
+  constructor(
+    opts: {
+      role?: "server" | "client";
+      settings?: SessionOptions["settings"];
+      handler?: SessionHandler;
+      handshake?: boolean;
+      timers?: H2Timers;
+      /** Further session options (abuse limits, clock, backlog). */
+      session?: Partial<Pick<SessionOptions, "abuseLimits" | "nowMs" | "isBacklogged">>;
+    } = {},
+  ) {
     this.reader.maxFrameBytes = 1 << 24;
     this.prefaceLeft = opts.role === "client" ? CLIENT_PREFACE.length : 0;
     this.session = new H2Session({
+      ...opts.session,
       role: opts.role ?? "server",
       settings: opts.settings,
       timers: opts.timers ?? new FakeTimers(),

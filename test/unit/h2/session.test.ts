@@ -251,6 +251,41 @@ describe("streams", () => {
     expect(pair.c.ended).toEqual([a]);
   });
 
+  test("graceful GOAWAY: 2^31-1 and a PING first; a stream in flight meanwhile is still served; the final GOAWAY names it", () => {
+    const pair = new SessionPair({
+      client: { handler: { onData: (id, d) => pair.client.consume(id, d.length) } },
+      server: { handler: { onHeaders: () => {} } },
+    });
+    pair.pump();
+    const a = pair.client.request(GET, true);
+    pair.pump();
+    const b = pair.client.request(GET, true); // in flight when the server starts shutting down
+    pair.server.goawayGracefully();
+    expect(pair.s.goawaysSent).toEqual([]); // the final GOAWAY waits for the PING's round trip
+    pair.pump();
+    expect(pair.c.goaways.map((g) => g.lastStreamId)).toEqual([2 ** 31 - 1, b]);
+    expect(pair.s.goawaysSent).toEqual([b]);
+    expect(pair.s.heads.map((h) => h.id)).toEqual([a, b]); // b was taken, not refused
+    expect(pair.c.resets).toEqual([]);
+    expect(pair.c.pingAcks).toEqual([]); // the shutdown PING is the session's own, not reported
+    expect(pair.client.availableStreams).toBe(0);
+  });
+
+  test("graceful GOAWAY: a peer that never acknowledges the PING gets the final GOAWAY after the timeout", () => {
+    const timers = new FakeTimers();
+    const pair = new SessionPair({ server: { timers, handler: { onHeaders: () => {} } }, client: { timers } });
+    pair.pump();
+    const a = pair.client.request(GET, true);
+    pair.pump();
+    pair.server.goawayGracefully();
+    pair.dropServerOutput(); // the client never sees the PING
+    timers.advance(999);
+    expect(pair.c.goaways).toEqual([]);
+    timers.advance(1);
+    pair.pump();
+    expect(pair.c.goaways.map((g) => g.lastStreamId)).toEqual([a]);
+  });
+
   test("MAX_CONCURRENT_STREAMS: the client opens no more than allowed; a client that ignores it is refused", () => {
     const pair = new SessionPair({ server: { settings: { maxConcurrentStreams: 2 } } });
     // Before the server's SETTINGS arrive the client may not know the limit: three streams go out.
@@ -271,6 +306,30 @@ describe("streams", () => {
     pair.server.respond(ids[0]!, [":status", "200"], true);
     pair.pump();
     expect(pair.client.availableStreams).toBe(1);
+  });
+
+  test("never-indexed names cross each block kind both ways, including trailers queued behind DATA", () => {
+    const pair = new SessionPair();
+    pair.pump();
+    const id = pair.client.request([...POST, "x-api-key", "k", "x-plain", "p"], false, ["x-api-key"]);
+    pair.client.sendData(id, Buffer.alloc(100_000)); // more than the window: the trailers wait behind it
+    pair.client.sendTrailers(id, ["x-sig", "s"], ["x-sig"]);
+    pair.pump();
+    const request = pair.s.heads.filter((h) => h.id === id);
+    expect(request.map((h) => [h.kind, h.neverIndexed])).toEqual([["request", ["x-api-key"]]]);
+    pair.server.consume(id, 100_000);
+    pair.pump();
+    expect(pair.s.heads.filter((h) => h.id === id).map((h) => [h.kind, h.neverIndexed])).toEqual([
+      ["request", ["x-api-key"]],
+      ["trailers", ["x-sig"]],
+    ]);
+    pair.server.respond(id, [":status", "200", "x-token", "t"], false, ["x-token"]);
+    pair.server.sendTrailers(id, ["grpc-status", "0"]);
+    pair.pump();
+    expect(pair.c.heads.map((h) => [h.kind, h.neverIndexed])).toEqual([
+      ["response", ["x-token"]],
+      ["trailers", undefined],
+    ]);
   });
 
   test("PING is answered and matched", () => {
