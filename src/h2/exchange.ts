@@ -11,7 +11,6 @@ import {
   ClientClosedError,
   GatewayLoopError,
   RouteTimeoutError,
-  UpstreamProtocolError,
   UpstreamResetError,
   metricErrorLabel,
   rescue,
