@@ -97,10 +97,10 @@ struct FrontDoor::Impl {
       RunTimers(NowMs());
       conns.EndTurn();  // the turn is over: no handler holds a Conn& any more
     }
+    // Through Close(), as any other close: the open-connection count and the gauges come back to zero,
+    // so OpenConnections() after Stop() is 0 whether or not the loop had accepted a connection yet.
     for (uint64_t id : conns.Ids()) {
-      Conn* c = conns.Find(id);
-      CloseFds(*c, false);
-      conns.Bury(*c);
+      if (Conn* c = conns.Find(id)) Close(*c, ECONNABORTED, false);
     }
     conns.EndTurn();
     for (auto& [id, listener] : listeners) {

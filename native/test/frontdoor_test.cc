@@ -114,6 +114,23 @@ TEST(start_stop_start_serves_again_and_leaks_no_fd) {
   }
 }
 
+TEST(stop_with_a_connection_still_detecting_counts_it_closed) {
+  FrontDoor door([] {});
+  size_t before = OpenFdCount();
+  CHECK_EQ(door.Start(), 0);
+  uint16_t port = 0;
+  CHECK_EQ(door.Listen(LoopbackSpec(kHandoffHttp1), &port), 0);
+  int client = Dial(port);
+  CHECK(client >= 0);
+  for (int i = 0; i < 5000 && door.OpenConnections() == 0; i++) ::usleep(1000);
+  CHECK_EQ(door.OpenConnections(), size_t{1});  // accepted, waiting for its first bytes
+  door.Stop();
+  CHECK(PeerClosed(client));
+  ::close(client);
+  CHECK_EQ(door.OpenConnections(), size_t{0});
+  CHECK_EQ(OpenFdCount(), before);
+}
+
 TEST(stop_closes_handoffs_nobody_took) {
   FrontDoor door([] {});
   size_t before = OpenFdCount();
