@@ -8,6 +8,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
+BENCH_NAME=tls-engines
+# shellcheck source=bench/lib/common.sh
+. bench/lib/common.sh
 DURATION_S=${DURATION_S:-5}
 IPERF_S=${IPERF_S:-5}
 ROUNDS=${ROUNDS:-3}
@@ -54,17 +57,9 @@ for arg in "$@"; do
     *) echo "bench/tls-engines.sh: unknown argument '$arg' (see --help)" >&2; exit 64 ;;
   esac
 done
-progress() { echo "[bench/tls-engines] $*" >&2; }
-
-need=()
-for tool in wrk:wrk nginx:nginx-light haproxy:haproxy iperf3:iperf3 openssl:openssl pkg-config:pkg-config python3:python3; do
-  command -v "${tool%%:*}" >/dev/null || need+=("${tool##*:}")
-done
-pkg-config --exists openssl 2>/dev/null || need+=(libssl-dev)
-if [ "${#need[@]}" -gt 0 ]; then
-  progress "installing ${need[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bench_need_tools wrk:wrk nginx:nginx-light haproxy:haproxy iperf3:iperf3 openssl:openssl pkg-config:pkg-config python3:python3
+# libssl-dev has no command to look for: its pkg-config entry says whether it is installed.
+pkg-config --exists openssl 2>/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libssl-dev >/dev/null; }
 [ -f build/Release/meshlet.node ] || npx --no-install node-gyp rebuild -j 2
 if [ ! -f bench/tls-relay/build/Release/tls_relay.node ] || [ bench/tls-relay/relay.cc -nt bench/tls-relay/build/Release/tls_relay.node ]; then
   progress "building bench/tls-relay (OpenSSL $(pkg-config --modversion openssl))"
@@ -73,15 +68,7 @@ fi
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 BUN=$ROOT/node_modules/.bin/bun
 
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/meshlet-bench-tls-XXXXXX")
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  [ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+bench_workdir
 
 # --- certificates: trust anchor → issuer → leaf, ECDSA P-256, DNS SAN = the workload identity.
 SERVER_ID=server.default.serviceaccount.identity.linkerd.cluster.local
@@ -108,19 +95,11 @@ CLIENT_ID=client.default.serviceaccount.identity.linkerd.cluster.local
 progress "certificates in $WORK (trust anchor → issuer → leaf, P-256)"
 
 # --- ports: origin, iperf3, then four per engine (A http, A iperf, B http, B iperf), checked free.
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 read -ra ENGINE_LIST <<<"$ENGINES"
 for e in "${ENGINE_LIST[@]}"; do
   case $e in bun | bun-adopted | bun-spliced | native-bun | native | haproxy) ;; *) echo "bench/tls-engines.sh: unknown engine '$e' in ENGINES" >&2; exit 64 ;; esac
 done
-NPORTS=$((2 + 4 * ${#ENGINE_LIST[@]}))
-for attempt in $(seq 1 20); do
-  BASE=$((20000 + RANDOM % 10000))
-  free=1
-  for p in $(seq "$BASE" $((BASE + NPORTS - 1))); do port_free "$p" || { free=0; break; }; done
-  [ "$free" = 1 ] && break
-  [ "$attempt" = 20 ] && { echo "bench/tls-engines.sh: found no $NPORTS free consecutive ports in 20 tries" >&2; exit 1; }
-done
+bench_free_ports $((2 + 4 * ${#ENGINE_LIST[@]}))
 ORIGIN=$BASE IPERF=$((BASE + 1))
 declare -A A_HTTP A_IPERF B_HTTP B_IPERF PID_A PID_B
 i=0
@@ -128,13 +107,6 @@ for e in "${ENGINE_LIST[@]}"; do
   A_HTTP[$e]=$((BASE + 2 + 4 * i)) A_IPERF[$e]=$((BASE + 3 + 4 * i)) B_HTTP[$e]=$((BASE + 4 + 4 * i)) B_IPERF[$e]=$((BASE + 5 + 4 * i))
   i=$((i + 1))
 done
-
-start() { # log name, command...
-  local log=$WORK/$1.log
-  shift
-  "$@" >"$log" 2>&1 &
-  PIDS+=($!)
-}
 
 mkdir -p "$WORK/origin"
 cat >"$WORK/origin/nginx.conf" <<CONF
@@ -155,7 +127,7 @@ http {
   server { listen 127.0.0.1:$ORIGIN; location / { default_type text/plain; return 200 "hello from nginx\\n"; } }
 }
 CONF
-start origin nginx -c "$WORK/origin/nginx.conf" -p "$WORK/origin"
+start_nginx origin
 start iperf3-server iperf3 -s -p "$IPERF"
 
 haproxy_conf() { # file, hop (a|b), engine
@@ -219,16 +191,6 @@ wait_http() { # port: an HTTP answer through the whole chain
 for e in "${ENGINE_LIST[@]}"; do wait_http "${A_HTTP[$e]}"; done
 progress "every chain answers: ${ENGINE_LIST[*]}"
 
-# cpu_ticks PID: utime+stime of PID and its children, in clock ticks.
-cpu_ticks() {
-  local total=0 pid
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    [ -r "/proc/$pid/stat" ] || continue
-    total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
-  done
-  echo "$total"
-}
-CLK_TCK=$(getconf CLK_TCK)
 per_unit() { # ticks, units, scale (1e6: µs) → ticks as seconds × scale ÷ units
   awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" -v s="$3" 'BEGIN { if (n > 0) printf "%.1f", t * s / hz / n; else print "-" }'
 }
@@ -325,7 +287,7 @@ ref=haproxy
 } | tee "$WORK/result.md"
 
 if [ "$RECORD" = 1 ]; then
-  cat "$WORK/result.md" >>bench/RESULTS.md
+  bench_record "$WORK/result.md"
   progress "recorded in bench/RESULTS.md"
 else
   progress "not recorded (run with --record to append it to bench/RESULTS.md)"
