@@ -2,28 +2,16 @@
 // loop, JSON strings are quoted (and escaped only when they need it), numbers are written as digits.
 // No string is built per line and nothing is encoded twice (measured: bench/observability-cost.ts).
 
+import { GrowableBytes } from "../rt/growable-bytes.ts";
+
 const textEncoder = new TextEncoder();
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
-export class LineBuffer {
-  /** The written bytes are bytes[0, length). */
-  bytes: Uint8Array;
-  length = 0;
-
+export class LineBuffer extends GrowableBytes {
   constructor(initialBytes = 64 * 1024) {
-    this.bytes = new Uint8Array(initialBytes);
-  }
-
-  /** Room for `n` more bytes. */
-  reserve(n: number): void {
-    if (this.length + n <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.length + n) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(this.bytes.subarray(0, this.length));
-    this.bytes = grown;
+    super(initialBytes);
   }
 
   /** `s` as UTF-8, copied by a loop while it is ASCII. */

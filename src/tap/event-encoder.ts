@@ -3,6 +3,7 @@
 // MessagePack maps (keys whose value is undefined left out), which msgpackr decodes in the CLI and the
 // browser; test/unit/tap/event-encoder.test.ts holds the two to each other. It replaced one msgpackr
 // pack, one view and one copy per event (bench/observability-cost.ts: tap's cost per request halved).
+import { GrowableBytes } from "../rt/growable-bytes.ts";
 import type { HeaderPair, TapEvent } from "./events.ts";
 
 const textEncoder = new TextEncoder();
@@ -50,16 +51,18 @@ const TYPE = {
 /** Below this many characters a string is written by a loop; above, by TextEncoder.encodeInto. */
 const SHORT_STRING_CHARS = 64;
 
-export class TapEventEncoder {
-  /** The encoded events since the last `clear()`, in bytes[0, length). */
-  bytes: Uint8Array;
-  length = 0;
+/** The encoded events since the last `clear()` are bytes[0, length). */
+export class TapEventEncoder extends GrowableBytes {
   /** How many events bytes[0, length) holds. */
   events = 0;
   private view: DataView;
 
   constructor(initialBytes = 4096) {
-    this.bytes = new Uint8Array(initialBytes);
+    super(initialBytes);
+    this.view = new DataView(this.bytes.buffer);
+  }
+
+  protected override replaced(): void {
     this.view = new DataView(this.bytes.buffer);
   }
 
@@ -185,17 +188,6 @@ export class TapEventEncoder {
       this.string(name);
       this.string(value);
     }
-  }
-
-  /** Room for `n` more bytes. */
-  private reserve(n: number): void {
-    if (this.length + n <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.length + n) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(this.bytes.subarray(0, this.length));
-    this.bytes = grown;
-    this.view = new DataView(grown.buffer);
   }
 
   private raw(encoded: Uint8Array): void {
