@@ -32,7 +32,7 @@ async function startApp(files: IdentityFiles): Promise<(typeof apps)[number]> {
     rejectUnauthorized: true,
   });
   const app = { server, port: 0, streams: 0 };
-  server.on("stream", (stream) => {
+  server.on("stream", (stream: http2.ServerHttp2Stream) => {
     app.streams++;
     const socket = stream.session?.socket as TLSSocket;
     stream.respond({ ":status": 200, "content-type": "application/json" });
