@@ -99,7 +99,7 @@ beforeAll(async () => {
     MESHLET_IDENTITY_KEY: client.key,
   });
   session = http2.connect(`http://127.0.0.1:${proxy.outboundPorts[0]}`);
-});
+}, 30_000); // four `meshlet identity` runs
 
 afterAll(async () => {
   session?.close();

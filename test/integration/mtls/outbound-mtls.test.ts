@@ -22,7 +22,13 @@ let ca = "";
 let clientFiles: IdentityFiles;
 let clientDir = "";
 const configDir = mkdtempSync(join(tmpdir(), "meshlet-mtls-out-"));
-const servers: Record<"web" | "impostor" | "plain" | "plainMeshed", PeerReportServer | undefined> = { web: undefined, impostor: undefined, plain: undefined, plainMeshed: undefined };
+const servers: Record<"web" | "impostor" | "stranger" | "plain" | "plainMeshed", PeerReportServer | undefined> = {
+  web: undefined,
+  impostor: undefined,
+  stranger: undefined,
+  plain: undefined,
+  plainMeshed: undefined,
+};
 let proxy: RunningProxy;
 
 /** One service `<name>.default.svc.cluster.local` whose single endpoint is 127.0.0.1:port. */
@@ -76,11 +82,14 @@ beforeAll(async () => {
   clientFiles = await issue(ca, CLIENT_ID, clientDir);
   servers.web = startPeerReportServer(await issue(ca, SERVER_ID, join(tempDir(), "web")));
   servers.impostor = startPeerReportServer(await issue(ca, IMPOSTOR_ID, join(tempDir(), "impostor")));
+  // The right name, but issued under another trust anchor.
+  servers.stranger = startPeerReportServer(await issue(await makeCa(), SERVER_ID, join(tempDir(), "stranger")));
   servers.plain = startPeerReportServer();
   servers.plainMeshed = startPeerReportServer();
   writeSlice("web", servers.web.port, SERVER_ID);
   // Discovery says `web`'s identity, but the server there holds a certificate for another workload.
   writeSlice("impostor", servers.impostor.port, SERVER_ID);
+  writeSlice("stranger", servers.stranger.port, SERVER_ID);
   writeSlice("plain", servers.plain.port);
   proxy = await startProxy({
     MESHLET_CONFIG_DIR: configDir,
@@ -88,7 +97,7 @@ beforeAll(async () => {
     MESHLET_IDENTITY_CERT: clientFiles.cert,
     MESHLET_IDENTITY_KEY: clientFiles.key,
   });
-});
+}, 30_000); // six `meshlet identity` runs
 
 afterAll(async () => {
   await proxy?.stop();
@@ -119,6 +128,13 @@ describe("outbound mTLS origination", () => {
     const warned = await proxy.waitForLog((l) => l.message === "meshed endpoint refused");
     expect(warned).toMatchObject({ level: "warn", code: "MESHLET_TLS_IDENTITY_MISMATCH", expected: SERVER_ID, endpoint: `127.0.0.1:${servers.impostor!.port}` });
     expect(String(warned.detail)).toContain(IMPOSTOR_ID);
+  });
+
+  test("a server whose chain does not lead to our trust anchors is refused: 502 MESHLET_TLS_PEER_UNVERIFIED", async () => {
+    const answer = await get(proxy, "stranger", servers.stranger!.port);
+    expect(answer.status).toBe(502);
+    expect(answer.proxyError).toStartWith("MESHLET_TLS_PEER_UNVERIFIED: ");
+    expect(servers.stranger!.seen).toHaveLength(0);
   });
 
   test("an endpoint without the identity annotation is dialed in plaintext", async () => {
