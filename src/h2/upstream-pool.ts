@@ -9,6 +9,7 @@ import { ConnectRefusedError, ConnectTimeoutError, FailFastError, LoadShedError,
 import { type OutboundTlsLabels, outboundTlsLabels } from "../metrics/http.ts";
 import type { MeshClientTls } from "../tls/mesh-client-tls.ts";
 import type { Logger } from "../log/logger.ts";
+import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import type { KeepaliveSettings } from "./keepalive.ts";
 import type { Direction } from "../rt/direction.ts";
 import { type H2ConnectionHome, H2ClientConnection, h2ClientSocketHandlers } from "./client-connection.ts";
@@ -82,6 +83,8 @@ export class H2Endpoint implements H2ConnectionHome {
     private readonly opts: H2PoolOptions,
     private readonly totals: H2PoolTotals = { opened: 0, dispatched: 0 },
     readonly identity?: string,
+    /** Where refused mTLS peers are reported (rate limited per endpoint and cause). */
+    private readonly refusals?: RateLimitedLog,
   ) {
     this.key = endpointKey(host, port);
     this.poolKey = h2PoolKey(this.key, identity);
@@ -185,7 +188,7 @@ export class H2Endpoint implements H2ConnectionHome {
     this.dialing--;
     const failure = err instanceof ConnectTimeoutError || err instanceof PeerIdentityError ? err : new ConnectRefusedError(this.key, { cause: err });
     if (err instanceof PeerIdentityError) {
-      this.opts.logger?.warn("meshed endpoint refused", { endpoint: this.key, code: err.refusal, expected: this.mtlsIdentity ?? "", detail: err.detail });
+      this.refusals?.warn(`${this.poolKey} ${err.refusal}`, "meshed endpoint refused", { endpoint: this.key, code: err.refusal, expected: this.mtlsIdentity ?? "", detail: err.detail });
     }
     const waiters = this.waiters.splice(0);
     for (const w of waiters) w.waiter.onPoolError(failure);
@@ -242,7 +245,12 @@ export class H2UpstreamPool {
   /** Connections opened and streams dispatched since startup, over every endpoint ever pooled. */
   readonly totals: H2PoolTotals = { opened: 0, dispatched: 0 };
 
-  constructor(private readonly opts: H2PoolOptions) {}
+  /** Warnings about meshed endpoints refused at the handshake. */
+  private readonly refusals: RateLimitedLog | undefined;
+
+  constructor(private readonly opts: H2PoolOptions) {
+    this.refusals = opts.logger !== undefined ? new RateLimitedLog(opts.logger) : undefined;
+  }
 
   snapshot(): H2EndpointPoolSnapshot[] {
     return [...this.endpoints.values()].map((ep) => ep.snapshot());
@@ -253,7 +261,7 @@ export class H2UpstreamPool {
     const key = h2PoolKey(endpointKey(host, port), identity);
     let ep = this.endpoints.get(key);
     if (ep === undefined) {
-      ep = new H2Endpoint(host, port, this.opts, this.totals, identity);
+      ep = new H2Endpoint(host, port, this.opts, this.totals, identity, this.refusals);
       this.endpoints.set(key, ep);
     }
     return ep;

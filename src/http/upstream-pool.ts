@@ -16,6 +16,7 @@ import type { Resolver } from "./resolver.ts";
 import { setTcpLiveness } from "./tcp-liveness.ts";
 import type { Direction } from "../rt/direction.ts";
 import type { Logger } from "../log/logger.ts";
+import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import { type OutboundTlsLabels, outboundTlsLabels } from "../metrics/http.ts";
 import type { MeshClientTls } from "../tls/mesh-client-tls.ts";
 
@@ -43,7 +44,7 @@ export interface PoolOptions {
   readonly direction: Direction;
   /** This workload's identity for mTLS origination; absent: endpoints with an identity are dialed in plaintext. */
   readonly meshTls?: MeshClientTls | undefined;
-  /** Where refused mTLS peers are reported (warn). */
+  /** Where refused mTLS peers are reported (warn, rate limited per endpoint and cause). */
   readonly logger?: Logger | undefined;
 }
 
@@ -233,7 +234,7 @@ export class EndpointPool implements ConnectionHome {
     this.total--;
     const proxyErr = toConnectError(err, this.addr);
     if (proxyErr instanceof PeerIdentityError) {
-      this.pool.opts.logger?.warn("meshed endpoint refused", {
+      this.pool.refusals?.warn(`${this.poolKey} ${proxyErr.refusal}`, "meshed endpoint refused", {
         endpoint: this.addr,
         code: proxyErr.refusal,
         expected: this.mtlsIdentity ?? "",
@@ -297,7 +298,12 @@ export class UpstreamPool {
   opened = 0;
   dispatched = 0;
 
-  constructor(readonly opts: PoolOptions) {}
+  /** Warnings about meshed endpoints refused at the handshake, rate limited per endpoint and cause. */
+  readonly refusals: RateLimitedLog | undefined;
+
+  constructor(readonly opts: PoolOptions) {
+    this.refusals = opts.logger !== undefined ? new RateLimitedLog(opts.logger) : undefined;
+  }
 
   /**
    * The pool for host:port, and `identity` when discovery names the peer's (created on first use;
