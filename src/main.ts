@@ -96,10 +96,10 @@ export async function runProxy(env: Strings): Promise<void> {
   };
   const http = {
     inbound: http1Stage(config, "inbound", chains.inbound, rootLogger),
-    outbound: http1Stage(config, "outbound", chains.outbound, rootLogger),
+    outbound: http1Stage(config, "outbound", chains.outbound, rootLogger, identity),
     // h2c prior knowledge: every stream runs the same chain as an HTTP/1 request.
     inboundH2: h2Stage(config, "inbound", chains.inbound, rootLogger),
-    outboundH2: h2Stage(config, "outbound", chains.outbound, rootLogger),
+    outboundH2: h2Stage(config, "outbound", chains.outbound, rootLogger, identity),
   };
   registerPoolMetrics({ inbound: http.inbound.server, outbound: http.outbound.server });
   let ready = false;

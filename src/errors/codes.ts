@@ -18,6 +18,8 @@ export const PXY_ERR_HTTP_CONNECT_TIMEOUT = "PXY_ERR_HTTP_CONNECT_TIMEOUT";
 export const PXY_ERR_HTTP_UPSTREAM_RESET = "PXY_ERR_HTTP_UPSTREAM_RESET";
 export const PXY_ERR_HTTP_UPSTREAM_CLOSED = "PXY_ERR_HTTP_UPSTREAM_CLOSED";
 export const PXY_ERR_HTTP_UPSTREAM_PROTOCOL = "PXY_ERR_HTTP_UPSTREAM_PROTOCOL";
+/** A meshed endpoint failed mTLS origination: wrong identity, unverified chain, failed handshake. */
+export const PXY_ERR_HTTP_PEER_IDENTITY = "PXY_ERR_HTTP_PEER_IDENTITY";
 export const PXY_ERR_HTTP_RESPONSE_TIMEOUT = "PXY_ERR_HTTP_RESPONSE_TIMEOUT";
 
 // === HTTP: authorization policy (inbound) ===
@@ -43,6 +45,7 @@ export type ProxyErrorCode =
   | typeof PXY_ERR_HTTP_UPSTREAM_RESET
   | typeof PXY_ERR_HTTP_UPSTREAM_CLOSED
   | typeof PXY_ERR_HTTP_UPSTREAM_PROTOCOL
+  | typeof PXY_ERR_HTTP_PEER_IDENTITY
   | typeof PXY_ERR_HTTP_RESPONSE_TIMEOUT
   | typeof PXY_ERR_HTTP_NO_ENDPOINT
   | typeof PXY_ERR_HTTP_LOAD_SHED

@@ -1,7 +1,10 @@
 // One HTTP/2 connection to an upstream endpoint: a client H2Session over a Bun socket with a write
 // queue. Streams opened on it belong to owners (the proxy's per-stream exchanges), which get that
 // stream's events; the endpoint pool learns when the connection opens, frees a stream, or goes away.
+// A meshed endpoint's connection starts only once its mTLS handshake proved the expected identity.
 import type { Socket, SocketHandler } from "bun";
+import { PeerIdentityError } from "../http/proxy-errors.ts";
+import { handshakeOutcome, verifyMeshServer } from "../tls/handshake-verdict.ts";
 import type { H2Error } from "./errors.ts";
 import type { HeaderBlockKind } from "./header-validation.ts";
 import { H2Session } from "./session.ts";
@@ -59,6 +62,8 @@ export class H2ClientConnection implements KeepaliveTarget {
     private readonly direction: Direction,
     private readonly logger: Logger = silentLogger,
     private readonly keepaliveSettings: KeepaliveSettings = { intervalMs: 0, timeoutMs: 0 },
+    /** Set when dialed with mTLS: the identity the server must carry (the SNI). */
+    readonly expectedIdentity?: string,
   ) {}
 
   /** The peer's first SETTINGS arrived (its MAX_CONCURRENT_STREAMS is known). */
@@ -107,6 +112,24 @@ export class H2ClientConnection implements KeepaliveTarget {
 
   onOpen(socket: Socket<H2ClientConnection>): void {
     this.socket = socket;
+    if (this.expectedIdentity === undefined) this.start(socket); // else once the handshake proved the identity
+  }
+
+  /** The mTLS handshake finished (Bun's `handshake` event): start if the server proved the identity. */
+  onHandshake(socket: Socket<H2ClientConnection>, success: boolean, authorizationError: Error | null): void {
+    const expected = this.expectedIdentity;
+    if (expected === undefined || this.connected || this.closed) return;
+    const verdict = verifyMeshServer(handshakeOutcome(socket, success, authorizationError), expected);
+    if (!verdict.ok) {
+      // Failed first (terminate() may report the close at once); refused before our certificate is sent.
+      this.onClose(new PeerIdentityError(this.addr, verdict.code, verdict.detail));
+      socket.terminate();
+      return;
+    }
+    this.start(socket);
+  }
+
+  private start(socket: Socket<H2ClientConnection>): void {
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
     this.transport = httpTransport.open(this.direction, "dst", socket.remoteAddress, socket.remotePort, true);
@@ -212,6 +235,9 @@ export class H2ClientConnection implements KeepaliveTarget {
 export const h2ClientSocketHandlers: SocketHandler<H2ClientConnection> = {
   open(socket) {
     socket.data.onOpen(socket);
+  },
+  handshake(socket, success, authorizationError) {
+    socket.data.onHandshake(socket, success, authorizationError);
   },
   data(socket, data) {
     socket.data.onData(data);

@@ -319,7 +319,7 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
       this.fail(new GatewayLoopError(`${target.host}:${target.port}`));
       return;
     }
-    const endpoint = this.env.pool.endpoint(target.host, target.port);
+    const endpoint = this.env.pool.endpoint(target.host, target.port, target.identity);
     this.endpoint = endpoint;
     const stats = this.env.statsFor(endpoint, info.direction === "outbound" ? this.authority : undefined);
     this.stats = stats;

@@ -44,7 +44,7 @@ export class H2ServerEnv {
   statsFor(endpoint: H2Endpoint, authority: string | undefined): HttpTargetStats {
     const direction = this.direction;
     const authKey = direction === "inbound" ? "" : (authority ?? "");
-    const key = `${endpoint.key} ${authKey}`;
+    const key = `${endpoint.poolKey} ${authKey}`;
     let stats = this.statsCache.get(key);
     if (stats === undefined || stats.evicted) {
       if (this.statsCache.size >= MAX_CACHED_SERIES) this.statsCache.clear();
@@ -54,6 +54,7 @@ export class H2ServerEnv {
         targetAddr: endpoint.key,
         targetIp: isIP(endpoint.host) !== 0 ? endpoint.host : "",
         targetPort: endpoint.port,
+        tls: endpoint.tlsLabels,
       });
       this.statsCache.set(key, stats);
     }

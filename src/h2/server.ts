@@ -15,6 +15,7 @@ import { type H2ConnState, H2ServerConnection } from "./server-connection.ts";
 import { H2ServerEnv } from "./server-env.ts";
 import { H2UpstreamPool } from "./upstream-pool.ts";
 import type { KeepaliveSettings } from "./keepalive.ts";
+import type { MeshClientTls } from "../tls/mesh-client-tls.ts";
 
 export interface H2ServerOptions {
   readonly direction: Direction;
@@ -32,6 +33,8 @@ export interface H2ServerOptions {
   readonly nowMs?: () => number;
   /** HTTP/2 keep-alive PINGs on client and upstream connections (default off). */
   readonly keepalive?: KeepaliveSettings;
+  /** This workload's identity for mTLS to meshed endpoints (outbound); absent: every upstream is plaintext. */
+  readonly meshTls?: MeshClientTls | undefined;
 }
 
 export interface H2Server {
@@ -62,6 +65,7 @@ export function createH2Server(options: H2ServerOptions): H2Server {
     nowMs,
     logger,
     keepalive,
+    meshTls: options.meshTls,
   });
   const log = new ExchangeLog(logger, direction, { nowMs });
   const env = new H2ServerEnv(

@@ -1,10 +1,15 @@
 // Pooled upstream HTTP/2 connections per endpoint: a request takes a stream on a connection that has
 // one free (many streams per connection), and a new connection is dialed only when every connection
 // is at the peer's MAX_CONCURRENT_STREAMS (or going away). Requests wait in a bounded queue meanwhile.
+// An endpoint with a peer identity is dialed with mTLS (ALPN h2) when this workload has one; pools are
+// per endpoint AND identity.
 import type { ProxyError } from "../errors/proxy-error.ts";
 import { endpointKey } from "../http/upstream-pool.ts";
-import { ConnectRefusedError, ConnectTimeoutError, FailFastError, LoadShedError } from "../http/proxy-errors.ts";
+import { ConnectRefusedError, ConnectTimeoutError, FailFastError, LoadShedError, PeerIdentityError } from "../http/proxy-errors.ts";
+import { type OutboundTlsLabels, outboundTlsLabels } from "../metrics/http.ts";
+import type { MeshClientTls } from "../tls/mesh-client-tls.ts";
 import type { Logger } from "../log/logger.ts";
+import { RateLimitedLog } from "../log/rate-limited-log.ts";
 import type { KeepaliveSettings } from "./keepalive.ts";
 import type { Direction } from "../rt/direction.ts";
 import { type H2ConnectionHome, H2ClientConnection, h2ClientSocketHandlers } from "./client-connection.ts";
@@ -28,11 +33,15 @@ export interface H2PoolOptions {
   readonly logger?: Logger;
   /** Keep-alive PINGs on upstream connections (interval 0: none). */
   readonly keepalive?: KeepaliveSettings;
+  /** This workload's identity for mTLS origination; absent: endpoints with an identity are dialed in plaintext. */
+  readonly meshTls?: MeshClientTls | undefined;
 }
 
 /** One endpoint's HTTP/2 pool at a moment, read-only (the admin server's /pools.json). */
 export interface H2EndpointPoolSnapshot {
   readonly endpoint: string;
+  /** The peer identity discovery named for it (its own pool, apart from plaintext ones to the address). */
+  readonly identity?: string;
   /** Connected connections, and those still dialing. */
   readonly connections: number;
   readonly connecting: number;
@@ -61,13 +70,26 @@ export class H2Endpoint implements H2ConnectionHome {
   private opened = 0;
   private dispatched = 0;
 
+  /** The identity new connections require of the server (mTLS), or undefined: plaintext. */
+  readonly mtlsIdentity: string | undefined;
+  /** The outbound `tls` labels of this endpoint's series (Linkerd's TlsConnect). */
+  readonly tlsLabels: OutboundTlsLabels;
+  /** The pool map's key: host:port plus the identity discovery named. */
+  readonly poolKey: string;
+
   constructor(
     readonly host: string,
     readonly port: number,
     private readonly opts: H2PoolOptions,
     private readonly totals: H2PoolTotals = { opened: 0, dispatched: 0 },
+    readonly identity?: string,
+    /** Where refused mTLS peers are reported (rate limited per endpoint and cause). */
+    private readonly refusals?: RateLimitedLog,
   ) {
     this.key = endpointKey(host, port);
+    this.poolKey = h2PoolKey(this.key, identity);
+    this.mtlsIdentity = opts.meshTls !== undefined ? identity : undefined;
+    this.tlsLabels = outboundTlsLabels(opts.meshTls !== undefined, identity);
   }
 
   snapshot(): H2EndpointPoolSnapshot {
@@ -80,6 +102,7 @@ export class H2Endpoint implements H2ConnectionHome {
     }
     return {
       endpoint: this.key,
+      ...(this.identity !== undefined ? { identity: this.identity } : {}),
       connections: this.conns.length - this.dialing,
       connecting: this.dialing,
       openStreams,
@@ -127,7 +150,8 @@ export class H2Endpoint implements H2ConnectionHome {
   }
 
   private dial(): void {
-    const conn = new H2ClientConnection(this, this.key, this.opts.direction, this.opts.logger, this.opts.keepalive);
+    const identity = this.mtlsIdentity;
+    const conn = new H2ClientConnection(this, this.key, this.opts.direction, this.opts.logger, this.opts.keepalive, identity);
     this.conns.push(conn);
     this.dialing++;
     this.opened++;
@@ -138,7 +162,15 @@ export class H2Endpoint implements H2ConnectionHome {
       this.onConnectFailed(conn, new ConnectTimeoutError(this.key, this.opts.connectTimeoutMs));
       conn.socket?.terminate();
     }, this.opts.connectTimeoutMs);
-    Bun.connect({ hostname: this.host, port: this.port, socket: h2ClientSocketHandlers, data: conn }).catch((err: unknown) => {
+    let tls;
+    try {
+      // Built from the identity in force now: after a rotation, new connections present the new certificate.
+      tls = identity !== undefined ? this.opts.meshTls!.options(identity, "h2") : undefined;
+    } catch (err) {
+      conn.onClose(new PeerIdentityError(this.key, "MESHLET_TLS_HANDSHAKE_FAILED", `local credentials unusable: ${(err as Error).message}`));
+      return;
+    }
+    Bun.connect({ hostname: this.host, port: this.port, socket: h2ClientSocketHandlers, data: conn, ...(tls !== undefined ? { tls } : {}) }).catch((err: unknown) => {
       if (!conn.closed) conn.onClose(err instanceof Error ? err : new Error(String(err)));
     });
   }
@@ -154,7 +186,10 @@ export class H2Endpoint implements H2ConnectionHome {
   onConnectFailed(conn: H2ClientConnection, err: Error): void {
     if (!this.remove(conn)) return;
     this.dialing--;
-    const failure = err instanceof ConnectTimeoutError ? err : new ConnectRefusedError(this.key, { cause: err });
+    const failure = err instanceof ConnectTimeoutError || err instanceof PeerIdentityError ? err : new ConnectRefusedError(this.key, { cause: err });
+    if (err instanceof PeerIdentityError) {
+      this.refusals?.warn(`${this.poolKey} ${err.refusal}`, "meshed endpoint refused", { endpoint: this.key, code: err.refusal, expected: this.mtlsIdentity ?? "", detail: err.detail });
+    }
     const waiters = this.waiters.splice(0);
     for (const w of waiters) w.waiter.onPoolError(failure);
   }
@@ -201,22 +236,32 @@ export class H2Endpoint implements H2ConnectionHome {
   }
 }
 
+function h2PoolKey(addr: string, identity: string | undefined): string {
+  return identity === undefined ? addr : `${addr} ${identity}`;
+}
+
 export class H2UpstreamPool {
   private readonly endpoints = new Map<string, H2Endpoint>();
   /** Connections opened and streams dispatched since startup, over every endpoint ever pooled. */
   readonly totals: H2PoolTotals = { opened: 0, dispatched: 0 };
 
-  constructor(private readonly opts: H2PoolOptions) {}
+  /** Warnings about meshed endpoints refused at the handshake. */
+  private readonly refusals: RateLimitedLog | undefined;
+
+  constructor(private readonly opts: H2PoolOptions) {
+    this.refusals = opts.logger !== undefined ? new RateLimitedLog(opts.logger) : undefined;
+  }
 
   snapshot(): H2EndpointPoolSnapshot[] {
     return [...this.endpoints.values()].map((ep) => ep.snapshot());
   }
 
-  endpoint(host: string, port: number): H2Endpoint {
-    const key = endpointKey(host, port);
+  /** The pool for host:port, and `identity` when discovery names the peer's (created on first use). */
+  endpoint(host: string, port: number, identity?: string): H2Endpoint {
+    const key = h2PoolKey(endpointKey(host, port), identity);
     let ep = this.endpoints.get(key);
     if (ep === undefined) {
-      ep = new H2Endpoint(host, port, this.opts, this.totals);
+      ep = new H2Endpoint(host, port, this.opts, this.totals, identity, this.refusals);
       this.endpoints.set(key, ep);
     }
     return ep;

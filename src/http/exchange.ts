@@ -314,7 +314,7 @@ export class Exchange implements PhaseHost, RequestTiming, PoolWaiter, UpstreamO
       return;
     }
     this.upstreamTarget = target;
-    const endpoint = target === info.dst ? this.server.dstEndpoint() : this.env.pool.endpoint(target.host, target.port);
+    const endpoint = target === info.dst ? this.server.dstEndpoint() : this.env.pool.endpoint(target.host, target.port, target.identity);
     this.endpoint = endpoint;
     const direction = info.direction;
     const stats = this.env.statsFor(endpoint, direction, direction === "outbound" ? this.authority : undefined);

@@ -1,6 +1,7 @@
 // Options of the HTTP/1 server engine with their units. The ones a MESHLET_* setting governs are
 // required (src/stack/http1.ts maps the settings onto them; their defaults live only in src/config/env.ts);
 // the engine's own limits below have their one default here.
+import type { MeshClientTls } from "../tls/mesh-client-tls.ts";
 import type { Logger } from "../log/logger.ts";
 import type { HttpMetrics } from "../metrics/http.ts";
 import type { FilterChainSource } from "./filter.ts";
@@ -60,6 +61,8 @@ export interface Http1ServerOptions extends Http1Settings {
   readonly nowMs?: () => number;
   /** Proxy failures (warn, rate limited) and exchange ends (trace), scoped by direction. Default: silent. */
   readonly logger?: Logger;
+  /** This workload's identity for mTLS to meshed endpoints (outbound); absent: every upstream is plaintext. */
+  readonly meshTls?: MeshClientTls | undefined;
 }
 
 /** The options with every default applied. */

@@ -2,6 +2,7 @@
 // (status, `l5d-proxy-error`, whether the client connection closes), per linkerd-behavior §4.2.
 import * as codes from "../errors/codes.ts";
 import { ProxyError, causeOf, type ErrorSide, type Retryable } from "../errors/proxy-error.ts";
+import type { RefusalCode } from "../tls/handshake-verdict.ts";
 
 // === Downstream: the client sent something we refuse ===
 
@@ -101,6 +102,23 @@ export class UpstreamClosedError extends ProxyError {
 export class UpstreamProtocolError extends ProxyError {
   readonly code = codes.PXY_ERR_HTTP_UPSTREAM_PROTOCOL;
   readonly side: ErrorSide = "upstream";
+}
+
+/**
+ * mTLS origination to a meshed endpoint failed before a byte of the request was sent: the server does
+ * not carry the identity discovery named, its chain does not lead to the trust anchors, or the
+ * handshake failed. The message starts with the refusal code (handshake-verdict.ts) for `l5d-proxy-error`.
+ */
+export class PeerIdentityError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_PEER_IDENTITY;
+  readonly side: ErrorSide = "upstream";
+  constructor(
+    addr: string,
+    readonly refusal: RefusalCode,
+    readonly detail: string,
+  ) {
+    super(`${refusal}: mTLS to ${addr} refused: ${detail}`);
+  }
 }
 
 /** A ServiceProfile route timeout expired before the response head (Linkerd closes the connection). */
@@ -225,6 +243,7 @@ const RESCUE_TABLE: ReadonlyArray<readonly [ErrorCtor, number, string, boolean]>
   [UpstreamResetError,           502, "Bad Gateway",                     true],
   [UpstreamClosedError,          502, "Bad Gateway",                     true],
   [UpstreamProtocolError,        502, "Bad Gateway",                     true],
+  [PeerIdentityError,            502, "Bad Gateway",                     true],
   [ConnectTimeoutError,          504, "Gateway Timeout",                 true],
   [RouteTimeoutError,            504, "Gateway Timeout",                 true],
   [ResponseHeadersTimeoutError,  504, "Gateway Timeout",                 false],

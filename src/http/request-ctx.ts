@@ -146,4 +146,6 @@ export interface UpstreamTarget {
    * of forwarding the CONNECT request to an upstream that would answer it.
    */
   readonly terminateConnect?: boolean;
+  /** The peer's identity from discovery (meshlet.io/identity): the pool dials it with mTLS when this workload has one. */
+  readonly identity?: string | undefined;
 }

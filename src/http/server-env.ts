@@ -53,11 +53,11 @@ export class ServerEnv {
   statsFor(endpoint: EndpointPool, direction: Direction, authority: string | undefined): HttpTargetStats {
     const authKey = direction === "inbound" ? "" : (authority ?? "");
     const cache = this.statsCache[direction];
-    let byAuthority = cache.get(endpoint.key);
+    let byAuthority = cache.get(endpoint.poolKey);
     if (byAuthority === undefined) {
       if (cache.size >= MAX_CACHED_SERIES) cache.clear();
       byAuthority = new Map();
-      cache.set(endpoint.key, byAuthority);
+      cache.set(endpoint.poolKey, byAuthority);
     }
     let stats = byAuthority.get(authKey);
     // An idle series the metrics dropped (MESHLET_METRICS_RETAIN_IDLE) is fetched anew. The cache is
@@ -70,6 +70,7 @@ export class ServerEnv {
         targetAddr: endpoint.key,
         targetIp: isIp(endpoint.host) ? endpoint.host : "",
         targetPort: endpoint.port,
+        tls: endpoint.tlsLabels,
       });
       byAuthority.set(authKey, stats);
     }

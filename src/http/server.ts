@@ -45,6 +45,7 @@ export function createHttp1Server(options: Http1ServerOptions): Http1Server {
   const opts = resolveOptions(options);
   const nowMs = options.nowMs ?? monotonicClock.nowMs;
   const resolver = new Resolver({ ttlMs: opts.dnsTtlMs, negativeTtlMs: opts.dnsNegativeTtlMs, nowMs });
+  const logger = (options.logger ?? silentLogger).scoped(opts.direction);
   const pool = new UpstreamPool({
     connectTimeoutMs: opts.connectTimeoutMs,
     liveness: { keepaliveMs: opts.upstreamKeepaliveMs, userTimeoutMs: opts.tcpUserTimeoutMs },
@@ -55,8 +56,9 @@ export function createHttp1Server(options: Http1ServerOptions): Http1Server {
     nowMs,
     resolver,
     direction: opts.direction,
+    meshTls: options.meshTls,
+    logger,
   });
-  const logger = (options.logger ?? silentLogger).scoped(opts.direction);
   const exchangeLog = new ExchangeLog(logger, opts.direction, { nowMs });
   const env = new ServerEnv(opts, pool, options.chain ?? staticChain(EMPTY_CHAIN), options.metrics ?? defaultHttpMetrics(), nowMs, exchangeLog);
 

@@ -1,6 +1,9 @@
 // One HTTP/1 connection to an upstream endpoint over a Bun socket: forwards socket events to its
-// current owner (an exchange or a tunnel) or, while idle, back to its pool.
+// current owner (an exchange or a tunnel) or, while idle, back to its pool. A meshed endpoint's
+// connection is open only once its mTLS handshake proved the expected identity.
 import type { Socket, SocketHandler } from "bun";
+import { PeerIdentityError } from "./proxy-errors.ts";
+import { handshakeOutcome, verifyMeshServer } from "../tls/handshake-verdict.ts";
 import { WriteQueue } from "./write-queue.ts";
 import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 import type { Direction } from "../rt/direction.ts";
@@ -45,6 +48,8 @@ export class UpstreamConnection {
     readonly home: ConnectionHome,
     readonly addr: string,
     private readonly direction: Direction,
+    /** Set when dialed with mTLS: the identity the server must carry (the SNI). */
+    readonly expectedIdentity?: string,
   ) {}
 
   /** Counts the close once, whichever way the connection ends. */
@@ -106,6 +111,26 @@ export class UpstreamConnection {
       socket.terminate();
       return;
     }
+    if (this.expectedIdentity !== undefined) return; // open once the handshake proved the identity
+    this.opened(socket);
+  }
+
+  /** The mTLS handshake finished (Bun's `handshake` event): open if the server proved the identity. */
+  handleHandshake(socket: Socket<UpstreamConnection>, success: boolean, authorizationError: Error | null): void {
+    const expected = this.expectedIdentity;
+    if (expected === undefined || this.state !== UPSTREAM_CONNECTING) return;
+    const verdict = verifyMeshServer(handshakeOutcome(socket, success, authorizationError), expected);
+    if (!verdict.ok) {
+      // Failed first: terminate() may report the close at once. In a TLS 1.3 client's handshake
+      // callback it refuses the server before our certificate is sent.
+      this.handleConnectError(new PeerIdentityError(this.addr, verdict.code, verdict.detail));
+      socket.terminate();
+      return;
+    }
+    this.opened(socket);
+  }
+
+  private opened(socket: Socket<UpstreamConnection>): void {
     this.state = UPSTREAM_OPEN;
     this.transport = httpTransport.open(this.direction, "dst", socket.remoteAddress, socket.remotePort, true);
     this.writer.counter = this.transport;
@@ -158,6 +183,9 @@ export class UpstreamConnection {
 export const UPSTREAM_HANDLERS: SocketHandler<UpstreamConnection> = {
   open(socket) {
     socket.data.handleOpen(socket);
+  },
+  handshake(socket, success, authorizationError) {
+    socket.data.handleHandshake(socket, success, authorizationError);
   },
   data(socket, data) {
     socket.data.handleData(data);

@@ -1,18 +1,24 @@
 // Keep-alive connection pools, one per upstream endpoint (host:port): LIFO reuse of idle connections,
 // a connection cap with a bounded FIFO wait queue (full → 503 load shed, waited too long → 504
-// failfast), connect timeouts, and idle eviction (3 s by default, like Linkerd's HTTP/1 pool).
+// failfast), connect timeouts, and idle eviction (3 s by default, like Linkerd's HTTP/1 pool). An
+// endpoint with a peer identity is dialed with mTLS when this workload has one; pools are per
+// endpoint AND identity, so plaintext and mTLS connections to one address never mix.
 import {
   UPSTREAM_HANDLERS,
   UPSTREAM_OPEN,
   UpstreamConnection,
   type ConnectionHome,
 } from "./upstream-connection.ts";
-import { ConnectRefusedError, ConnectTimeoutError, FailFastError, GatewayLoopError, LoadShedError, NoEndpointError } from "./proxy-errors.ts";
+import { ConnectRefusedError, ConnectTimeoutError, FailFastError, GatewayLoopError, LoadShedError, NoEndpointError, PeerIdentityError } from "./proxy-errors.ts";
 import { canonicalIp, ownListeners } from "./own-listeners.ts";
 import type { ProxyError } from "../errors/proxy-error.ts";
 import type { Resolver } from "./resolver.ts";
 import { setTcpLiveness } from "./tcp-liveness.ts";
 import type { Direction } from "../rt/direction.ts";
+import type { Logger } from "../log/logger.ts";
+import { RateLimitedLog } from "../log/rate-limited-log.ts";
+import { type OutboundTlsLabels, outboundTlsLabels } from "../metrics/http.ts";
+import type { MeshClientTls } from "../tls/mesh-client-tls.ts";
 
 /** Someone waiting for a connection. Exactly one of the two callbacks is called, possibly synchronously. */
 export interface PoolWaiter {
@@ -36,11 +42,17 @@ export interface PoolOptions {
   readonly resolver: Resolver;
   /** For the transport metrics of upstream connections. */
   readonly direction: Direction;
+  /** This workload's identity for mTLS origination; absent: endpoints with an identity are dialed in plaintext. */
+  readonly meshTls?: MeshClientTls | undefined;
+  /** Where refused mTLS peers are reported (warn, rate limited per endpoint and cause). */
+  readonly logger?: Logger | undefined;
 }
 
 /** One endpoint's pool at a moment, read-only (the admin server's /pools.json). */
 export interface EndpointPoolSnapshot {
   readonly endpoint: string;
+  /** The peer identity discovery named for it (its own pool, apart from plaintext ones to the address). */
+  readonly identity?: string;
   /** Connected: idle + in use. */
   readonly open: number;
   readonly connecting: number;
@@ -72,9 +84,23 @@ export class EndpointPool implements ConnectionHome {
   opened = 0;
   dispatched = 0;
   readonly addr: string;
+  /** The identity new connections require of the server (mTLS), or undefined: plaintext. */
+  readonly mtlsIdentity: string | undefined;
+  /** The outbound `tls` labels of this endpoint's series (Linkerd's TlsConnect). */
+  readonly tlsLabels: OutboundTlsLabels;
 
-  constructor(private readonly pool: UpstreamPool, readonly host: string, readonly port: number, readonly key: string) {
+  /** `key`: host:port; `poolKey`: the pool map's key, host:port plus the identity discovery named. */
+  constructor(
+    private readonly pool: UpstreamPool,
+    readonly host: string,
+    readonly port: number,
+    readonly key: string,
+    readonly identity: string | undefined,
+    readonly poolKey: string,
+  ) {
     this.addr = key;
+    this.mtlsIdentity = pool.opts.meshTls !== undefined ? identity : undefined;
+    this.tlsLabels = outboundTlsLabels(pool.opts.meshTls !== undefined, identity);
   }
 
   /**
@@ -137,13 +163,13 @@ export class EndpointPool implements ConnectionHome {
   snapshot(): EndpointPoolSnapshot {
     const open = this.total - this.dialing.size;
     const idle = this.idle.length;
-    return { endpoint: this.addr, open, connecting: this.dialing.size, idle, inUse: open - idle, queued: this.queue.length, opened: this.opened, dispatched: this.dispatched };
+    return { endpoint: this.addr, ...(this.identity !== undefined ? { identity: this.identity } : {}), open, connecting: this.dialing.size, idle, inUse: open - idle, queued: this.queue.length, opened: this.opened, dispatched: this.dispatched };
   }
 
   private dial(waiter: PoolWaiter): void {
     const opts = this.pool.opts;
     this.total++;
-    const conn = new UpstreamConnection(this, this.addr, this.pool.opts.direction);
+    const conn = new UpstreamConnection(this, this.addr, this.pool.opts.direction, this.mtlsIdentity);
     this.dialing.set(conn, waiter);
     conn.connectTimer = setTimeout(() => {
       if (!this.dialing.has(conn)) return;
@@ -164,7 +190,15 @@ export class EndpointPool implements ConnectionHome {
   private connect(conn: UpstreamConnection, ip: string): void {
     // The resolved address, whatever the authority's spelling, must not be one of meshlet's listeners.
     if (ownListeners.accepts(canonicalIp(ip) ?? ip, this.port)) return conn.handleConnectError(new GatewayLoopError(this.addr));
-    Bun.connect({ hostname: ip, port: this.port, allowHalfOpen: true, socket: UPSTREAM_HANDLERS, data: conn }).catch((err: unknown) => {
+    const identity = conn.expectedIdentity;
+    let tls;
+    try {
+      // Built from the identity in force now: after a rotation, new connections present the new certificate.
+      tls = identity !== undefined ? this.pool.opts.meshTls!.options(identity) : undefined;
+    } catch (err) {
+      return conn.handleConnectError(new PeerIdentityError(this.addr, "MESHLET_TLS_HANDSHAKE_FAILED", `local credentials unusable: ${(err as Error).message}`));
+    }
+    Bun.connect({ hostname: ip, port: this.port, allowHalfOpen: true, socket: UPSTREAM_HANDLERS, data: conn, ...(tls !== undefined ? { tls } : {}) }).catch((err: unknown) => {
       conn.handleConnectError(err instanceof Error ? err : new Error(String(err)));
     });
   }
@@ -199,6 +233,14 @@ export class EndpointPool implements ConnectionHome {
     const waiter = this.settleDial(conn);
     this.total--;
     const proxyErr = toConnectError(err, this.addr);
+    if (proxyErr instanceof PeerIdentityError) {
+      this.pool.refusals?.warn(`${this.poolKey} ${proxyErr.refusal}`, "meshed endpoint refused", {
+        endpoint: this.addr,
+        code: proxyErr.refusal,
+        expected: this.mtlsIdentity ?? "",
+        detail: proxyErr.detail, // what the server presented
+      });
+    }
     if (waiter !== undefined && waiter !== null) waiter.onPoolError(proxyErr);
     // Queued requests get a turn at dialing; they time out through the sweep if dials keep failing.
     this.dialForQueue();
@@ -241,7 +283,7 @@ export class EndpointPool implements ConnectionHome {
 }
 
 function toConnectError(err: Error, addr: string): ProxyError {
-  if (err instanceof ConnectTimeoutError || err instanceof NoEndpointError || err instanceof GatewayLoopError) return err;
+  if (err instanceof ConnectTimeoutError || err instanceof NoEndpointError || err instanceof GatewayLoopError || err instanceof PeerIdentityError) return err;
   return new ConnectRefusedError(addr, { cause: err });
 }
 
@@ -256,15 +298,24 @@ export class UpstreamPool {
   opened = 0;
   dispatched = 0;
 
-  constructor(readonly opts: PoolOptions) {}
+  /** Warnings about meshed endpoints refused at the handshake, rate limited per endpoint and cause. */
+  readonly refusals: RateLimitedLog | undefined;
 
-  /** The pool for host:port (created on first use; dropped by sweep once empty and idle). */
-  endpoint(host: string, port: number): EndpointPool {
+  constructor(readonly opts: PoolOptions) {
+    this.refusals = opts.logger !== undefined ? new RateLimitedLog(opts.logger) : undefined;
+  }
+
+  /**
+   * The pool for host:port, and `identity` when discovery names the peer's (created on first use;
+   * dropped by sweep once empty and idle).
+   */
+  endpoint(host: string, port: number, identity?: string): EndpointPool {
     const key = endpointKey(host, port);
-    let ep = this.endpoints.get(key);
+    const poolKey = identity === undefined ? key : `${key} ${identity}`;
+    let ep = this.endpoints.get(poolKey);
     if (ep === undefined) {
-      ep = new EndpointPool(this, host, port, key);
-      this.endpoints.set(key, ep);
+      ep = new EndpointPool(this, host, port, key, identity, poolKey);
+      this.endpoints.set(poolKey, ep);
     }
     return ep;
   }

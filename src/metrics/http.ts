@@ -8,7 +8,7 @@ import { registry as sharedRegistry } from "./registry.ts";
 import { metricsLimits } from "./series-limits.ts";
 import { reportOverflow } from "./series-overflow.ts";
 
-/** No mTLS yet: Linkerd labels the traffic of a proxy without identity tls="disabled". */
+/** Linkerd labels the traffic of a proxy without identity tls="disabled" (inbound: until termination runs). */
 const TLS_DISABLED = "disabled";
 import { OVERFLOW_LABEL_VALUE, type Series, type SeriesOptions, SeriesTable } from "./series-table.ts";
 import type { Direction } from "../rt/direction.ts";
@@ -52,6 +52,25 @@ export class JsLatencyHistogram implements LatencyRecorder {
   }
 }
 
+/**
+ * The `tls` labels of an outbound endpoint, as linkerd2-proxy's TlsConnect writes them
+ * (linkerd/app/core/src/transport/labels.rs, NoClientTls in linkerd/tls/src/client.rs).
+ */
+export type OutboundTlsLabels =
+  | { readonly tls: "true"; readonly server_id: string }
+  | { readonly tls: "no_identity"; readonly no_tls_reason: "not_provided_by_service_discovery" }
+  | { readonly tls: "disabled" };
+
+/**
+ * `localIdentity`: this proxy has an identity (MESHLET_IDENTITY_*); without one nothing is mTLS'd and
+ * Linkerd says tls="disabled". `serverId`: the identity discovery named for the endpoint, if any.
+ */
+export function outboundTlsLabels(localIdentity: boolean, serverId: string | undefined): OutboundTlsLabels {
+  if (!localIdentity) return { tls: TLS_DISABLED };
+  if (serverId === undefined) return { tls: "no_identity", no_tls_reason: "not_provided_by_service_discovery" };
+  return { tls: "true", server_id: serverId };
+}
+
 /** The label set of one endpoint target (inbound omits authority, as Linkerd does by default). */
 export interface HttpTargetLabels {
   readonly direction: Direction;
@@ -60,6 +79,8 @@ export interface HttpTargetLabels {
   readonly targetAddr: string;
   readonly targetIp: string;
   readonly targetPort: number;
+  /** Outbound only: how the endpoint's connections are secured; absent: tls="disabled". */
+  readonly tls?: OutboundTlsLabels;
 }
 
 interface ResponseCount {
@@ -202,14 +223,16 @@ export class HttpMetrics {
   target(labels: HttpTargetLabels): HttpTargetStats {
     const authority = labels.direction === "inbound" ? "" : (labels.authority ?? "");
     // Length-prefixed, so no authority can make two targets share a key.
-    const key = `${labels.targetAddr.length}:${labels.targetAddr}${authority}`;
+    const tls: OutboundTlsLabels = labels.direction === "outbound" ? (labels.tls ?? { tls: TLS_DISABLED }) : { tls: TLS_DISABLED };
+    const serverId = tls.tls === "true" ? tls.server_id : "";
+    const key = `${labels.targetAddr.length}:${labels.targetAddr}${tls.tls}:${serverId.length}:${serverId}${authority}`;
     return this.targets[labels.direction].get(key, () => {
       const l: Record<string, string> = { direction: labels.direction };
       if (labels.direction === "outbound") l.authority = authority;
       l.target_addr = labels.targetAddr;
       l.target_ip = labels.targetIp;
       l.target_port = String(labels.targetPort);
-      l.tls = TLS_DISABLED;
+      Object.assign(l, tls);
       return new HttpTargetStats(l, this.newRecorder, this.clock);
     });
   }

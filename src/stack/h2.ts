@@ -9,6 +9,8 @@ import type { AcceptedConnection } from "../l4/front-door.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Direction } from "../rt/direction.ts";
 import { http1Settings } from "./http1.ts";
+import type { IdentityStore } from "../identity/workload-identity.ts";
+import { MeshClientTls } from "../tls/mesh-client-tls.ts";
 
 export interface H2Stage {
   readonly server: H2Server;
@@ -21,7 +23,8 @@ function h2KeepaliveSettings(config: Config): KeepaliveSettings {
   return on ? { intervalMs: config.http2KeepaliveIntervalMs, timeoutMs: config.http2KeepaliveTimeoutMs } : { intervalMs: 0, timeoutMs: 0 };
 }
 
-export function h2Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger): H2Stage {
+/** `identity`: this workload's, outbound only: upstreams that discovery names an identity for get mTLS (ALPN h2). */
+export function h2Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger, identity?: IdentityStore | null): H2Stage {
   const s = http1Settings(config, direction);
   const server = createH2Server({
     direction,
@@ -34,6 +37,7 @@ export function h2Stage(config: Config, direction: Direction, chain: FilterChain
     keepalive: h2KeepaliveSettings(config),
     chain,
     logger,
+    meshTls: identity ? new MeshClientTls(identity) : undefined,
   });
   const handle = (conn: AcceptedConnection) => {
     server.adoptFd(conn.fd, {

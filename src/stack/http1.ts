@@ -8,6 +8,8 @@ import { createHttp1Server } from "../http/server.ts";
 import type { AcceptedConnection } from "../l4/front-door.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Direction } from "../rt/direction.ts";
+import type { IdentityStore } from "../identity/workload-identity.ts";
+import { MeshClientTls } from "../tls/mesh-client-tls.ts";
 
 export interface Http1Stage {
   readonly server: Http1Server;
@@ -29,9 +31,13 @@ export function http1Settings(config: Config, direction: Direction): Http1Settin
   };
 }
 
-/** `logger`: the process logger; the engine logs in the `direction` scope. */
-export function http1Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger): Http1Stage {
-  const server = createHttp1Server({ direction, ...http1Settings(config, direction), chain, logger });
+/**
+ * `logger`: the process logger; the engine logs in the `direction` scope. `identity`: this workload's,
+ * outbound only: upstreams that discovery names an identity for are dialed with mTLS.
+ */
+export function http1Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger, identity?: IdentityStore | null): Http1Stage {
+  const meshTls = identity ? new MeshClientTls(identity) : undefined;
+  const server = createHttp1Server({ direction, ...http1Settings(config, direction), chain, logger, meshTls });
   const handle = (conn: AcceptedConnection) => {
     server.adoptFd(conn.fd, {
       clientAddr: conn.client.host,

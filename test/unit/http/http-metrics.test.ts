@@ -2,7 +2,7 @@
 // classification, and cumulative latency buckets.
 import { expect, test } from "bun:test";
 import { Registry } from "prom-client";
-import { HttpMetrics, JsLatencyHistogram, RESPONSE_LATENCY_BUCKETS_MS } from "../../../src/metrics/http.ts";
+import { HttpMetrics, JsLatencyHistogram, RESPONSE_LATENCY_BUCKETS_MS, outboundTlsLabels } from "../../../src/metrics/http.ts";
 
 test("families, labels and buckets", async () => {
   const registry = new Registry();
@@ -44,4 +44,24 @@ test("JsLatencyHistogram buckets are Linkerd's and upper-inclusive", () => {
   expect(s.counts[1]).toBe(1);
   expect(s.counts[25]).toBe(1);
   expect(s.count).toBe(3);
+});
+
+test("outbound tls labels: Linkerd's TlsConnect forms, one series per form for one address and authority", async () => {
+  const registry = new Registry();
+  const m = new HttpMetrics(registry);
+  const base = { direction: "outbound" as const, authority: "web:80", targetAddr: "10.0.0.1:80", targetIp: "10.0.0.1", targetPort: 80 };
+  const meshed = m.target({ ...base, tls: outboundTlsLabels(true, "web.ns.serviceaccount.identity.linkerd.cluster.local") });
+  const plain = m.target({ ...base, tls: outboundTlsLabels(true, undefined) });
+  const disabled = m.target({ ...base, tls: outboundTlsLabels(false, "web.ns.serviceaccount.identity.linkerd.cluster.local") });
+  expect(new Set([meshed, plain, disabled]).size).toBe(3);
+  expect(m.target({ ...base, tls: outboundTlsLabels(true, "web.ns.serviceaccount.identity.linkerd.cluster.local") })).toBe(meshed);
+  // Inbound ignores what an outbound caller might pass: its series keep tls="disabled".
+  const inbound = m.target({ ...base, direction: "inbound", tls: outboundTlsLabels(true, "x.example") });
+  for (const s of [meshed, plain, disabled, inbound]) s.recordRequest();
+  const text = await registry.metrics();
+  const prefix = 'request_total{direction="outbound",authority="web:80",target_addr="10.0.0.1:80",target_ip="10.0.0.1",target_port="80",';
+  expect(text).toContain(`${prefix}tls="true",server_id="web.ns.serviceaccount.identity.linkerd.cluster.local"} 1`);
+  expect(text).toContain(`${prefix}tls="no_identity",no_tls_reason="not_provided_by_service_discovery"} 1`);
+  expect(text).toContain(`${prefix}tls="disabled"} 1`);
+  expect(text).toContain('request_total{direction="inbound",target_addr="10.0.0.1:80",target_ip="10.0.0.1",target_port="80",tls="disabled"} 1');
 });
