@@ -11,9 +11,9 @@ import { http1Settings } from "./http1.ts";
 
 export interface H2Stage {
   /**
-   * The engine, made on first use (the first HTTP/2 connection, a drain, a pools view): until then
-   * the HTTP/2 modules are not even loaded — ~2–4 MB of RSS a sidecar that only sees HTTP/1 never pays
-   * (bench/RESULTS.md, Footprint).
+   * The engine, loaded and made on first use (the first HTTP/2 connection, or its pool asked for):
+   * until then src/h2/ is not even loaded — ~2 MB of RSS that a sidecar seeing only HTTP/1 never pays
+   * (bench/RESULTS.md, Footprint). Draining or closing a stage that never made its engine loads nothing.
    */
   readonly server: H2Server;
   readonly handle: (conn: AcceptedConnection) => void;
@@ -22,14 +22,17 @@ export interface H2Stage {
 type EngineModule = typeof import("../h2/server.ts");
 
 export function h2Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger): H2Stage {
-  let server: H2Server | null = null;
-  const engine = (): H2Server => {
-    if (server !== null) return server;
+  let engine: H2Server | null = null;
+  // Remembered so that an engine made after a drain or close starts drained or closed too.
+  let drained: { readonly graceMs: number | undefined } | null = null;
+  let closed = false;
+  const made = (): H2Server => {
+    if (engine !== null) return engine;
     // A synchronous require: Bun loads the ES module graph in place, so the first connection is
-    // adopted in the same turn it was handed over.
+    // adopted in the same turn it was handed over (the load takes ~45 ms, once per process).
     const { createH2Server } = require("../h2/server.ts") as EngineModule;
     const s = http1Settings(config, direction);
-    server = createH2Server({
+    engine = createH2Server({
       direction,
       connectTimeoutMs: s.connectTimeoutMs,
       clientIdleTimeoutMs: s.clientIdleTimeoutMs,
@@ -40,20 +43,37 @@ export function h2Stage(config: Config, direction: Direction, chain: FilterChain
       chain,
       logger,
     });
-    return server;
+    if (drained !== null) void engine.drain(drained.graceMs);
+    if (closed) engine.close();
+    return engine;
+  };
+  const server: H2Server = {
+    get socketHandlers() {
+      return made().socketHandlers;
+    },
+    adoptFd: (fd, info) => made().adoptFd(fd, info),
+    drain(graceMs) {
+      drained = { graceMs };
+      return engine === null ? Promise.resolve() : engine.drain(graceMs);
+    },
+    close() {
+      closed = true;
+      engine?.close();
+    },
+    get openConnections() {
+      return engine === null ? 0 : engine.openConnections;
+    },
+    get pool() {
+      return made().pool;
+    },
   };
   const handle = (conn: AcceptedConnection) => {
-    engine().adoptFd(conn.fd, {
+    server.adoptFd(conn.fd, {
       clientAddr: conn.client.host,
       clientPort: conn.client.port,
       dst: conn.target.port === 0 ? null : conn.target,
       direction,
     });
   };
-  return {
-    get server() {
-      return engine();
-    },
-    handle,
-  };
+  return { server, handle };
 }

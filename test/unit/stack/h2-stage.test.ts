@@ -1,6 +1,6 @@
 // The HTTP/2 stage loads the h2 engine on first use: a proxy that only sees HTTP/1 never loads
-// src/h2/ (~2 MB of RSS, bench/RESULTS.md Footprint). Checked in a fresh process, since the test
-// runner's own process may have loaded the engine for other tests.
+// src/h2/ (~2 MB of RSS, bench/RESULTS.md Footprint), not even to drain at shutdown. Checked in a
+// fresh process, since the test runner's own process may have loaded the engine for other tests.
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 
@@ -22,7 +22,7 @@ async function inFreshProcess(body: string): Promise<string> {
   return out.trim();
 }
 
-test("neither importing the proxy nor making its HTTP/2 stages loads the h2 engine; the first use does, and the engine works", async () => {
+test("importing the proxy, making its HTTP/2 stages, draining and closing an unused one load no h2 module; the first use does", async () => {
   const out = await inFreshProcess(`
     const modulesBefore = Object.keys(require.cache).length;
     const config = parseConfig({});
@@ -30,17 +30,24 @@ test("neither importing the proxy nor making its HTTP/2 stages loads the h2 engi
     const inbound = h2Stage(config, "inbound", chain, silentLogger);
     const outbound = h2Stage(config, "outbound", chain, silentLogger);
     const atStart = h2Modules();
-    const open = inbound.server.openConnections;
-    const afterFirstUse = h2Modules();
+    const openUnused = inbound.server.openConnections;
     await inbound.server.drain(100);
     inbound.server.close();
-    console.log(JSON.stringify({ modulesBefore, atStart, open, afterFirstUse, sameServer: inbound.server === inbound.server, distinct: inbound.server !== outbound.server }));
+    const afterUnusedDrain = h2Modules();
+    const pool = outbound.server.pool;
+    const afterFirstUse = h2Modules();
+    const openUsed = outbound.server.openConnections;
+    const samePool = outbound.server.pool === pool;
+    await outbound.server.drain(100);
+    outbound.server.close();
+    console.log(JSON.stringify({ modulesBefore, atStart, openUnused, afterUnusedDrain, afterFirstUse, openUsed, samePool }));
   `);
   const r = JSON.parse(out);
   expect(r.modulesBefore).toBeGreaterThan(20); // the proxy's own modules are listed: the probe sees ES modules
   expect(r.atStart).toBe(0);
-  expect(r.open).toBe(0);
+  expect(r.openUnused).toBe(0);
+  expect(r.afterUnusedDrain).toBe(0);
   expect(r.afterFirstUse).toBeGreaterThan(0);
-  expect(r.sameServer).toBe(true);
-  expect(r.distinct).toBe(true);
+  expect(r.openUsed).toBe(0);
+  expect(r.samePool).toBe(true);
 });
