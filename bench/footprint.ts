@@ -62,7 +62,7 @@ http { access_log off; keepalive_requests 10000000; client_body_temp_path ${ngin
   server { listen 127.0.0.1:${nginxPort}; location / { default_type text/plain; return 200 "hello from nginx\\n"; } } }
 `,
 );
-background(["nginx", "-c", join(nginxDir, "nginx.conf"), "-p", nginxDir]);
+const nginx = background(["nginx", "-c", join(nginxDir, "nginx.conf"), "-p", nginxDir]);
 const echoPort = port();
 Bun.listen({ hostname: "127.0.0.1", port: echoPort, socket: { data: (s, d) => void s.write(d) } });
 await waitForPort(nginxPort);
@@ -251,4 +251,7 @@ if (args.record) {
     "VmRSS from /proc/PID/status, read 1.5 s after each step settles, split into RssAnon (private: JS heap, malloc, stacks) and RssFile (file-backed: mostly the Bun executable's code and data pages, shared by every bun process on the host); HTTP inbound to a local nginx, opaque inbound to a Bun TCP echo on a port in MESHLET_OPAQUE_PORTS; exec → /ready is the spawn of `bun src/cli.ts proxy` to the first 200 from /ready, polled every 2 ms.");
   progress("recorded in bench/RESULTS.md");
 }
+// SIGTERM, not the SIGKILL stopAll() sends at exit: a killed nginx master leaves its worker running.
+nginx.kill("SIGTERM");
+await nginx.exited;
 process.exit(0);
