@@ -15,15 +15,18 @@ const TOTAL_REQUESTS = Number(process.env.TOTAL_REQUESTS ?? 1_000_000);
 const CYCLES = Number(process.env.CYCLES ?? 10_000);
 const SETTLE_MS = 1500;
 const BUN_FLAGS = (process.env.BUN_FLAGS ?? "").split(" ").filter(Boolean);
+/** Allocator and engine tuning that meshlet inherits from the bench's environment (named in the record). */
+const TUNING_ENV = Object.entries(process.env).filter(([k]) => k.startsWith("MIMALLOC_") || k.startsWith("BUN_JSC_")).map(([k, v]) => `${k}=${v}`);
 
 const USAGE = `Usage: bash bench/footprint.sh [--record]     (npm run bench:footprint [-- --record])
 
 meshlet's footprint, one process at a time, empty config dir, inbound to a local nginx (HTTP) or a Bun TCP
-echo on an opaque port: VmRSS after start; with CONNECTIONS=${CONNECTIONS} idle keep-alive HTTP connections
+echo on an opaque port: VmRSS (split into anonymous and file-backed pages) after start; with CONNECTIONS=${CONNECTIONS} idle keep-alive HTTP connections
 (one request each); with CONNECTIONS spliced opaque connections held open; exec -> /ready (median of
 STARTS=${STARTS}); RSS and fd count after the first ${FIRST_REQUESTS} requests (wrk -t1 -c50) vs after
 TOTAL_REQUESTS=${TOTAL_REQUESTS} plus CYCLES=${CYCLES} connection open/close cycles. BUN_FLAGS (e.g. --smol) go
-to the meshlet process. bench/footprint.sh installs wrk and nginx-light with apt-get when missing.
+to the meshlet process, and so does the environment: MIMALLOC_* and BUN_JSC_* variables set for the bench
+reach meshlet (they are read when the process starts) and are named in the recorded command. bench/footprint.sh installs wrk and nginx-light with apt-get when missing.
 
 Options:
   --record     append the result table to bench/RESULTS.md (default: only print it)
@@ -33,7 +36,11 @@ Options:
 const args = benchArgs("bench/footprint.ts", USAGE);
 
 const MB = (kb: number) => (kb / 1024).toFixed(1);
-const rssKb = (pid: number) => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
+const statusKb = (pid: number, field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? NaN);
+const rssKb = (pid: number) => statusKb(pid, "VmRSS");
+/** VmRSS split: private anonymous memory (JS heap, malloc, stacks) vs file-backed pages (mostly the Bun executable's). */
+const rssSplitKb = (pid: number) => ({ anon: statusKb(pid, "RssAnon"), file: statusKb(pid, "RssFile") });
+const split = (kb: { anon: number; file: number }) => `anon ${MB(kb.anon)} + file ${MB(kb.file)}`;
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
 const settle = () => Bun.sleep(SETTLE_MS);
 /** Waits (up to 15 s: MESHLET_HTTP_POOL_IDLE_TIMEOUT is 3 s) for the fd count to fall to `idle`; returns the last count. */
@@ -55,7 +62,7 @@ http { access_log off; keepalive_requests 10000000; client_body_temp_path ${ngin
   server { listen 127.0.0.1:${nginxPort}; location / { default_type text/plain; return 200 "hello from nginx\\n"; } } }
 `,
 );
-background(["nginx", "-c", join(nginxDir, "nginx.conf"), "-p", nginxDir]);
+const nginx = background(["nginx", "-c", join(nginxDir, "nginx.conf"), "-p", nginxDir]);
 const echoPort = port();
 Bun.listen({ hostname: "127.0.0.1", port: echoPort, socket: { data: (s, d) => void s.write(d) } });
 await waitForPort(nginxPort);
@@ -134,11 +141,16 @@ const verdict = (ok: boolean) => (ok ? "met" : "**not met**");
 progress(`exec -> /ready: ${STARTS} starts`);
 const startTimes: number[] = [];
 const idleRss: number[] = [];
+const idleAnon: number[] = [];
+const idleFile: number[] = [];
 for (let i = 0; i < STARTS; i++) {
   const m = await startMeshlet(nginxPort);
   startTimes.push(m.startMs);
   await settle();
   idleRss.push(rssKb(m.pid));
+  const kb = rssSplitKb(m.pid);
+  idleAnon.push(kb.anon);
+  idleFile.push(kb.file);
   await m.stop();
 }
 const readyMs = median(startTimes);
@@ -152,7 +164,7 @@ progress(`${CONNECTIONS} keep-alive HTTP connections, one request each, held idl
   const sockets = await holdConnections(m.inbound, CONNECTIONS, HTTP_REQUEST, (r) => r.includes("hello from nginx"));
   await settle();
   const kb = rssKb(m.pid);
-  rows.push(`| RSS with ${CONNECTIONS} idle keep-alive HTTP connections (each made one request) | ${MB(kb)} MB | ≤ 48 MB | ${verdict(kb <= 48 * 1024)} |`);
+  rows.push(`| RSS with ${CONNECTIONS} idle keep-alive HTTP connections (each made one request) | ${MB(kb)} MB (${split(rssSplitKb(m.pid))}) | ≤ 48 MB | ${verdict(kb <= 48 * 1024)} |`);
   progress(`RSS ${MB(kb)} MB with ${sockets.length} HTTP connections (fds ${fds(m.pid)})`);
   for (const s of sockets) s.end();
   await m.stop();
@@ -165,7 +177,7 @@ progress(`${CONNECTIONS} spliced opaque connections to a TCP echo, held open`);
   const sockets = await holdConnections(m.inbound, CONNECTIONS, "ping\n", (r) => r.includes("ping"));
   await settle();
   const kb = rssKb(m.pid);
-  rows.push(`| RSS with ${CONNECTIONS} spliced opaque connections (held open) | ${MB(kb)} MB | ≤ 48 MB | ${verdict(kb <= 48 * 1024)} |`);
+  rows.push(`| RSS with ${CONNECTIONS} spliced opaque connections (held open) | ${MB(kb)} MB (${split(rssSplitKb(m.pid))}) | ≤ 48 MB | ${verdict(kb <= 48 * 1024)} |`);
   progress(`RSS ${MB(kb)} MB with ${sockets.length} opaque connections (fds ${fds(m.pid)})`);
   for (const s of sockets) s.end();
   await m.stop();
@@ -228,14 +240,18 @@ async function openCloseCycles(target: number, n: number): Promise<void> {
 }
 
 rows.unshift(
-  `| RSS after start, empty config dir (median of ${STARTS}) | ${MB(idleKb)} MB | ≤ 40 MB | ${verdict(idleKb <= 40 * 1024)} |`,
+  `| RSS after start, empty config dir (median of ${STARTS}) | ${MB(idleKb)} MB (${split({ anon: median(idleAnon), file: median(idleFile) })}) | ≤ 40 MB | ${verdict(idleKb <= 40 * 1024)} |`,
   `| exec → /ready (median of ${STARTS}; min ${Math.min(...startTimes).toFixed(0)}, max ${Math.max(...startTimes).toFixed(0)}) | ${readyMs.toFixed(1)} ms | ≤ 150 ms | ${verdict(readyMs <= 150)} |`,
 );
 const table = ["| meshlet, one process" + (BUN_FLAGS.length ? ` (bun ${BUN_FLAGS.join(" ")})` : "") + " | measured | target | |", "|---|---:|---:|---|", ...rows].join("\n");
 process.stdout.write(`\n${table}\n`);
 if (args.record) {
-  appendResults("Footprint", `${BUN_FLAGS.length ? `BUN_FLAGS="${BUN_FLAGS.join(" ")}" ` : ""}bash bench/footprint.sh --record`, table,
-    "VmRSS from /proc/PID/status, read 1.5 s after each step settles; HTTP inbound to a local nginx, opaque inbound to a Bun TCP echo on a port in MESHLET_OPAQUE_PORTS; exec → /ready is the spawn of `bun src/cli.ts proxy` to the first 200 from /ready, polled every 2 ms.");
+  const envPrefix = [...TUNING_ENV, ...(BUN_FLAGS.length ? [`BUN_FLAGS="${BUN_FLAGS.join(" ")}"`] : [])].map((e) => `${e} `).join("");
+  appendResults("Footprint", `${envPrefix}bash bench/footprint.sh --record`, table,
+    "VmRSS from /proc/PID/status, read 1.5 s after each step settles, split into RssAnon (private: JS heap, malloc, stacks) and RssFile (file-backed: mostly the Bun executable's code and data pages, shared by every bun process on the host); HTTP inbound to a local nginx, opaque inbound to a Bun TCP echo on a port in MESHLET_OPAQUE_PORTS; exec → /ready is the spawn of `bun src/cli.ts proxy` to the first 200 from /ready, polled every 2 ms.");
   progress("recorded in bench/RESULTS.md");
 }
+// SIGTERM, not the SIGKILL stopAll() sends at exit: a killed nginx master leaves its worker running.
+nginx.kill("SIGTERM");
+await nginx.exited;
 process.exit(0);

@@ -5,7 +5,8 @@ import type { Socket } from "bun";
 import type { TransportRow } from "../metrics/transport.ts";
 
 export class WriteQueue {
-  private chunks: Uint8Array[] = [];
+  /** What the kernel did not take yet; made on the first partial write (most sockets never queue). */
+  private chunks: Uint8Array[] | null = null;
   /** Bytes waiting for `drain`. */
   pendingBytes = 0;
   /** Where bytes the kernel took are counted (tcp_write_bytes_total); set once the socket is open. */
@@ -29,7 +30,7 @@ export class WriteQueue {
       start += n;
     }
     const rest = owned ? data.subarray(start, end) : data.slice(start, end);
-    this.chunks.push(rest);
+    (this.chunks ??= []).push(rest);
     this.pendingBytes += rest.length;
     return false;
   }
@@ -37,6 +38,7 @@ export class WriteQueue {
   /** Writes queued chunks after `drain`; returns true when the queue is empty. */
   flush(socket: Socket<unknown>): boolean {
     const chunks = this.chunks;
+    if (chunks === null) return this.pendingBytes === 0;
     let i = 0;
     while (i < chunks.length) {
       const chunk = chunks[i]!;
@@ -59,7 +61,7 @@ export class WriteQueue {
   }
 
   clear(): void {
-    this.chunks.length = 0;
+    this.chunks = null;
     this.pendingBytes = 0;
   }
 }

@@ -4,7 +4,7 @@
 import type { Config } from "../config/env.ts";
 import type { FilterChainSource } from "../http/filter.ts";
 import type { KeepaliveSettings } from "../h2/keepalive.ts";
-import { createH2Server, type H2Server } from "../h2/server.ts";
+import type { H2Server } from "../h2/server.ts";
 import type { AcceptedConnection } from "../l4/front-door.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Direction } from "../rt/direction.ts";
@@ -13,6 +13,11 @@ import type { IdentityStore } from "../identity/workload-identity.ts";
 import { MeshClientTls } from "../tls/mesh-client-tls.ts";
 
 export interface H2Stage {
+  /**
+   * The engine, loaded and made on first use (the first HTTP/2 connection, or its pool asked for):
+   * until then src/h2/ is not even loaded — ~2 MB of RSS that a sidecar seeing only HTTP/1 never pays
+   * (bench/RESULTS.md, Footprint). Draining or closing a stage that never made its engine loads nothing.
+   */
   readonly server: H2Server;
   readonly handle: (conn: AcceptedConnection) => void;
 }
@@ -23,22 +28,57 @@ function h2KeepaliveSettings(config: Config): KeepaliveSettings {
   return on ? { intervalMs: config.http2KeepaliveIntervalMs, timeoutMs: config.http2KeepaliveTimeoutMs } : { intervalMs: 0, timeoutMs: 0 };
 }
 
+type EngineModule = typeof import("../h2/server.ts");
+
 /** `identity`: this workload's, outbound only: upstreams that discovery names an identity for get mTLS (ALPN h2). */
 export function h2Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger, identity?: IdentityStore | null): H2Stage {
-  const s = http1Settings(config, direction);
-  const server = createH2Server({
-    direction,
-    connectTimeoutMs: s.connectTimeoutMs,
-    clientIdleTimeoutMs: s.clientIdleTimeoutMs,
-    upstreamIdleTimeoutMs: s.upstreamIdleTimeoutMs,
-    maxConnectionsPerUpstream: s.maxConnectionsPerUpstream,
-    maxQueuedRequestsPerUpstream: s.maxQueuedRequestsPerUpstream,
-    poolQueueTimeoutMs: s.poolQueueTimeoutMs,
-    keepalive: h2KeepaliveSettings(config),
-    chain,
-    logger,
-    meshTls: identity ? new MeshClientTls(identity) : undefined,
-  });
+  let engine: H2Server | null = null;
+  // Remembered so that an engine made after a drain or close starts drained or closed too.
+  let drained: { readonly graceMs: number | undefined } | null = null;
+  let closed = false;
+  const made = (): H2Server => {
+    if (engine !== null) return engine;
+    // A synchronous require: Bun loads the ES module graph in place, so the first connection is
+    // adopted in the same turn it was handed over (the load takes ~45 ms, once per process).
+    const { createH2Server } = require("../h2/server.ts") as EngineModule;
+    const s = http1Settings(config, direction);
+    engine = createH2Server({
+      direction,
+      connectTimeoutMs: s.connectTimeoutMs,
+      clientIdleTimeoutMs: s.clientIdleTimeoutMs,
+      upstreamIdleTimeoutMs: s.upstreamIdleTimeoutMs,
+      maxConnectionsPerUpstream: s.maxConnectionsPerUpstream,
+      maxQueuedRequestsPerUpstream: s.maxQueuedRequestsPerUpstream,
+      poolQueueTimeoutMs: s.poolQueueTimeoutMs,
+      keepalive: h2KeepaliveSettings(config),
+      chain,
+      logger,
+      meshTls: identity ? new MeshClientTls(identity) : undefined,
+    });
+    if (drained !== null) void engine.drain(drained.graceMs);
+    if (closed) engine.close();
+    return engine;
+  };
+  const server: H2Server = {
+    get socketHandlers() {
+      return made().socketHandlers;
+    },
+    adoptFd: (fd, info) => made().adoptFd(fd, info),
+    drain(graceMs) {
+      drained = { graceMs };
+      return engine === null ? Promise.resolve() : engine.drain(graceMs);
+    },
+    close() {
+      closed = true;
+      engine?.close();
+    },
+    get openConnections() {
+      return engine === null ? 0 : engine.openConnections;
+    },
+    get pool() {
+      return made().pool;
+    },
+  };
   const handle = (conn: AcceptedConnection) => {
     server.adoptFd(conn.fd, {
       clientAddr: conn.client.host,

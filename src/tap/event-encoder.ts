@@ -12,7 +12,12 @@ const textEncoder = new TextEncoder();
 function encodedString(s: string): Uint8Array {
   const utf8 = textEncoder.encode(s);
   const header = utf8.length < 32 ? [0xa0 | utf8.length] : [0xd9, utf8.length];
-  return Uint8Array.of(...header, ...utf8);
+  // Copied with set(), not spread: spreading typed arrays calls the array iterator per byte, enough at
+  // import to tier it up into the DFG JIT, whose pages cost ~2 MB of RSS at start (bench/RESULTS.md).
+  const out = new Uint8Array(header.length + utf8.length);
+  out.set(header, 0);
+  out.set(utf8, header.length);
+  return out;
 }
 
 const KEY = {
