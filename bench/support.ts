@@ -22,12 +22,15 @@ export function background(cmd: string[], env: Record<string, string> = {}): Sub
     if (code !== 0 && running.includes(proc)) console.error(`${cmd.join(" ")} exited with ${code}; see ${log}`);
   });
   running.push(proc);
+  if (cmd[0]!.split("/").pop() === "nginx") nginxProcesses.add(proc);
   return proc;
 }
 
+/** Stops every background server now. nginx gets SIGTERM (its master then stops its workers; a SIGKILLed master leaves them running), the rest SIGKILL. */
 export function stopAll(): void {
-  for (const proc of running.splice(0)) proc.kill("SIGKILL");
+  for (const proc of running.splice(0)) proc.kill(nginxProcesses.has(proc) ? "SIGTERM" : "SIGKILL");
 }
+const nginxProcesses = new WeakSet<Subprocess>();
 process.on("exit", stopAll);
 process.on("SIGINT", () => process.exit(130));
 
