@@ -21,6 +21,8 @@ export const PXY_ERR_HTTP_UPSTREAM_PROTOCOL = "PXY_ERR_HTTP_UPSTREAM_PROTOCOL";
 /** A meshed endpoint failed mTLS origination: wrong identity, unverified chain, failed handshake. */
 export const PXY_ERR_HTTP_PEER_IDENTITY = "PXY_ERR_HTTP_PEER_IDENTITY";
 export const PXY_ERR_HTTP_RESPONSE_TIMEOUT = "PXY_ERR_HTTP_RESPONSE_TIMEOUT";
+/** `l5d-require-id` named an identity the chosen endpoint is not mTLS'd with (Linkerd's IdentityRequired). */
+export const PXY_ERR_HTTP_IDENTITY_REQUIRED = "PXY_ERR_HTTP_IDENTITY_REQUIRED";
 
 // === HTTP: authorization policy (inbound) ===
 export const PXY_ERR_HTTP_ROUTE_NOT_FOUND = "PXY_ERR_HTTP_ROUTE_NOT_FOUND";
@@ -46,6 +48,7 @@ export type ProxyErrorCode =
   | typeof PXY_ERR_HTTP_UPSTREAM_CLOSED
   | typeof PXY_ERR_HTTP_UPSTREAM_PROTOCOL
   | typeof PXY_ERR_HTTP_PEER_IDENTITY
+  | typeof PXY_ERR_HTTP_IDENTITY_REQUIRED
   | typeof PXY_ERR_HTTP_RESPONSE_TIMEOUT
   | typeof PXY_ERR_HTTP_NO_ENDPOINT
   | typeof PXY_ERR_HTTP_LOAD_SHED

@@ -10,7 +10,7 @@ import type { HeaderBlockKind } from "./header-validation.ts";
 import { H2Session } from "./session.ts";
 import { WriteQueue } from "../http/write-queue.ts";
 import { CorkedWriter } from "./corked-writer.ts";
-import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
+import { TRANSPORT_TLS_DISABLED, type TransportRow, type TransportTlsLabels, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 import type { Direction } from "../rt/direction.ts";
 import { silentLogger, type Logger } from "../log/logger.ts";
 import { reportAbuse } from "./abuse-report.ts";
@@ -29,6 +29,8 @@ export interface H2StreamOwner {
 
 /** The pool side of the connection's life. */
 export interface H2ConnectionHome {
+  /** The TLS labels of the endpoint's tcp_* row (outbound: Linkerd's TlsConnect labels). */
+  readonly tlsLabels: TransportTlsLabels;
   onConnected(conn: H2ClientConnection): void;
   onConnectFailed(conn: H2ClientConnection, err: Error): void;
   /** A stream was opened on the connection (counted per endpoint). */
@@ -132,7 +134,8 @@ export class H2ClientConnection implements KeepaliveTarget {
   private start(socket: Socket<H2ClientConnection>): void {
     clearTimeout(this.connectTimer);
     this.connectTimer = undefined;
-    this.transport = httpTransport.open(this.direction, "dst", socket.remoteAddress, socket.remotePort, true);
+    const tls = this.direction === "outbound" ? this.home.tlsLabels : TRANSPORT_TLS_DISABLED;
+    this.transport = httpTransport.open(this.direction, "dst", socket.remoteAddress, socket.remotePort, true, tls);
     this.writer.counter = this.transport;
     this.connected = true;
     this.session = new H2Session({

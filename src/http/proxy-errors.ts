@@ -121,6 +121,23 @@ export class PeerIdentityError extends ProxyError {
   }
 }
 
+/**
+ * `l5d-require-id` named an identity the chosen endpoint is not mTLS'd with: discovery gave it another
+ * identity, none (a plaintext endpoint), or this proxy has no identity (mTLS disabled). Linkerd's
+ * IdentityRequired (linkerd/app/outbound/src/http/require_id_header.rs): 502, nothing sent upstream.
+ */
+export class IdentityRequiredError extends ProxyError {
+  readonly code = codes.PXY_ERR_HTTP_IDENTITY_REQUIRED;
+  readonly side: ErrorSide = "upstream";
+  constructor(
+    readonly required: string,
+    /** The endpoint's identity, or why it has none. */
+    readonly found: string | { readonly none: string },
+  ) {
+    super(`required id ${required}; found ${typeof found === "string" ? found : `none (${found.none})`}`);
+  }
+}
+
 /** A ServiceProfile route timeout expired before the response head (Linkerd closes the connection). */
 export class RouteTimeoutError extends ProxyError {
   readonly code = codes.PXY_ERR_HTTP_RESPONSE_TIMEOUT;
@@ -244,6 +261,7 @@ const RESCUE_TABLE: ReadonlyArray<readonly [ErrorCtor, number, string, boolean]>
   [UpstreamClosedError,          502, "Bad Gateway",                     true],
   [UpstreamProtocolError,        502, "Bad Gateway",                     true],
   [PeerIdentityError,            502, "Bad Gateway",                     true],
+  [IdentityRequiredError,        502, "Bad Gateway",                     true],
   [ConnectTimeoutError,          504, "Gateway Timeout",                 true],
   [RouteTimeoutError,            504, "Gateway Timeout",                 true],
   [ResponseHeadersTimeoutError,  504, "Gateway Timeout",                 false],

@@ -5,7 +5,7 @@ import type { Socket, SocketHandler } from "bun";
 import { PeerIdentityError } from "./proxy-errors.ts";
 import { handshakeOutcome, verifyMeshServer } from "../tls/handshake-verdict.ts";
 import { WriteQueue } from "./write-queue.ts";
-import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
+import { TRANSPORT_TLS_DISABLED, type TransportRow, type TransportTlsLabels, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 import type { Direction } from "../rt/direction.ts";
 
 /** Whoever currently uses the connection. */
@@ -18,6 +18,8 @@ export interface UpstreamOwner {
 
 /** The pool side of a connection's life. */
 export interface ConnectionHome {
+  /** The TLS labels of the endpoint's tcp_* row (outbound: Linkerd's TlsConnect labels). */
+  readonly tlsLabels: TransportTlsLabels;
   onConnected(conn: UpstreamConnection): void;
   onConnectFailed(conn: UpstreamConnection, err: Error): void;
   /** Closed while idle or owned; the pool forgets it. */
@@ -132,7 +134,8 @@ export class UpstreamConnection {
 
   private opened(socket: Socket<UpstreamConnection>): void {
     this.state = UPSTREAM_OPEN;
-    this.transport = httpTransport.open(this.direction, "dst", socket.remoteAddress, socket.remotePort, true);
+    const tls = this.direction === "outbound" ? this.home.tlsLabels : TRANSPORT_TLS_DISABLED;
+    this.transport = httpTransport.open(this.direction, "dst", socket.remoteAddress, socket.remotePort, true, tls);
     this.writer.counter = this.transport;
     this.home.onConnected(this);
   }

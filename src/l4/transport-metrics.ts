@@ -5,11 +5,12 @@ import { Counter, Gauge } from "../metrics/prom-client.ts";
 
 import { native } from "../native/binding.ts";
 import { onBeforeScrape, registry } from "../metrics/registry.ts";
-import { type TransportCounters, httpTransport } from "../metrics/transport.ts";
+import { TRANSPORT_TLS_DISABLED, type TransportCounters, type TransportTlsLabels, httpTransport } from "../metrics/transport.ts";
 import { DIRECTIONS } from "./front-door.ts";
 
-const LABELS = ["direction", "peer", "target_addr", "target_ip", "target_port", "tls"] as const;
-type Labels = Record<(typeof LABELS)[number], string>;
+// server_id / no_tls_reason: the TLS labels of HTTP upstream connections (outbound mTLS origination).
+const LABELS = ["direction", "peer", "target_addr", "target_ip", "target_port", "tls", "server_id", "no_tls_reason"] as const;
+type Labels = Partial<Record<(typeof LABELS)[number], string>> & Record<"direction" | "peer" | "target_addr", string>;
 
 interface Row {
   readonly labels: Labels;
@@ -20,21 +21,21 @@ interface Row {
   readonly closes: ReadonlyArray<readonly [errnoName: string, count: number]>;
 }
 
-function labelsOf(direction: string, peer: string, ip: string, port: number): Labels {
+function labelsOf(direction: string, peer: string, ip: string, port: number, tls: TransportTlsLabels): Labels {
   return {
     direction,
     peer,
     target_addr: ip.includes(":") ? `[${ip}]:${port}` : `${ip}:${port}`,
     target_ip: ip,
     target_port: String(port),
-    // Until meshlet speaks mTLS no connection carries an identity.
-    tls: "disabled",
+    ...tls,
   };
 }
 
 function snapshot(http: TransportCounters): Row[] {
   const rows: Row[] = native.transportStats().map((r) => ({
-    labels: labelsOf(DIRECTIONS[r.direction] ?? "unknown", r.peer, r.targetIp, r.targetPort),
+    // The front door's spliced connections carry no identity.
+    labels: labelsOf(DIRECTIONS[r.direction] ?? "unknown", r.peer, r.targetIp, r.targetPort, TRANSPORT_TLS_DISABLED),
     openTotal: r.openTotal,
     openNow: r.openNow,
     readBytes: r.readBytes,
@@ -43,7 +44,7 @@ function snapshot(http: TransportCounters): Row[] {
   }));
   for (const r of http.rows()) {
     rows.push({
-      labels: labelsOf(r.direction, r.peer, r.targetIp, r.targetPort),
+      labels: labelsOf(r.direction, r.peer, r.targetIp, r.targetPort, r.tls),
       openTotal: r.openTotal,
       openNow: r.openNow,
       readBytes: r.readBytes,

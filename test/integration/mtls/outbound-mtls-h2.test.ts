@@ -1,7 +1,7 @@
 // mTLS origination for HTTP/2: an h2c client stream to the outbound listener, whose :authority is a
 // service with a `meshlet.io/identity` slice, reaches a node:http2 TLS server (client certificate
 // required) over mTLS with ALPN h2 and the client's identity; a server presenting another identity
-// is refused with 502 naming the cause; the series carries tls="true",server_id.
+// is refused with 502 naming the cause; the HTTP and tcp_* series carry tls="true",server_id.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import http2 from "node:http2";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -115,6 +115,9 @@ test("an h2 stream to a meshed service arrives over mTLS (ALPN h2) with the clie
   const metrics = await proxy.metrics();
   const labels = { direction: "outbound", target_addr: `127.0.0.1:${web.port}`, tls: "true", server_id: SERVER_ID };
   expect(metricValue(metrics, "request_total", labels)).toBe(1);
+  // The connection the h2 pool opened: its tcp_* row carries the same tls labels.
+  expect(metricValue(metrics, "tcp_open_total", { ...labels, peer: "dst" })).toBe(1);
+  expect(metricValue(metrics, "tcp_open_connections", { ...labels, peer: "dst" })).toBe(1);
 });
 
 test("an h2 server presenting another identity is refused: 502 naming the cause, no stream reaches it", async () => {

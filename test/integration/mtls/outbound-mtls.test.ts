@@ -2,7 +2,8 @@
 // EndpointSlice annotated `meshlet.io/identity` whose endpoint is a Bun TLS server requiring a client
 // certificate. Requests through the outbound listener arrive over mTLS with the client's identity; a
 // server presenting another identity is refused (502 naming the cause); an unannotated endpoint stays
-// plaintext; the metrics carry Linkerd's tls labels; a rotated certificate is presented on new connections.
+// plaintext; the metrics (HTTP and tcp_* families) carry Linkerd's tls labels; a rotated certificate is
+// presented on new connections.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn } from "bun";
 import { X509Certificate } from "node:crypto";
@@ -158,6 +159,21 @@ describe("outbound mTLS origination", () => {
     }
   });
 
+  test("the tcp_* rows of the connections the pool opened carry the same tls labels (peer=\"dst\")", async () => {
+    const metrics = await proxy.metrics();
+    const web = { direction: "outbound", peer: "dst", target_addr: `127.0.0.1:${servers.web!.port}` };
+    const webTls = { ...web, tls: "true", server_id: SERVER_ID };
+    expect(metricValue(metrics, "tcp_open_total", webTls)).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, "tcp_close_total", webTls)).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, "tcp_write_bytes_total", webTls)).toBeGreaterThan(0);
+    expect(metricValue(metrics, "tcp_open_total", { ...web, tls: "disabled" })).toBe(0);
+    const plain = { direction: "outbound", peer: "dst", target_addr: `127.0.0.1:${servers.plain!.port}` };
+    expect(metricValue(metrics, "tcp_open_total", { ...plain, tls: "no_identity", no_tls_reason: "not_provided_by_service_discovery" })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, "tcp_open_total", { ...plain, tls: "true" })).toBe(0);
+    // A refused handshake opened no connection: the impostor has no tcp_open_total row.
+    expect(metricValue(metrics, "tcp_open_total", { ...web, target_addr: `127.0.0.1:${servers.impostor!.port}` })).toBe(0);
+  });
+
   test("rotation: after the files are re-issued, new connections present the new certificate", async () => {
     const first = seenIn(await get(proxy, "web", servers.web!.port));
     expect(first.clientFingerprint256).toBe(fingerprintOf(clientFiles.cert));
@@ -192,6 +208,7 @@ describe("without a local identity", () => {
       const metrics = await bare.metrics();
       expect(metricValue(metrics, "request_total", { ...target, tls: "disabled" })).toBe(1);
       expect(metricValue(metrics, "request_total", { ...target, tls: "true" })).toBe(0);
+      expect(metricValue(metrics, "tcp_open_total", { ...target, peer: "dst", tls: "disabled" })).toBe(1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -14,6 +14,8 @@ export interface SeenConnection {
   readonly clientFingerprint256: string;
   /** The first bytes received (the request line once decrypted). */
   readonly firstBytes: string;
+  /** The request's header names, lowercase, in order. */
+  readonly headerNames: string[];
 }
 
 export interface PeerReportServer {
@@ -61,7 +63,9 @@ export function startPeerReportServer(tls?: IdentityFiles): PeerReportServer {
       const conn = socket.data;
       conn.buffered += data.toString("latin1");
       if (!conn.buffered.includes("\r\n\r\n")) return;
-      const seen: SeenConnection = { handshake: conn.handshake, clientSan: conn.san, clientFingerprint256: conn.fingerprint, firstBytes: conn.buffered.slice(0, conn.buffered.indexOf("\r\n")) };
+      const lines = conn.buffered.slice(0, conn.buffered.indexOf("\r\n\r\n")).split("\r\n");
+      const headerNames = lines.slice(1).map((line) => line.slice(0, line.indexOf(":")).toLowerCase());
+      const seen: SeenConnection = { handshake: conn.handshake, clientSan: conn.san, clientFingerprint256: conn.fingerprint, firstBytes: lines[0]!, headerNames };
       state.seen.push(seen);
       const body = JSON.stringify(seen);
       socket.end(`HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);

@@ -54,5 +54,5 @@ test("inbound and outbound chains hold no tap filter without a subscriber, and o
 test("without a tap hub (MESHLET_TAP_LISTEN=off) the chains are the plain ones", () => {
   const { config, snapshot } = generation();
   expect(inboundChain(config, { get: () => snapshot }, clock).get().names).toEqual(["l5d-client-id", "authorize"]);
-  expect(outboundChain(config, { get: () => snapshot }, clock, silentLogger).get().names).toEqual(["l5d-peer-errors"]);
+  expect(outboundChain(config, { get: () => snapshot }, clock, silentLogger).get().names).toEqual(["l5d-peer-errors", "l5d-require-id"]);
 });
