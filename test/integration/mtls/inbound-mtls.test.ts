@@ -2,7 +2,8 @@
 // Bun.connect TLS client with a mesh certificate and SNI = the proxy's identity reaches the Bun app with
 // l5d-client-id = its identity (HTTP/1, and opaque bytes relayed byte-exact); plaintext still works
 // unless the policy is all-authenticated; a certificate from another trust anchor fails the handshake;
-// a ClientHello for another name is the app's own TLS, spliced untouched; authz metrics carry tls/client_id.
+// a ClientHello for another name is the app's own TLS, spliced untouched; authz metrics and the access
+// log carry the identity; HTTP/2 inside mTLS; l5d-proxy-error only for meshed clients.
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import type { Server, Socket, TCPSocketListener } from "bun";
 import { readFileSync } from "node:fs";
@@ -125,7 +126,7 @@ describe("inbound mTLS to an HTTP app", () => {
   beforeAll(async () => {
     // The app answers with the headers it received.
     app = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => Response.json(Object.fromEntries(req.headers)) });
-    proxy = await startProxy({ ...identityEnv(), MESHLET_INBOUND_FORWARD: `127.0.0.1:${app.port}` });
+    proxy = await startProxy({ ...identityEnv(), MESHLET_INBOUND_FORWARD: `127.0.0.1:${app.port}`, MESHLET_ACCESS_LOG: "json" });
   });
   afterAll(async () => {
     await proxy?.stop();
@@ -138,6 +139,9 @@ describe("inbound mTLS to an HTTP app", () => {
     expect(outcome.peerSubjectAltName).toBe(`DNS:${SERVER}`);
     expect(outcome.received.startsWith("HTTP/1.1 200")).toBe(true);
     expect(bodyOf(outcome.received)["l5d-client-id"]).toBe(CLIENT);
+    // The access log (json on stderr) names the client's identity.
+    const line = await proxy.waitForLog((l) => l.uri === "/mtls");
+    expect(line["client.id"]).toBe(CLIENT);
   });
 
   test("the SNI matches the identity whatever its case", async () => {
