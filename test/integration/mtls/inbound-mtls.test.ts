@@ -59,6 +59,8 @@ interface TlsOutcome {
   readonly handshakeOk: boolean;
   readonly authorizationError: string | null;
   readonly peerSubjectAltName: string | undefined;
+  /** The server certificate's SHA-256 fingerprint. */
+  readonly peerFingerprint: string | undefined;
 }
 
 /**
@@ -72,6 +74,7 @@ function tlsExchange(port: number, pem: Pem, serverName: string, payload: string
     let handshakeOk = false;
     let authorizationError: string | null = null;
     let peerSubjectAltName: string | undefined;
+    let peerFingerprint: string | undefined;
     const timer = setTimeout(() => reject(new Error(`no close within ${REPLY_TIMEOUT_MS} ms; got ${JSON.stringify(received)}`)), REPLY_TIMEOUT_MS);
     let unsent: Buffer | undefined;
     // Writes what the socket takes; the half-close follows the last byte.
@@ -84,7 +87,7 @@ function tlsExchange(port: number, pem: Pem, serverName: string, payload: string
     };
     const done = () => {
       clearTimeout(timer);
-      resolve({ received, handshakeOk, authorizationError, peerSubjectAltName });
+      resolve({ received, handshakeOk, authorizationError, peerSubjectAltName, peerFingerprint });
     };
     Bun.connect({
       hostname: "127.0.0.1",
@@ -95,7 +98,9 @@ function tlsExchange(port: number, pem: Pem, serverName: string, payload: string
         handshake(socket: Socket<undefined>, success: boolean, err: Error | null) {
           handshakeOk = success && err === null;
           authorizationError = err === null ? null : String((err as Error & { code?: string }).code ?? err.message);
-          peerSubjectAltName = (socket as unknown as { getPeerCertificate(): { subjectaltname?: string } | null }).getPeerCertificate()?.subjectaltname;
+          const peer = (socket as unknown as { getPeerCertificate(): { subjectaltname?: string; fingerprint256?: string } | null }).getPeerCertificate();
+          peerSubjectAltName = peer?.subjectaltname;
+          peerFingerprint = peer?.fingerprint256;
           if (!handshakeOk) return void socket.end();
           unsent = Buffer.from(payload, "latin1");
           sendRest(socket);
@@ -320,5 +325,41 @@ describe("proxy errors are visible to meshed clients only", () => {
     const plain = await fetch(`http://127.0.0.1:${proxy.inboundPort}/down`);
     expect(plain.status).toBe(502);
     expect(plain.headers.get("l5d-proxy-error")).toBeNull();
+  });
+});
+
+describe("rotation", () => {
+  let app: Server<undefined>;
+  let proxy: RunningProxy;
+  let ca: string;
+  let dir: string;
+  beforeAll(async () => {
+    ca = await makeCa();
+    dir = join(tempDir("meshlet-mtls-rotate-"), "web");
+    await issue(ca, SERVER, dir, ["--valid", "1h"]);
+    app = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => Response.json(Object.fromEntries(req.headers)) });
+    proxy = await startProxy({
+      MESHLET_IDENTITY_TRUST_ANCHORS: join(dir, "ca.crt"),
+      MESHLET_IDENTITY_CERT: join(dir, "tls.crt"),
+      MESHLET_IDENTITY_KEY: join(dir, "tls.key"),
+      MESHLET_INBOUND_FORWARD: `127.0.0.1:${app.port}`,
+    });
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    app?.stop(true);
+  });
+
+  test("connections after a rotation are served with the new certificate", async () => {
+    const rotatedClient = pemOf(await issue(ca, CLIENT, join(dir, "..", "client")));
+    const before = await tlsExchange(proxy.inboundPort, rotatedClient, SERVER, requestTo("/before"));
+    expect(before.received.startsWith("HTTP/1.1 200")).toBe(true);
+    await issue(ca, SERVER, dir, ["--valid", "2h", "--force"]);
+    await proxy.waitForLog((l) => l.message === "identity rotated");
+    const after = await tlsExchange(proxy.inboundPort, rotatedClient, SERVER, requestTo("/after"));
+    expect(after.received.startsWith("HTTP/1.1 200")).toBe(true);
+    expect(bodyOf(after.received)["l5d-client-id"]).toBe(CLIENT);
+    expect(after.peerFingerprint).toBeDefined();
+    expect(after.peerFingerprint).not.toBe(before.peerFingerprint);
   });
 });
