@@ -181,6 +181,17 @@ Napi::Value SetOpaquePorts(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, 0);
 }
 
+// setLocalIdentity(name: string, at most 253 characters; "" = none): 0 | -EINVAL | -ENOTCONN.
+Napi::Value SetLocalIdentity(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) return ErrnoResult(env, EINVAL);
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name.size() > 253) return ErrnoResult(env, EINVAL);  // no DNS name (nor SNI) is longer
+  if (!State().front_door) return ErrnoResult(env, ENOTCONN);
+  State().front_door->SetLocalIdentity(name);
+  return Napi::Number::New(env, 0);
+}
+
 // forward(fd, listenerId, ip, port, protocol): 0 | -EINVAL | -ENOTCONN. Takes the handed-off fd back
 // and splices it to ip:port. The fd is taken whenever it is a valid number: on any failure it is closed.
 Napi::Value Forward(const Napi::CallbackInfo& info) {

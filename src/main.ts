@@ -28,6 +28,7 @@ import { startAccessLog } from "./access-log/start-access-log.ts";
 import { startInboundPolicy } from "./authz/inbound-policy-runtime.ts";
 import { inboundChain } from "./inbound/filters.ts";
 import { startInbound } from "./inbound/index.ts";
+import { startInboundMeshTls } from "./inbound/start-mesh-tls.ts";
 import { outboundChain } from "./outbound/filters.ts";
 import { startOutbound } from "./outbound/index.ts";
 import { loadInitialResources, watchResources } from "./resources/startup.ts";
@@ -73,7 +74,7 @@ export async function runProxy(env: Strings): Promise<void> {
   frontDoor.resolveTargetNamesWith(listenerTargetResolver(endpoints));
   frontDoor.setOpaquePorts(config.opaquePorts);
   // Authorization policy: the native L4 table per generation, and the authz metrics.
-  startInboundPolicy(config, resourceWatch.config, logger);
+  const inboundPolicy = startInboundPolicy(config, resourceWatch.config, logger);
   // The HTTP engine refuses to dial a listener (508), however a request spells its address.
   frontDoor.onListening((listener) => ownListeners.add(listener.config.bind.host, listener.port));
   registerTransportMetrics();
@@ -116,7 +117,9 @@ export async function runProxy(env: Strings): Promise<void> {
   };
 
   try {
-    const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle, http2: http.inboundH2.handle });
+    // mTLS from meshed peers (SNI = our identity): terminated, then the same engines with the client's identity.
+    const meshTls = identity ? startInboundMeshTls(config, identity, frontDoor, http, inboundPolicy, rootLogger.scoped("inbound")) : undefined;
+    const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle, http2: http.inboundH2.handle, meshTls: meshTls?.handle });
     const outbound = await startOutbound(config, frontDoor, { http1: http.outbound.handle, http2: http.outboundH2.handle });
     // The tap server starts first so the dashboard learns the port it really bound.
     let tapListen: HostPort | null = null;

@@ -45,12 +45,22 @@ void SetNoDelay(int fd) noexcept {
   ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+char AsciiLower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
 void ResetOnClose(int fd) noexcept {
   linger hard{1, 0};
   ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &hard, sizeof hard);
 }
 
 }  // namespace
+
+bool SniIsLocalIdentity(const std::string& sni, const std::string& identity) noexcept {
+  if (identity.empty() || sni.size() != identity.size()) return false;
+  for (size_t i = 0; i < sni.size(); i++) {
+    if (AsciiLower(sni[i]) != identity[i]) return false;
+  }
+  return true;
+}
 
 struct FrontDoor::Impl {
   using State = ConnState;
@@ -76,6 +86,7 @@ struct FrontDoor::Impl {
   // current batch of events, before the loop sleeps (with edge-triggered epoll no event would come).
   std::vector<uint64_t> yielded;
   std::bitset<65536> opaque_ports;
+  std::string local_identity;  // lower-case; "" = no identity, nothing is kProtocolMeshTls
   uint8_t peek_buffer[sniff::kMaxPeekBytes];
   uint8_t copy_buffer[16 * 1024];  // small messages are copied through here (see splice::Pump)
 
@@ -242,8 +253,10 @@ struct FrontDoor::Impl {
       if (!c.client_rdhup && static_cast<size_t>(n) < sizeof peek_buffer) return;
       result.verdict = sniff::Verdict::NotHttp;
     }
-    Decide(c, static_cast<uint8_t>(result.verdict));
     c.sni.assign(result.sni, result.sni_len);
+    bool mesh_tls = result.verdict == sniff::Verdict::Tls && (c.handoff_mask & (1u << kProtocolMeshTls)) &&
+                    SniIsLocalIdentity(c.sni, local_identity);
+    Decide(c, mesh_tls ? kProtocolMeshTls : static_cast<uint8_t>(result.verdict));
     if (c.handoff_mask & (1u << c.protocol)) return HandOff(c);
     StartConnect(c);
   }
@@ -548,6 +561,12 @@ void FrontDoor::SetTarget(uint32_t listener_id, const Endpoint& target) {
 
 void FrontDoor::SetOpaquePorts(const std::bitset<65536>& ports) {
   impl_->commands.Post([this, ports] { impl_->opaque_ports = ports; });
+}
+
+void FrontDoor::SetLocalIdentity(const std::string& name) {
+  std::string lower(name.size(), '\0');
+  for (size_t i = 0; i < name.size(); i++) lower[i] = AsciiLower(name[i]);
+  impl_->commands.Post([this, lower] { impl_->local_identity = lower; });
 }
 
 void FrontDoor::SetInboundPolicy(std::shared_ptr<const policy::Table> table) {

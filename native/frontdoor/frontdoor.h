@@ -23,6 +23,13 @@ namespace meshlet::frontdoor {
 // Protocol values beyond sniff::Verdict, for connections whose protocol was not sniffed.
 constexpr uint8_t kProtocolDetectTimeout = 254;  // the client said nothing within the detect timeout
 constexpr uint8_t kProtocolOpaque = 255;         // detection skipped: the destination port is opaque
+// A ClientHello whose SNI is this workload's identity (SetLocalIdentity): mTLS from a meshed peer, for
+// TypeScript to terminate. Below 32 so that a handoff_mask bit can select it.
+constexpr uint8_t kProtocolMeshTls = 5;
+
+// Whether an SNI names the local identity: ASCII case-insensitive, exact (no wildcard, no trailing dot).
+// `identity` is lower-case (SetLocalIdentity folds it); an empty identity matches nothing.
+bool SniIsLocalIdentity(const std::string& sni, const std::string& identity) noexcept;
 
 // ListenerSpec::direction of the listeners whose connections the inbound policy decides.
 constexpr uint8_t kDirectionInbound = 0;
@@ -38,7 +45,7 @@ struct ListenerSpec {
   uint32_t connect_timeout_ms = 0;
   uint32_t idle_timeout_ms = 0;    // 0: idle spliced connections are never closed
   uint32_t pipe_bytes = 0;         // splice pipe per direction, opened on first need
-  uint32_t handoff_mask = 0;       // bit (1 << sniff::Verdict) set: hand that protocol to TypeScript
+  uint32_t handoff_mask = 0;       // bit (1 << sniff::Verdict or kProtocolMeshTls) set: hand that protocol to TypeScript
   uint32_t backlog = 1024;         // listen(2) backlog (the kernel caps it at somaxconn)
   TcpLiveness accept_liveness;   // keepalive / TCP_USER_TIMEOUT of accepted sockets (kept after a handoff)
   TcpLiveness connect_liveness;  // the same for the upstream sockets the front door dials
@@ -73,6 +80,10 @@ class FrontDoor {
   int Listen(const ListenerSpec& spec, uint16_t* bound_port);
   void SetTarget(uint32_t listener_id, const Endpoint& target);
   void SetOpaquePorts(const std::bitset<65536>& ports);
+  // This workload's identity name ("" = none). From the next ClientHello on, one whose SNI equals it
+  // (case-insensitive) on a listener whose handoff_mask has bit kProtocolMeshTls is handed off as
+  // kProtocolMeshTls instead of spliced; other SNIs, and every SNI without an identity, are unchanged.
+  void SetLocalIdentity(const std::string& name);
   // Replaces the inbound L4 policy (null: allow everything). Connections accepted after the call see
   // the new table; open inbound connections it no longer allows are reset and counted as terminated.
   // Call from one thread only (the JS thread).

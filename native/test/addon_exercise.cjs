@@ -29,7 +29,7 @@ async function main() {
   check("start(42)", addon.start(42) === EINVAL);
   for (const [name, args] of [
     ["listen", [null]], ["listen", [{ ...spec(), pipeBytes: "x" }]], ["setTarget", ["1", "127.0.0.1", 1]],
-    ["setOpaquePorts", [new Uint16Array(4096)]], ["forward", ["3", 1, "127.0.0.1", 1, 4]],
+    ["setOpaquePorts", [new Uint16Array(4096)]], ["setLocalIdentity", [7]], ["setLocalIdentity", ["a".repeat(254)]], ["forward", ["3", 1, "127.0.0.1", 1, 4]],
     ["setTcpLiveness", [0, "1", 0]], ["errnoName", [{}]], ["setInboundPolicy", [7]],
     ["histogramCreate", [[1]]], ["histogramRecordMany", ["0", new Float64Array(1), 1]], ["histogramSnapshot", [null]],
   ]) {
@@ -49,6 +49,7 @@ async function main() {
     const port = addon.listen(spec({ targetIp: "127.0.0.1", targetPort: upstreamPort }));
     check("listen", port > 0);
     check("opaque ports", addon.setOpaquePorts(new Uint8Array(8192)) === 0);
+    check("local identity", addon.setLocalIdentity("web.default.serviceaccount.identity.linkerd.cluster.local") === 0);
     // HTTP is handed off; forward it back and see the echo come through the splice.
     const client = net.connect(port, "127.0.0.1");
     client.on("error", () => {});

@@ -1,6 +1,7 @@
 // Tests for the front door's lifecycle (native/frontdoor/frontdoor.cc) on real loopback sockets: a
 // failed Start() leaves no fd and can be retried, Start/Stop/Start serves again, Stop() closes the
-// handoffs nobody took, and Listen/Forward after Stop() refuse and close their fds.
+// handoffs nobody took, Listen/Forward after Stop() refuse and close their fds, and a ClientHello for the
+// local identity is handed off as kProtocolMeshTls while other SNIs are spliced.
 #include "frontdoor/frontdoor.cc"
 
 #include <arpa/inet.h>
@@ -15,6 +16,7 @@
 #include <cstring>
 
 #include "test/check.h"
+#include "test/testdata/client_hellos.h"
 
 namespace {
 
@@ -170,6 +172,136 @@ TEST(commands_after_stop_close_their_fds) {
   CHECK(!FdOpen(fd));
   CHECK_EQ(OpenFdCount(), before);
   door.Stop();  // twice is fine
+}
+
+TEST(sni_matches_the_local_identity_exactly_ignoring_case) {
+  using meshlet::frontdoor::SniIsLocalIdentity;
+  const std::string identity = "web.default.serviceaccount.identity.linkerd.cluster.local";
+  CHECK(SniIsLocalIdentity(identity, identity));
+  CHECK(SniIsLocalIdentity("Web.Default.ServiceAccount.Identity.Linkerd.Cluster.LOCAL", identity));
+  CHECK(!SniIsLocalIdentity("web.default.serviceaccount.identity.linkerd.cluster.loca", identity));
+  CHECK(!SniIsLocalIdentity(identity + ".", identity));
+  CHECK(!SniIsLocalIdentity("x" + identity, identity));
+  CHECK(!SniIsLocalIdentity("api.default.serviceaccount.identity.linkerd.cluster.local", identity));
+  CHECK(!SniIsLocalIdentity("", identity));
+  CHECK(!SniIsLocalIdentity("", ""));  // no identity: nothing matches, not even a hello without SNI
+  CHECK(!SniIsLocalIdentity("web", ""));
+}
+
+// A blocking listener on 127.0.0.1 (the splice target); *port receives its port.
+int ListenLoopback(uint16_t* port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(fd, 16) != 0) return -1;
+  *port = Endpoint::Local(fd).port();
+  return fd;
+}
+
+// Sends `hello` on a new connection to the door and reports what became of it: the handoff when the
+// door handed it off, or nothing when the splice target received exactly the hello bytes.
+struct HelloOutcome {
+  bool handed_off = false;
+  bool spliced = false;
+  meshlet::frontdoor::Handoff handoff{-1, 0, 0, "", {}, {}, false};
+};
+
+HelloOutcome SendHello(FrontDoor& door, uint16_t door_port, int target_listener, const uint8_t* hello, size_t hello_bytes) {
+  HelloOutcome outcome;
+  int client = Dial(door_port);
+  CHECK(client >= 0);
+  CHECK_EQ(::send(client, hello, hello_bytes, 0), static_cast<ssize_t>(hello_bytes));
+  pollfd p{target_listener, POLLIN, 0};
+  for (int i = 0; i < 5000 && !outcome.handed_off && !outcome.spliced; i++) {
+    std::vector<meshlet::frontdoor::Handoff> handoffs = door.TakeHandoffs();
+    if (!handoffs.empty()) {
+      CHECK_EQ(handoffs.size(), size_t{1});
+      outcome.handed_off = true;
+      outcome.handoff = handoffs[0];
+      break;
+    }
+    if (::poll(&p, 1, 1) == 1) {
+      int upstream = ::accept4(target_listener, nullptr, nullptr, SOCK_CLOEXEC);
+      CHECK(upstream >= 0);
+      std::string got;
+      char buffer[4096];
+      pollfd r{upstream, POLLIN, 0};
+      while (got.size() < hello_bytes && ::poll(&r, 1, 5000) == 1) {
+        ssize_t n = ::recv(upstream, buffer, sizeof buffer, 0);
+        if (n <= 0) break;
+        got.append(buffer, static_cast<size_t>(n));
+      }
+      CHECK(got == std::string(reinterpret_cast<const char*>(hello), hello_bytes));
+      outcome.spliced = true;
+      ::close(upstream);
+    }
+  }
+  if (outcome.handed_off) ::close(outcome.handoff.fd);
+  ::close(client);
+  return outcome;
+}
+
+TEST(hello_for_the_local_identity_is_handed_off_as_mesh_tls_others_spliced) {
+  namespace data = meshlet::sniff::testdata;
+  using meshlet::frontdoor::kProtocolMeshTls;
+  FrontDoor door([] {});
+  size_t before = OpenFdCount();
+  uint16_t target_port = 0;
+  int target = ListenLoopback(&target_port);
+  CHECK(target >= 0);
+  CHECK_EQ(door.Start(), 0);
+  ListenerSpec spec = LoopbackSpec(1u << kProtocolMeshTls);
+  Endpoint::FromIp("127.0.0.1", target_port, &spec.target);
+  uint16_t port = 0;
+  CHECK_EQ(door.Listen(spec, &port), 0);
+  // Another listener without the MeshTls bit: the identity does not apply to it.
+  ListenerSpec plain = LoopbackSpec(0);
+  plain.id = 2;
+  plain.target = spec.target;
+  uint16_t plain_port = 0;
+  CHECK_EQ(door.Listen(plain, &plain_port), 0);
+  const uint8_t* hello = data::kOpensslHelloExampleCom;  // SNI example.com
+  size_t hello_bytes = sizeof data::kOpensslHelloExampleCom;
+
+  {
+    TRACE("no identity yet: spliced");
+    HelloOutcome outcome = SendHello(door, port, target, hello, hello_bytes);
+    CHECK(outcome.spliced);
+    CHECK_EQ(door.DetectCount(0, 3), uint64_t{1});
+  }
+  door.SetLocalIdentity("Example.COM");
+  {
+    TRACE("SNI = the identity, other case: handed off as MeshTls");
+    HelloOutcome outcome = SendHello(door, port, target, hello, hello_bytes);
+    CHECK(outcome.handed_off);
+    CHECK_EQ(static_cast<int>(outcome.handoff.protocol), static_cast<int>(kProtocolMeshTls));
+    CHECK_EQ(outcome.handoff.sni, std::string("example.com"));
+    CHECK_EQ(outcome.handoff.listener_id, uint32_t{1});
+    CHECK_EQ(door.DetectCount(0, kProtocolMeshTls), uint64_t{1});
+  }
+  {
+    TRACE("a listener without the MeshTls bit: spliced");
+    CHECK(SendHello(door, plain_port, target, hello, hello_bytes).spliced);
+  }
+  {
+    TRACE("a hello without SNI: spliced");
+    CHECK(SendHello(door, port, target, data::kOpensslHelloNoSni, sizeof data::kOpensslHelloNoSni).spliced);
+  }
+  door.SetLocalIdentity("api.example.com");
+  {
+    TRACE("another identity: spliced untouched");
+    CHECK(SendHello(door, port, target, hello, hello_bytes).spliced);
+  }
+  door.SetLocalIdentity("");
+  {
+    TRACE("identity cleared: spliced");
+    CHECK(SendHello(door, port, target, hello, hello_bytes).spliced);
+  }
+  CHECK_EQ(door.DetectCount(0, kProtocolMeshTls), uint64_t{1});
+  door.Stop();
+  ::close(target);
+  CHECK_EQ(OpenFdCount(), before);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Protocol detection outcomes as Linkerd counts them: {inbound,outbound}_tcp_detect_http_results_total
-// {result="http/1"|"http/2"|"not_http"|"read_timeout"}; meshlet adds "tls" (a ClientHello was seen)
-// and "opaque" (detection skipped because the destination port is opaque).
+// {result="http/1"|"http/2"|"not_http"|"read_timeout"}; meshlet adds "tls" (a ClientHello was seen),
+// "mesh_tls" (a ClientHello for this workload's identity, terminated in TypeScript) and "opaque"
+// (detection skipped because the destination port is opaque).
 import { Counter } from "../metrics/prom-client.ts";
 
 import { Protocol, native } from "../native/binding.ts";
@@ -12,6 +13,7 @@ export const PROTOCOL_RESULT: Readonly<Record<number, string>> = {
   [Protocol.Http2]: "http/2",
   [Protocol.Tls]: "tls",
   [Protocol.NotHttp]: "not_http",
+  [Protocol.MeshTls]: "mesh_tls",
   [Protocol.DetectTimeout]: "read_timeout",
   [Protocol.Opaque]: "opaque",
 };

@@ -79,6 +79,15 @@ export class FrontDoor {
     native.setOpaquePorts(bitmap);
   }
 
+  /**
+   * This workload's identity ("" = none): ClientHellos naming it reach the handler for Protocol.MeshTls
+   * of listeners that have one; other SNIs are spliced as before.
+   */
+  setLocalIdentity(name: string): void {
+    const rc = native.setLocalIdentity(name);
+    if (rc < 0) throw new Error(`meshlet: the front door refused the local identity ${JSON.stringify(name)}: ${native.errnoName(-rc)}`);
+  }
+
   async listen(config: ListenerConfig): Promise<Listener> {
     const id = this.nextListenerId++;
     const target = config.target ? await this.resolveTarget(config, config.target) : undefined;

@@ -114,6 +114,8 @@ export interface NativeBinding {
   setTarget(listenerId: number, ip: string, port: number): number;
   /** 8192-byte bitmap, bit p = destination port p is opaque. Copied. 0 | -EINVAL | -ENOTCONN. */
   setOpaquePorts(bitmap: Uint8Array): number;
+  /** This workload's identity ("" = none, ≤ 253 chars): a ClientHello with that SNI (case-insensitive) on a listener whose handoffMask has Protocol.MeshTls is handed off as MeshTls. 0 | -EINVAL | -ENOTCONN. */
+  setLocalIdentity(name: string): number;
   /** Gives a handed-off fd back to be spliced to ip:port; the fd is taken in every case (closed on failure). 0 | -EINVAL | -ENOTCONN. */
   forward(fd: number, listenerId: number, ip: string, port: number, protocol: number): number;
   /** Keepalive (idle = interval) and TCP_USER_TIMEOUT on a connected TCP fd owned elsewhere; 0 = untouched. 0 | -errno. */
@@ -148,8 +150,8 @@ export interface NativeBinding {
   histogramSnapshot(id: number): HistogramSnapshot | number;
 }
 
-/** The sniffer's verdicts (native/sniff/sniff.h), plus the outcomes of connections never sniffed. */
-export const Protocol = { Http1: 1, Http2: 2, Tls: 3, NotHttp: 4, DetectTimeout: 254, Opaque: 255 } as const;
+/** The sniffer's verdicts (native/sniff/sniff.h), a ClientHello for this workload's identity (MeshTls), plus the outcomes of connections never sniffed. */
+export const Protocol = { Http1: 1, Http2: 2, Tls: 3, NotHttp: 4, MeshTls: 5, DetectTimeout: 254, Opaque: 255 } as const;
 
 const ADDON_PATH = join(import.meta.dir, "..", "..", "build", "Release", "meshlet.node");
 

@@ -8,9 +8,15 @@ import { type SecureContext, TLSSocket } from "node:tls";
 import { type RefusalCode, verifyMeshClient } from "./handshake-verdict.ts";
 import type { MeshIdentity } from "./peer-identity.ts";
 
+/** The adopted socket's own address (the listener's), as a Bun socket reports it. */
+export interface LocalAddress {
+  readonly localAddress: string;
+  readonly localPort: number;
+}
+
 export interface MeshTlsSessionHandlers {
   /** The client is verified: `tls` carries the plaintext (a node stream: data, write, end, pause). */
-  onSession(tls: TLSSocket, identity: MeshIdentity): void;
+  onSession(tls: TLSSocket, identity: MeshIdentity, local: LocalAddress): void;
   /** The client was refused or the handshake failed; the connection is already being closed. */
   onRefused(code: RefusalCode, detail: string): void;
 }
@@ -32,18 +38,26 @@ interface PendingWrite {
   done: (err?: Error | null) => void;
 }
 
+export interface MeshTlsTerminationOptions {
+  /** A handshake not complete this long after the fd was taken is refused (MESHLET_TLS_HANDSHAKE_TIMEOUT); 0: none. */
+  readonly handshakeTimeoutMs?: number;
+}
+
 /**
  * Takes ownership of `fd` (a connected TCP socket whose first bytes are a ClientHello, only peeked) and
  * runs the TLS server side with `context` (see meshServerSecureContext): TLS 1.3, a client certificate
  * chaining to the trust anchors, a DNS or URI identity. Exactly one handler is called.
  */
-export function terminateAdoptedMeshTls(fd: number, context: SecureContext, handlers: MeshTlsSessionHandlers): void {
+export function terminateAdoptedMeshTls(fd: number, context: SecureContext, handlers: MeshTlsSessionHandlers, options: MeshTlsTerminationOptions = {}): void {
   let raw: Socket<undefined> | undefined;
+  let local: LocalAddress = { localAddress: "", localPort: 0 };
   let pending: PendingWrite | undefined;
   let settled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const refuse = (code: RefusalCode, detail: string) => {
     if (settled) return;
     settled = true;
+    clearTimeout(timer);
     handlers.onRefused(code, detail);
   };
   const ciphertext = new Duplex({
@@ -72,6 +86,7 @@ export function terminateAdoptedMeshTls(fd: number, context: SecureContext, hand
     socket: {
       open(socket: Socket<undefined>) {
         raw = socket;
+        local = { localAddress: socket.localAddress, localPort: socket.localPort };
       },
       data(socket: Socket<undefined>, data: Buffer) {
         if (!ciphertext.push(data)) socket.pause();
@@ -96,11 +111,17 @@ export function terminateAdoptedMeshTls(fd: number, context: SecureContext, hand
         pending = undefined;
         waiting?.done(new Error("the adopted socket closed"));
         ciphertext.destroy();
+        // node:tls does not always notice its transport going away (a client that aborts the handshake
+        // after its own verification failed): close the TLS side too, so that its owner hears of it —
+        // after the errors node:tls has queued (its verdict on the client comes first).
+        setImmediate(() => tls.destroy());
       },
     },
   }).catch((err: unknown) => refuse("MESHLET_TLS_HANDSHAKE_FAILED", `cannot adopt fd ${fd}: ${String(err)}`));
 
-  const tls = new TLSSocket(ciphertext as never, { isServer: true, secureContext: context, requestCert: true, rejectUnauthorized: true } as never);
+  // allowHalfOpen is asked for, yet Bun's node:tls (1.4.5) answers a client's close_notify by ending its own side:
+  // a half-close inside mTLS closes the connection (README, Where TLS runs).
+  const tls = new TLSSocket(ciphertext as never, { isServer: true, secureContext: context, requestCert: true, rejectUnauthorized: true, allowHalfOpen: true } as never);
   tls.once("secure", () => {
     const verdict = verifyMeshClient({
       success: true,
@@ -114,7 +135,8 @@ export function terminateAdoptedMeshTls(fd: number, context: SecureContext, hand
     }
     if (settled) return;
     settled = true;
-    handlers.onSession(tls, verdict.identity);
+    clearTimeout(timer);
+    handlers.onSession(tls, verdict.identity, local);
   });
   tls.on("error", (err: Error & { code?: string }) => {
     if (settled) return; // a session's errors are its owner's
@@ -123,4 +145,13 @@ export function terminateAdoptedMeshTls(fd: number, context: SecureContext, hand
     refuse(handshakeRefusal(code), code);
   });
   tls.on("close", () => refuse("MESHLET_TLS_HANDSHAKE_FAILED", "closed during the handshake"));
+  const timeoutMs = options.handshakeTimeoutMs ?? 0;
+  if (timeoutMs > 0) {
+    timer = setTimeout(() => {
+      if (settled) return;
+      refuse("MESHLET_TLS_HANDSHAKE_TIMEOUT", `no complete handshake within ${timeoutMs} ms`);
+      tls.destroy();
+    }, timeoutMs);
+    timer.unref?.();
+  }
 }

@@ -15,6 +15,7 @@ export interface HandshakeOutcome {
 /** Stable reasons for refusing a meshed peer (logged and counted by code, never by message). */
 export type RefusalCode =
   | "MESHLET_TLS_HANDSHAKE_FAILED" // the handshake itself failed (protocol version, alert, bad signature)
+  | "MESHLET_TLS_HANDSHAKE_TIMEOUT" // the client did not complete the handshake in time
   | "MESHLET_TLS_PEER_UNVERIFIED" // the peer's chain does not lead to the trust anchors, or is expired
   | "MESHLET_TLS_NO_PEER_IDENTITY" // verified, but no DNS or URI subjectAltName (or no certificate)
   | "MESHLET_TLS_IDENTITY_MISMATCH"; // the server does not carry the identity it was dialled for
