@@ -4,13 +4,14 @@
 // is refused with 502 naming the cause; the HTTP and tcp_* series carry tls="true",server_id.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import http2 from "node:http2";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { TLSSocket } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { type RunningProxy, metricValue, startProxy } from "../../support/proxy.ts";
 import { issue, makeCa, tempDir } from "../identity/identity-cli.ts";
+import { writeEndpointSlice } from "./mesh-fixtures.ts";
 import type { IdentityFiles } from "./peer-report-server.ts";
 
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
@@ -47,24 +48,7 @@ async function startApp(files: IdentityFiles): Promise<(typeof apps)[number]> {
   return app;
 }
 
-function writeSlice(name: string, port: number, identity: string): void {
-  writeFileSync(
-    join(configDir, `${name}.yaml`),
-    `apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}-x1
-  namespace: default
-  labels: {kubernetes.io/service-name: ${name}}
-  annotations: {meshlet.io/identity: ${identity}}
-addressType: IPv4
-ports:
-- {name: http, port: ${port}, protocol: TCP}
-endpoints:
-- addresses: [127.0.0.1]
-`,
-  );
-}
+const writeSlice = (name: string, port: number, identity: string): void => writeEndpointSlice(configDir, name, port, identity);
 
 function get(authority: string): Promise<{ status: number; body: string; proxyError: string }> {
   return new Promise((resolve, reject) => {

@@ -5,7 +5,6 @@
 // plaintext; the metrics (HTTP and tcp_* families) carry Linkerd's tls labels; a rotated certificate is
 // presented on new connections.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn } from "bun";
 import { X509Certificate } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +12,8 @@ import { join } from "node:path";
 
 import { type RunningProxy, metricValue, startProxy } from "../../support/proxy.ts";
 import { issue, makeCa, tempDir } from "../identity/identity-cli.ts";
-import { type IdentityFiles, type PeerReportServer, type SeenConnection, startPeerReportServer } from "./peer-report-server.ts";
+import { getThroughOutbound, seenIn, writeEndpointSlice } from "./mesh-fixtures.ts";
+import { type IdentityFiles, type PeerReportServer, startPeerReportServer } from "./peer-report-server.ts";
 
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
 const SERVER_ID = "web.default.serviceaccount.identity.linkerd.cluster.local";
@@ -32,46 +32,10 @@ const servers: Record<"web" | "impostor" | "stranger" | "plain" | "plainMeshed",
 };
 let proxy: RunningProxy;
 
-/** One service `<name>.default.svc.cluster.local` whose single endpoint is 127.0.0.1:port. */
-function writeSlice(name: string, port: number, identity?: string): void {
-  writeFileSync(
-    join(configDir, `${name}.yaml`),
-    `apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}-x1
-  namespace: default
-  labels: {kubernetes.io/service-name: ${name}}
-${identity !== undefined ? `  annotations: {meshlet.io/identity: ${identity}}\n` : ""}addressType: IPv4
-ports:
-- {name: http, port: ${port}, protocol: TCP}
-endpoints:
-- addresses: [127.0.0.1]
-`,
-  );
-}
-
-interface Answer {
-  readonly status: number;
-  readonly proxyError: string;
-  readonly body: string;
-}
+const writeSlice = (name: string, port: number, identity?: string): void => writeEndpointSlice(configDir, name, port, identity);
 
 /** GET http://<service>.default.svc.cluster.local:<port>/ through `via`'s outbound listener (curl -x). */
-async function get(via: RunningProxy, service: string, port: number): Promise<Answer> {
-  const url = `http://${service}.default.svc.cluster.local:${port}/`;
-  const proc = spawn(["curl", "-sS", "--max-time", "10", "-D", "-", "-x", `http://127.0.0.1:${via.outboundPorts[0]}`, url], { stdout: "pipe", stderr: "pipe" });
-  const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  if (code !== 0) throw new Error(`curl ${url} exited ${code}: ${err}`);
-  const split = out.indexOf("\r\n\r\n");
-  const head = out.slice(0, split);
-  return { status: Number(head.split(" ")[1]), proxyError: /^l5d-proxy-error: (.*)$/im.exec(head)?.[1]?.trim() ?? "", body: out.slice(split + 4) };
-}
-
-function seenIn(answer: Answer): SeenConnection {
-  expect(answer.status).toBe(200);
-  return JSON.parse(answer.body) as SeenConnection;
-}
+const get = (via: RunningProxy, service: string, port: number) => getThroughOutbound(via, `http://${service}.default.svc.cluster.local:${port}/`);
 
 function fingerprintOf(path: string): string {
   return new X509Certificate(readFileSync(path, "utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/)![0]).fingerprint256;

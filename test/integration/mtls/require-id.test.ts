@@ -3,14 +3,14 @@
 // identity and without the header; another identity, or a plaintext endpoint, is refused with 502 and
 // `l5d-proxy-error` naming the cause before anything is dialed; without the header nothing changes.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn } from "bun";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { type RunningProxy, startProxy } from "../../support/proxy.ts";
 import { issue, makeCa, tempDir } from "../identity/identity-cli.ts";
-import { type PeerReportServer, type SeenConnection, startPeerReportServer } from "./peer-report-server.ts";
+import { getThroughOutbound, seenIn, writeEndpointSlice } from "./mesh-fixtures.ts";
+import { type PeerReportServer, startPeerReportServer } from "./peer-report-server.ts";
 
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
 const SERVER_ID = "web.default.serviceaccount.identity.linkerd.cluster.local";
@@ -21,46 +21,11 @@ let web: PeerReportServer;
 let plain: PeerReportServer;
 let proxy: RunningProxy;
 
-function writeSlice(name: string, port: number, identity?: string): void {
-  writeFileSync(
-    join(configDir, `${name}.yaml`),
-    `apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: ${name}-x1
-  namespace: default
-  labels: {kubernetes.io/service-name: ${name}}
-${identity !== undefined ? `  annotations: {meshlet.io/identity: ${identity}}\n` : ""}addressType: IPv4
-ports:
-- {name: http, port: ${port}, protocol: TCP}
-endpoints:
-- addresses: [127.0.0.1]
-`,
-  );
-}
-
-interface Answer {
-  readonly status: number;
-  readonly proxyError: string;
-  readonly body: string;
-}
+const writeSlice = (name: string, port: number, identity?: string): void => writeEndpointSlice(configDir, name, port, identity);
 
 /** GET http://<service>.default.svc.cluster.local:<port>/ through the outbound listener, with `requireId` as l5d-require-id. */
-async function get(service: string, port: number, requireId?: string): Promise<Answer> {
-  const url = `http://${service}.default.svc.cluster.local:${port}/`;
-  const header = requireId !== undefined ? ["-H", `l5d-require-id: ${requireId}`] : [];
-  const proc = spawn(["curl", "-sS", "--max-time", "10", "-D", "-", ...header, "-x", `http://127.0.0.1:${proxy.outboundPorts[0]}`, url], { stdout: "pipe", stderr: "pipe" });
-  const [code, out, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
-  if (code !== 0) throw new Error(`curl ${url} exited ${code}: ${err}`);
-  const split = out.indexOf("\r\n\r\n");
-  const head = out.slice(0, split);
-  return { status: Number(head.split(" ")[1]), proxyError: /^l5d-proxy-error: (.*)$/im.exec(head)?.[1]?.trim() ?? "", body: out.slice(split + 4) };
-}
-
-function seenIn(answer: Answer): SeenConnection {
-  expect(answer.status).toBe(200);
-  return JSON.parse(answer.body) as SeenConnection;
-}
+const get = (service: string, port: number, requireId?: string) =>
+  getThroughOutbound(proxy, `http://${service}.default.svc.cluster.local:${port}/`, requireId !== undefined ? [`l5d-require-id: ${requireId}`] : []);
 
 beforeAll(async () => {
   const ca = await makeCa();

@@ -5,12 +5,13 @@
 // the wire: a TLS handshake record first, and never the request in clear.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Socket, type TCPSocketListener, spawn } from "bun";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { type RunningProxy, metricValue, startProxy } from "../../support/proxy.ts";
 import { issue, makeCa, tempDir } from "../identity/identity-cli.ts";
+import { writeEndpointSlice } from "./mesh-fixtures.ts";
 
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
 const SERVER_ID = "web.default.serviceaccount.identity.linkerd.cluster.local";
@@ -81,22 +82,7 @@ beforeAll(async () => {
       },
     },
   });
-  writeFileSync(
-    join(configDir, "web.yaml"),
-    `apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: web-x1
-  namespace: default
-  labels: {kubernetes.io/service-name: web}
-  annotations: {meshlet.io/identity: ${SERVER_ID}}
-addressType: IPv4
-ports:
-- {name: http, port: ${relay.port}, protocol: TCP}
-endpoints:
-- addresses: [127.0.0.1]
-`,
-  );
+  writeEndpointSlice(configDir, "web", relay.port, SERVER_ID);
   clientSide = await startProxy({ ...identityEnv(clientFiles), MESHLET_CONFIG_DIR: configDir });
 }, 60_000);
 
