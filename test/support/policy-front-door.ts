@@ -5,6 +5,7 @@
 import { type Subprocess, spawn } from "bun";
 
 import type { InboundPolicyCounters, NativeInboundPolicy } from "../../src/native/binding.ts";
+import { jsonLineReader } from "./json-lines.ts";
 
 export interface PolicyFrontDoorOptions {
   /** One inbound listener per target ("127.0.0.1:6379"), bound on `bindHost` port 0. */
@@ -41,28 +42,7 @@ export async function startPolicyFrontDoor(options: PolicyFrontDoorOptions): Pro
     stdout: "pipe",
     stderr: "inherit",
   });
-  const lines: unknown[] = [];
-  const waiters: Array<(line: unknown) => void> = [];
-  void (async () => {
-    let pending = "";
-    for await (const chunk of proc.stdout) {
-      pending += new TextDecoder().decode(chunk);
-      let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        const line = JSON.parse(pending.slice(0, nl)) as unknown;
-        pending = pending.slice(nl + 1);
-        const waiter = waiters.shift();
-        if (waiter) waiter(line);
-        else lines.push(line);
-      }
-    }
-  })();
-  const next = () =>
-    new Promise<unknown>((resolve, reject) => {
-      if (lines.length > 0) return resolve(lines.shift());
-      const timer = setTimeout(() => reject(new Error("the policy front door did not answer")), REPLY_TIMEOUT_MS);
-      waiters.push((line) => (clearTimeout(timer), resolve(line)));
-    });
+  const next = jsonLineReader(proc.stdout, "the policy front door", REPLY_TIMEOUT_MS);
   const request = async <T>(command: object): Promise<T> => {
     proc.stdin.write(JSON.stringify(command) + "\n");
     proc.stdin.flush();

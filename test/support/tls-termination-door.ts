@@ -5,6 +5,8 @@
 // startTlsTerminationDoor() spawns it.
 import { type Subprocess, spawn } from "bun";
 
+import { jsonLineReader } from "./json-lines.ts";
+
 export interface TlsTerminationDoor {
   readonly port: number;
   /** The next refusal the door reported ({ code, detail }). */
@@ -16,28 +18,7 @@ const REPLY_TIMEOUT_MS = 10_000;
 
 export async function startTlsTerminationDoor(credentialsDir: string): Promise<TlsTerminationDoor> {
   const proc: Subprocess<"ignore", "pipe", "inherit"> = spawn([process.execPath, import.meta.path, credentialsDir], { stdin: "ignore", stdout: "pipe", stderr: "inherit" });
-  const lines: unknown[] = [];
-  const waiters: Array<(line: unknown) => void> = [];
-  void (async () => {
-    let pending = "";
-    for await (const chunk of proc.stdout) {
-      pending += new TextDecoder().decode(chunk);
-      let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        const line = JSON.parse(pending.slice(0, nl)) as unknown;
-        pending = pending.slice(nl + 1);
-        const waiter = waiters.shift();
-        if (waiter) waiter(line);
-        else lines.push(line);
-      }
-    }
-  })();
-  const next = () =>
-    new Promise<unknown>((resolve, reject) => {
-      if (lines.length > 0) return resolve(lines.shift());
-      const timer = setTimeout(() => reject(new Error("the TLS termination door said nothing")), REPLY_TIMEOUT_MS);
-      waiters.push((line) => (clearTimeout(timer), resolve(line)));
-    });
+  const next = jsonLineReader(proc.stdout, "the TLS termination door", REPLY_TIMEOUT_MS);
   const ready = (await next()) as { port: number };
   return {
     port: ready.port,
