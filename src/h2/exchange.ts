@@ -321,7 +321,7 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
     }
     const endpoint = this.env.pool.endpoint(target.host, target.port, target.identity);
     this.endpoint = endpoint;
-    const stats = this.env.statsFor(endpoint, info.direction === "outbound" ? this.authority : undefined);
+    const stats = this.env.statsFor(endpoint, info.direction === "outbound" ? this.authority : undefined, info.tls);
     this.stats = stats;
     stats.recordRequest();
     this.dispatched = true;

@@ -6,7 +6,8 @@ import type { ExchangeLog } from "../http/exchange-log.ts";
 import type { FilterChainSource } from "../http/filter.ts";
 import type { Logger } from "../log/logger.ts";
 import type { KeepaliveSettings } from "./keepalive.ts";
-import type { HttpMetrics, HttpTargetStats } from "../metrics/http.ts";
+import { clientTlsKey } from "../http/server-env.ts";
+import type { HttpMetrics, HttpTargetStats, InboundTlsLabels } from "../metrics/http.ts";
 import type { Direction } from "../rt/direction.ts";
 import type { H2ServerConnection } from "./server-connection.ts";
 import type { H2Endpoint, H2UpstreamPool } from "./upstream-pool.ts";
@@ -40,21 +41,24 @@ export class H2ServerEnv {
     if (this.draining && this.connections.size === 0) this.onDrained?.();
   }
 
-  /** The metrics target for (endpoint, authority); inbound ignores the authority, as Linkerd does. */
-  statsFor(endpoint: H2Endpoint, authority: string | undefined): HttpTargetStats {
+  /**
+   * The metrics target for (endpoint, authority); inbound ignores the authority, as Linkerd does, and
+   * labels the client connection's TLS (`clientTls`: tls, client_id) instead.
+   */
+  statsFor(endpoint: H2Endpoint, authority: string | undefined, clientTls?: InboundTlsLabels): HttpTargetStats {
     const direction = this.direction;
-    const authKey = direction === "inbound" ? "" : (authority ?? "");
+    const authKey = direction === "inbound" ? clientTlsKey(clientTls) : (authority ?? "");
     const key = `${endpoint.poolKey} ${authKey}`;
     let stats = this.statsCache.get(key);
     if (stats === undefined || stats.evicted) {
       if (this.statsCache.size >= MAX_CACHED_SERIES) this.statsCache.clear();
       stats = this.metrics.target({
         direction,
-        authority: authKey,
+        authority: authority ?? "",
         targetAddr: endpoint.key,
         targetIp: isIP(endpoint.host) !== 0 ? endpoint.host : "",
         targetPort: endpoint.port,
-        tls: endpoint.tlsLabels,
+        tls: direction === "inbound" ? clientTls : endpoint.tlsLabels,
       });
       this.statsCache.set(key, stats);
     }

@@ -317,7 +317,7 @@ export class Exchange implements PhaseHost, RequestTiming, PoolWaiter, UpstreamO
     const endpoint = target === info.dst ? this.server.dstEndpoint() : this.env.pool.endpoint(target.host, target.port, target.identity);
     this.endpoint = endpoint;
     const direction = info.direction;
-    const stats = this.env.statsFor(endpoint, direction, direction === "outbound" ? this.authority : undefined);
+    const stats = this.env.statsFor(endpoint, direction, direction === "outbound" ? this.authority : undefined, info.tls);
     this.stats = stats;
     stats.recordRequest();
 

@@ -2,6 +2,7 @@
 // request, its timing and outcome, per-attempt settings (timeout, body retention, classification) and
 // header edits. Valid from onRequestHead until onComplete returns; do not keep it afterwards.
 import type { ProxyError } from "../errors/proxy-error.ts";
+import type { InboundTlsLabels } from "../metrics/http.ts";
 import type { FilterState, HttpFilter } from "./filter.ts";
 import type { Direction } from "../rt/direction.ts";
 
@@ -12,6 +13,8 @@ export interface ConnInfo {
    * Inbound, only meshed clients see `l5d-proxy-error` and internal error text (Linkerd's rule).
    */
   readonly clientIdentity?: string | undefined;
+  /** Inbound: the connection's TLS labels for the metrics (inboundTlsLabels); absent: tls="disabled". */
+  readonly tls?: InboundTlsLabels | undefined;
   readonly clientAddr: string;
   readonly clientPort: number;
   /** Original destination or the listener's forward target; null for authority-routed outbound. */

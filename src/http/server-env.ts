@@ -1,7 +1,7 @@
 // Per-server state shared by all its connections: resolved options, the upstream pool, the filter chain, metrics
 // (with per-endpoint/authority stats cached so recording is a field update) and a scratch buffer.
 import { isIp } from "../config/values.ts";
-import type { HttpMetrics, HttpTargetStats } from "../metrics/http.ts";
+import type { HttpMetrics, HttpTargetStats, InboundTlsLabels } from "../metrics/http.ts";
 import type { ExchangeLog } from "./exchange-log.ts";
 import type { FilterChainSource } from "./filter.ts";
 import type { HeadLimits } from "./head-parser.ts";
@@ -12,6 +12,11 @@ import type { Direction } from "../rt/direction.ts";
 
 /** Entries per level of the stats cache before it is cleared. */
 const MAX_CACHED_SERIES = 4096;
+
+/** The stats cache key of an inbound client's TLS labels: its identity, or why it has none. */
+export function clientTlsKey(tls: InboundTlsLabels | undefined): string {
+  return tls === undefined ? "disabled" : tls.tls === "true" ? `id:${tls.client_id}` : tls.tls;
+}
 
 export class ServerEnv {
   draining = false;
@@ -49,9 +54,12 @@ export class ServerEnv {
     return bytes <= this.scratchBuf.length ? this.scratchBuf : Buffer.allocUnsafe(bytes);
   }
 
-  /** The metrics target for (endpoint, authority); inbound ignores the authority, as Linkerd does. */
-  statsFor(endpoint: EndpointPool, direction: Direction, authority: string | undefined): HttpTargetStats {
-    const authKey = direction === "inbound" ? "" : (authority ?? "");
+  /**
+   * The metrics target for (endpoint, authority); inbound ignores the authority, as Linkerd does, and
+   * labels the client connection's TLS (`clientTls`: tls, client_id) instead.
+   */
+  statsFor(endpoint: EndpointPool, direction: Direction, authority: string | undefined, clientTls?: InboundTlsLabels): HttpTargetStats {
+    const authKey = direction === "inbound" ? clientTlsKey(clientTls) : (authority ?? "");
     const cache = this.statsCache[direction];
     let byAuthority = cache.get(endpoint.poolKey);
     if (byAuthority === undefined) {
@@ -66,11 +74,11 @@ export class ServerEnv {
       if (byAuthority.size >= MAX_CACHED_SERIES) byAuthority.clear();
       stats = this.metrics.target({
         direction,
-        authority: authKey,
+        authority: authority ?? "",
         targetAddr: endpoint.key,
         targetIp: isIp(endpoint.host) ? endpoint.host : "",
         targetPort: endpoint.port,
-        tls: endpoint.tlsLabels,
+        tls: direction === "inbound" ? clientTls : endpoint.tlsLabels,
       });
       byAuthority.set(authKey, stats);
     }

@@ -10,6 +10,7 @@ import type { IdentityStore, WorkloadIdentity } from "../identity/workload-ident
 import type { AcceptedConnection } from "../l4/front-door.ts";
 import type { Logger } from "../log/logger.ts";
 import { RateLimitedLog } from "../log/rate-limited-log.ts";
+import { inboundTlsLabels } from "../metrics/http.ts";
 import { Counter, type Registry } from "../metrics/prom-client.ts";
 import { monotonicClock } from "../rt/clock.ts";
 import { registry as sharedRegistry } from "../metrics/registry.ts";
@@ -110,6 +111,7 @@ export function meshTlsStage(options: MeshTlsStageOptions): MeshTlsStage {
     if (engine !== undefined) {
       const info: ConnInfo = {
         clientIdentity: peer.name,
+        tls: inboundTlsLabels(true, peer.name),
         clientAddr: conn.client.host,
         clientPort: conn.client.port,
         dst: conn.target.port === 0 ? null : conn.target,

@@ -8,7 +8,7 @@ import { registry as sharedRegistry } from "./registry.ts";
 import { metricsLimits } from "./series-limits.ts";
 import { reportOverflow } from "./series-overflow.ts";
 
-/** Linkerd labels the traffic of a proxy without identity tls="disabled" (inbound: until termination runs). */
+/** Linkerd labels the traffic of a proxy without identity tls="disabled". */
 const TLS_DISABLED = "disabled";
 import { OVERFLOW_LABEL_VALUE, type Series, type SeriesOptions, SeriesTable } from "./series-table.ts";
 import type { Direction } from "../rt/direction.ts";
@@ -71,6 +71,26 @@ export function outboundTlsLabels(localIdentity: boolean, serverId: string | und
   return { tls: "true", server_id: serverId };
 }
 
+/**
+ * The `tls` labels of an inbound connection, as linkerd2-proxy's TlsAccept writes them
+ * (linkerd/app/core/src/transport/labels.rs, NoServerTls in linkerd/tls/src/server.rs).
+ */
+export type InboundTlsLabels =
+  | { readonly tls: "true"; readonly client_id: string }
+  | { readonly tls: "no_identity"; readonly no_tls_reason: "no_tls_from_remote" }
+  | { readonly tls: "disabled" };
+
+/**
+ * `localIdentity`: this proxy has an identity (MESHLET_IDENTITY_*); without one it terminates no mTLS
+ * and Linkerd says tls="disabled". `clientId`: the verified identity of an mTLS client; absent for a
+ * plaintext client of a proxy with an identity (no_tls_from_remote).
+ */
+export function inboundTlsLabels(localIdentity: boolean, clientId: string | undefined): InboundTlsLabels {
+  if (clientId !== undefined) return { tls: "true", client_id: clientId };
+  if (!localIdentity) return { tls: TLS_DISABLED };
+  return { tls: "no_identity", no_tls_reason: "no_tls_from_remote" };
+}
+
 /** The label set of one endpoint target (inbound omits authority, as Linkerd does by default). */
 export interface HttpTargetLabels {
   readonly direction: Direction;
@@ -79,8 +99,8 @@ export interface HttpTargetLabels {
   readonly targetAddr: string;
   readonly targetIp: string;
   readonly targetPort: number;
-  /** Outbound only: how the endpoint's connections are secured; absent: tls="disabled". */
-  readonly tls?: OutboundTlsLabels;
+  /** Outbound: how the endpoint's connections are secured; inbound: the client's; absent: tls="disabled". */
+  readonly tls?: OutboundTlsLabels | InboundTlsLabels | undefined;
 }
 
 interface ResponseCount {
@@ -222,10 +242,11 @@ export class HttpMetrics {
    */
   target(labels: HttpTargetLabels): HttpTargetStats {
     const authority = labels.direction === "inbound" ? "" : (labels.authority ?? "");
-    // Length-prefixed, so no authority can make two targets share a key.
-    const tls: OutboundTlsLabels = labels.direction === "outbound" ? (labels.tls ?? { tls: TLS_DISABLED }) : { tls: TLS_DISABLED };
-    const serverId = tls.tls === "true" ? tls.server_id : "";
-    const key = `${labels.targetAddr.length}:${labels.targetAddr}${tls.tls}:${serverId.length}:${serverId}${authority}`;
+    const tls: Readonly<Record<string, string>> = labels.tls ?? { tls: TLS_DISABLED };
+    // Length-prefixed, so no authority or peer identity (server_id, client_id) can make two targets share a key.
+    let key = `${labels.targetAddr.length}:${labels.targetAddr}`;
+    for (const name in tls) key += `${name}=${tls[name]!.length}:${tls[name]}`;
+    key += authority;
     return this.targets[labels.direction].get(key, () => {
       const l: Record<string, string> = { direction: labels.direction };
       if (labels.direction === "outbound") l.authority = authority;

@@ -8,7 +8,7 @@ import type { H2Server } from "../h2/server.ts";
 import type { AcceptedConnection } from "../l4/front-door.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Direction } from "../rt/direction.ts";
-import { http1Settings } from "./http1.ts";
+import { http1Settings, plaintextClientTls } from "./http1.ts";
 import type { IdentityStore } from "../identity/workload-identity.ts";
 import { MeshClientTls } from "../tls/mesh-client-tls.ts";
 
@@ -79,12 +79,14 @@ export function h2Stage(config: Config, direction: Direction, chain: FilterChain
       return made().pool;
     },
   };
+  const tls = plaintextClientTls(config, direction);
   const handle = (conn: AcceptedConnection) => {
     server.adoptFd(conn.fd, {
       clientAddr: conn.client.host,
       clientPort: conn.client.port,
       dst: conn.target.port === 0 ? null : conn.target,
       direction,
+      tls,
     });
   };
   return { server, handle };

@@ -7,6 +7,7 @@ import type { Http1Server } from "../http/server.ts";
 import { createHttp1Server } from "../http/server.ts";
 import type { AcceptedConnection } from "../l4/front-door.ts";
 import type { Logger } from "../log/logger.ts";
+import { type InboundTlsLabels, inboundTlsLabels } from "../metrics/http.ts";
 import type { Direction } from "../rt/direction.ts";
 import type { IdentityStore } from "../identity/workload-identity.ts";
 import { MeshClientTls } from "../tls/mesh-client-tls.ts";
@@ -32,12 +33,21 @@ export function http1Settings(config: Config, direction: Direction): Http1Settin
 }
 
 /**
+ * The metrics' TLS labels of a plaintext client the front door hands over: inbound, no_tls_from_remote
+ * when this workload has an identity (MESHLET_IDENTITY_*; env.ts sets the three or none), else disabled.
+ */
+export function plaintextClientTls(config: Pick<Config, "identityCertPath">, direction: Direction): InboundTlsLabels | undefined {
+  return direction === "inbound" ? inboundTlsLabels(config.identityCertPath !== "", undefined) : undefined;
+}
+
+/**
  * `logger`: the process logger; the engine logs in the `direction` scope. `identity`: this workload's,
  * outbound only: upstreams that discovery names an identity for are dialed with mTLS.
  */
 export function http1Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger, identity?: IdentityStore | null): Http1Stage {
   const meshTls = identity ? new MeshClientTls(identity) : undefined;
   const server = createHttp1Server({ direction, ...http1Settings(config, direction), chain, logger, meshTls });
+  const tls = plaintextClientTls(config, direction);
   const handle = (conn: AcceptedConnection) => {
     server.adoptFd(conn.fd, {
       clientAddr: conn.client.host,
@@ -45,6 +55,7 @@ export function http1Stage(config: Config, direction: Direction, chain: FilterCh
       // No target (outbound without an original destination): each request names its authority.
       dst: conn.target.port === 0 ? null : conn.target,
       direction,
+      tls,
     });
   };
   return { server, handle };
