@@ -240,13 +240,6 @@ declare -A PIDS_OF=([meshlet/keepalive]="$CLIENT_PID $SRV_HTTP_PID" [meshlet/clo
   [haproxy/keepalive]="$HAPROXY_CLIENT_PID $HAPROXY_SERVER_PID" [haproxy/close]="$HAPROXY_CLIENT_PID $HAPROXY_SERVER_PID" [haproxy/iperf]="$HAPROXY_CLIENT_PID $HAPROXY_SERVER_PID")
 ticks_of() { local total=0 pid; for pid in $1; do total=$((total + $(cpu_ticks "$pid"))); done; echo "$total"; }
 
-to_ms() { # "384.00us" → 0.384
-  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
-}
-per_unit() { # ticks, units, scale (1e6: µs; 1: s) → CPU seconds × scale ÷ units
-  awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" -v s="$3" 'BEGIN { if (n > 0 && t > 0) printf "%.1f", t * s / hz / n; else print "-" }'
-}
-
 declare -A RATE P99 CPU ERRS
 measure() { # key target kind
   local key=$1 t=$2 kind=$3 out before=0 after=0 units pids=${PIDS_OF[$2/$3]:-}
@@ -258,22 +251,16 @@ measure() { # key target kind
   esac
   [ -n "$pids" ] && after=$(ticks_of "$pids")
   if [ "$kind" = iperf ]; then
-    # iperf3 -J: end.sum_received.{bytes,bits_per_second}; "Gbit/s GB", or "- 0" when it failed.
-    read -r RATE[$key] units < <(python3 -c 'import json, sys
-try:
-    r = json.load(sys.stdin)["end"]["sum_received"]
-    print("%.2f %.4f" % (r["bits_per_second"] / 1e9, r["bytes"] / 1e9))
-except Exception:
-    print("- 0")' <<<"$out")
+    read -r RATE[$key] units < <(iperf3_result <<<"$out")
     [ "${RATE[$key]}" != "-" ] || ERRS[$key]="iperf3: $(grep -o '"error":.*' <<<"$out" | head -n 1); "
     P99[$key]=-
-    CPU[$key]=$(per_unit $((after - before)) "$units" 1)
+    CPU[$key]=$(cpu_per_unit $((after - before)) "$units" 1)
   else
     units=$(awk '/requests in/ { print $1 }' <<<"$out")
     RATE[$key]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' <<<"$out")
     P99[$key]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
     ERRS[$key]=$(awk '/Non-2xx|Socket errors/ { $1 = $1; printf "%s; ", $0 }' <<<"$out")
-    CPU[$key]=$(per_unit $((after - before)) "${units:-0}" 1e6)
+    CPU[$key]=$(cpu_per_unit $((after - before)) "${units:-0}" 1e6)
   fi
   [ -n "$pids" ] || CPU[$key]=-
 }
@@ -309,7 +296,6 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
-median() { printf '%s\n' "$@" | { grep -v '^-$' || true; } | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for t in "${TARGETS[@]}"; do
   for kind in "${KINDS[@]}"; do
     for metric in RATE P99 CPU; do
@@ -325,7 +311,6 @@ for t in "${TARGETS[@]}"; do
   done
 done
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
 # ratios KEY KIND: the meshlet row's ratios vs HAProxy, or why there is none (its leg was plaintext).
 ratios() {
   local t=$1 kind=$2 leg=mtls

@@ -1,7 +1,8 @@
-# Shell helpers the proxy benchmarks share (sourced by bench/http.sh and bench/h2.sh after they cd to
-# the repository root and set BENCH_NAME): progress lines, tool installation, the temp work dir with
-# cleanup of every process started, free-port search, starting nginx / HAProxy / any command, waiting
-# for a listener, CPU ticks from /proc, and appending a result to bench/RESULTS.md.
+# Shell helpers the proxy benchmarks share (sourced by bench/http.sh, h2.sh, tls-engines.sh and mtls.sh
+# after they cd to the repository root and set BENCH_NAME): progress lines, tool installation, the temp
+# work dir with cleanup of every process started, free-port search, starting nginx / HAProxy / any
+# command, waiting for a listener, CPU ticks from /proc, the figures' arithmetic (medians, ratios, CPU per
+# unit, wrk latencies, iperf3 results), and appending a result to bench/RESULTS.md.
 
 # progress MESSAGE...: a progress line on stderr, prefixed with the benchmark's name.
 progress() { echo "[bench/$BENCH_NAME] $*" >&2; }
@@ -85,6 +86,32 @@ cpu_ticks() {
     total=$((total + $(sed 's/.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }')))
   done
   echo "$total"
+}
+
+# cpu_per_unit TICKS UNITS SCALE: CPU seconds (TICKS ÷ CLK_TCK) × SCALE ÷ UNITS (SCALE 1e6: µs), or "-".
+cpu_per_unit() {
+  awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" -v s="$3" 'BEGIN { if (n > 0 && t > 0) printf "%.1f", t * s / hz / n; else print "-" }'
+}
+
+# to_ms LATENCY: a wrk latency ("384.00us", "1.20ms", "2.00s") in milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.3f", n }'
+}
+
+# median VALUE...: the median, "-" values left out ("-" when none is left).
+median() { printf '%s\n' "$@" | { grep -v '^-$' || true; } | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# ratio A B: A ÷ B with two decimals, "-" when either is "-" or B is 0.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a != "-" && b != "-" && b > 0) printf "%.2f", a / b; else print "-" }'; }
+
+# iperf3_result: reads `iperf3 -J` output on stdin, prints "GBIT_PER_S GB" received, or "- 0" when it failed.
+iperf3_result() {
+  python3 -c 'import json, sys
+try:
+    r = json.load(sys.stdin)["end"]["sum_received"]
+    print("%.2f %.4f" % (r["bits_per_second"] / 1e9, r["bytes"] / 1e9))
+except Exception:
+    print("- 0")'
 }
 
 # bench_record FILE: appends FILE (a result in Markdown) to bench/RESULTS.md.
