@@ -1,6 +1,7 @@
 // The inbound HTTP families label the client connection's TLS as Linkerd does: tls="true",client_id for a
 // meshed client (mTLS from another meshlet), tls="no_identity",no_tls_reason="no_tls_from_remote" for a
-// plaintext client of a proxy with an identity, tls="disabled" on a proxy without one.
+// plaintext client of a proxy with an identity, tls="disabled" on a proxy without one — in the HTTP/1
+// and the HTTP/2 engines.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { spawn } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -45,6 +46,7 @@ beforeAll(async () => {
   h2ServerSide = await startProxy({ ...identityEnv(serverFiles), MESHLET_INBOUND_FORWARD: `127.0.0.1:${h2Port}` });
   noIdentity = await startProxy({ MESHLET_INBOUND_FORWARD: `127.0.0.1:${h2Port}` });
   writeEndpointSlice(configDir, "web", serverSide.inboundPort, SERVER_ID);
+  writeEndpointSlice(configDir, "web-h2", h2ServerSide.inboundPort, SERVER_ID);
   clientSide = await startProxy({ ...identityEnv(clientFiles), MESHLET_CONFIG_DIR: configDir });
 }, 60_000);
 
@@ -64,6 +66,25 @@ async function plaintextGet(proxy: RunningProxy, http2 = false): Promise<string>
   const [code, body, err] = await Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
   expect({ code, err }).toEqual({ code: 0, err: "" });
   return body;
+}
+
+/** An h2c stream through the client side's outbound listener (its HTTP/2 pool dials the server side with mTLS, ALPN h2). */
+async function meshedH2Get(authority: string): Promise<{ status: number; body: string }> {
+  const session = http2.connect(`http://127.0.0.1:${clientSide.outboundPorts[0]}`);
+  try {
+    return await new Promise((resolve, reject) => {
+      const req = session.request({ ":method": "GET", ":path": "/", ":authority": authority });
+      let status = 0;
+      const chunks: Buffer[] = [];
+      req.on("response", (h) => (status = Number(h[":status"])));
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => resolve({ status, body: Buffer.concat(chunks).toString() }));
+      req.on("error", reject);
+      req.setTimeout(10_000, () => reject(new Error(`no answer from ${authority} in 10 s`)));
+    });
+  } finally {
+    session.close();
+  }
 }
 
 const metricsOf = async (proxy: RunningProxy) => (await fetch(`http://127.0.0.1:${proxy.adminPort}/metrics`)).text();
@@ -104,14 +125,16 @@ test("requests that arrived over mTLS are labeled tls=true with the client's ide
   expect(metricValue(await metricsOf(clientSide), "request_total", { direction: "outbound", tls: "true", server_id: SERVER_ID })).toBe(MESHED_REQUESTS);
 }, 30_000);
 
-test("the HTTP/2 engine labels a plaintext h2c client no_tls_from_remote", async () => {
+test("the HTTP/2 engine labels streams over mTLS with the client's identity and a plaintext h2c client no_tls_from_remote", async () => {
+  for (let i = 0; i < MESHED_REQUESTS; i++) expect(await meshedH2Get("web-h2.default.svc.cluster.local:8080")).toEqual({ status: 200, body: "ok\n" });
   for (let i = 0; i < PLAINTEXT_REQUESTS; i++) expect(await plaintextGet(h2ServerSide, true)).toBe("ok\n");
   const text = await metricsOf(h2ServerSide);
   const inbound = { direction: "inbound" };
   expect({
+    meshed: metricValue(text, "request_total", { ...inbound, tls: "true", client_id: CLIENT_ID }),
     plaintext: metricValue(text, "request_total", { ...inbound, tls: "no_identity", no_tls_reason: "no_tls_from_remote" }),
     all: metricValue(text, "request_total", inbound),
-  }).toEqual({ plaintext: PLAINTEXT_REQUESTS, all: PLAINTEXT_REQUESTS });
+  }).toEqual({ meshed: MESHED_REQUESTS, plaintext: PLAINTEXT_REQUESTS, all: MESHED_REQUESTS + PLAINTEXT_REQUESTS });
 }, 30_000);
 
 test("a proxy without an identity labels inbound requests tls=disabled", async () => {
