@@ -6,8 +6,7 @@ import type { ExchangeLog } from "../http/exchange-log.ts";
 import type { FilterChainSource } from "../http/filter.ts";
 import type { Logger } from "../log/logger.ts";
 import type { KeepaliveSettings } from "./keepalive.ts";
-import { clientTlsKey } from "../http/server-env.ts";
-import type { HttpMetrics, HttpTargetStats, InboundTlsLabels } from "../metrics/http.ts";
+import { type HttpMetrics, type HttpTargetStats, type InboundTlsLabels, inboundTlsKey } from "../metrics/http.ts";
 import type { Direction } from "../rt/direction.ts";
 import type { H2ServerConnection } from "./server-connection.ts";
 import type { H2Endpoint, H2UpstreamPool } from "./upstream-pool.ts";
@@ -47,7 +46,7 @@ export class H2ServerEnv {
    */
   statsFor(endpoint: H2Endpoint, authority: string | undefined, clientTls?: InboundTlsLabels): HttpTargetStats {
     const direction = this.direction;
-    const authKey = direction === "inbound" ? clientTlsKey(clientTls) : (authority ?? "");
+    const authKey = direction === "inbound" ? inboundTlsKey(clientTls) : (authority ?? "");
     const key = `${endpoint.poolKey} ${authKey}`;
     let stats = this.statsCache.get(key);
     if (stats === undefined || stats.evicted) {

@@ -1,7 +1,7 @@
 // Per-server state shared by all its connections: resolved options, the upstream pool, the filter chain, metrics
 // (with per-endpoint/authority stats cached so recording is a field update) and a scratch buffer.
 import { isIp } from "../config/values.ts";
-import type { HttpMetrics, HttpTargetStats, InboundTlsLabels } from "../metrics/http.ts";
+import { type HttpMetrics, type HttpTargetStats, type InboundTlsLabels, inboundTlsKey } from "../metrics/http.ts";
 import type { ExchangeLog } from "./exchange-log.ts";
 import type { FilterChainSource } from "./filter.ts";
 import type { HeadLimits } from "./head-parser.ts";
@@ -12,11 +12,6 @@ import type { Direction } from "../rt/direction.ts";
 
 /** Entries per level of the stats cache before it is cleared. */
 const MAX_CACHED_SERIES = 4096;
-
-/** The stats cache key of an inbound client's TLS labels: its identity, or why it has none. */
-export function clientTlsKey(tls: InboundTlsLabels | undefined): string {
-  return tls === undefined ? "disabled" : tls.tls === "true" ? `id:${tls.client_id}` : tls.tls;
-}
 
 export class ServerEnv {
   draining = false;
@@ -59,7 +54,7 @@ export class ServerEnv {
    * labels the client connection's TLS (`clientTls`: tls, client_id) instead.
    */
   statsFor(endpoint: EndpointPool, direction: Direction, authority: string | undefined, clientTls?: InboundTlsLabels): HttpTargetStats {
-    const authKey = direction === "inbound" ? clientTlsKey(clientTls) : (authority ?? "");
+    const authKey = direction === "inbound" ? inboundTlsKey(clientTls) : (authority ?? "");
     const cache = this.statsCache[direction];
     let byAuthority = cache.get(endpoint.poolKey);
     if (byAuthority === undefined) {

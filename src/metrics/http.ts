@@ -91,6 +91,11 @@ export function inboundTlsLabels(localIdentity: boolean, clientId: string | unde
   return { tls: "no_identity", no_tls_reason: "no_tls_from_remote" };
 }
 
+/** A short key of inbound TLS labels (for the engines' stats caches): the client's identity, or why it has none. */
+export function inboundTlsKey(tls: InboundTlsLabels | undefined): string {
+  return tls === undefined ? TLS_DISABLED : tls.tls === "true" ? `id:${tls.client_id}` : tls.tls;
+}
+
 /** The label set of one endpoint target (inbound omits authority, as Linkerd does by default). */
 export interface HttpTargetLabels {
   readonly direction: Direction;
