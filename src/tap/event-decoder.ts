@@ -6,8 +6,9 @@
 
 /** Strings up to this many bytes, all ASCII, are looked up in the cache before being decoded. */
 const CACHED_STRING_MAX_BYTES = 32;
-/** Cache slots (a power of two); a slot holds the last string whose bytes hashed to it. */
-const CACHE_SLOTS = 4096;
+/** Cache slots (powers of two); a slot holds the last string whose bytes hashed to it. */
+const KEY_CACHE_SLOTS = 256;
+const VALUE_CACHE_SLOTS = 4096;
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
@@ -16,8 +17,8 @@ export class TapFrameError extends Error {
 }
 
 export class TapEventDecoder {
-  private readonly cacheKeys: (Uint8Array | undefined)[] = new Array(CACHE_SLOTS).fill(undefined);
-  private readonly cacheValues: string[] = new Array(CACHE_SLOTS).fill("");
+  private readonly keys = new AsciiStringCache(KEY_CACHE_SLOTS, true);
+  private readonly values = new AsciiStringCache(VALUE_CACHE_SLOTS, false);
   private bytes: Uint8Array = new Uint8Array(0);
   private view: DataView = new DataView(this.bytes.buffer);
   private at = 0;
@@ -82,7 +83,9 @@ export class TapEventDecoder {
   private map(entries: number): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     for (let i = 0; i < entries; i++) {
-      const key = this.value();
+      const type = this.bytes[this.at];
+      // Keys (fixstr: under 32 bytes) are read as property names, cached once in atomized form.
+      const key = type !== undefined && type >= 0xa0 && type < 0xc0 ? (this.at++, this.string(type & 0x1f, true)) : this.value();
       if (typeof key !== "string") throw new TapFrameError(`a map key at offset ${this.at} is not a string`);
       const value = this.value();
       // A plain assignment of "__proto__" would set the object's prototype: keep it an ordinary key.
@@ -100,33 +103,13 @@ export class TapEventDecoder {
     return out;
   }
 
-  private string(length: number): string {
+  /** `asKey`: the string is a property name, looked up in the key cache (its strings are the engine's atomized names). */
+  private string(length: number, asKey = false): string {
     const start = this.take(length);
     const bytes = this.bytes;
     if (length > CACHED_STRING_MAX_BYTES) return this.utf8(start, length);
-    let hash = length;
-    for (let i = start; i < start + length; i++) {
-      const b = bytes[i]!;
-      if (b >= 0x80) return this.utf8(start, length);
-      hash = (Math.imul(hash, 31) + b) | 0;
-    }
-    const slot = hash & (CACHE_SLOTS - 1);
-    const cached = this.cacheKeys[slot];
-    if (cached !== undefined && cached.length === length) {
-      let same = true;
-      for (let i = 0; i < length; i++) {
-        if (cached[i] !== bytes[start + i]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.cacheValues[slot]!;
-    }
-    let s = "";
-    for (let i = start; i < start + length; i++) s += String.fromCharCode(bytes[i]!);
-    this.cacheKeys[slot] = bytes.slice(start, start + length);
-    this.cacheValues[slot] = s;
-    return s;
+    for (let i = start; i < start + length; i++) if (bytes[i]! >= 0x80) return this.utf8(start, length);
+    return (asKey ? this.keys : this.values).get(bytes, start, length);
   }
 
   private utf8(start: number, length: number): string {
@@ -152,5 +135,40 @@ export class TapEventDecoder {
 
   private cut(): TapFrameError {
     return new TapFrameError(`the frame ends inside a value (offset ${this.at} of ${this.bytes.length})`);
+  }
+}
+
+/** Short ASCII strings by their bytes: a hash-indexed table whose slots the last string that hashed there holds. */
+class AsciiStringCache {
+  private readonly bytesOf: (Uint8Array | undefined)[];
+  private readonly strings: string[];
+
+  /** `asPropertyNames`: store each string in the form the engine uses for property names (atomized). */
+  constructor(
+    private readonly slots: number,
+    private readonly asPropertyNames: boolean,
+  ) {
+    this.bytesOf = new Array(slots).fill(undefined);
+    this.strings = new Array(slots).fill("");
+  }
+
+  /** The string of the ASCII bytes[start, start + length). */
+  get(bytes: Uint8Array, start: number, length: number): string {
+    let hash = length;
+    for (let i = start; i < start + length; i++) hash = (Math.imul(hash, 31) + bytes[i]!) | 0;
+    const slot = hash & (this.slots - 1);
+    const cached = this.bytesOf[slot];
+    if (cached !== undefined && cached.length === length) {
+      let i = 0;
+      while (i < length && cached[i] === bytes[start + i]) i++;
+      if (i === length) return this.strings[slot]!;
+    }
+    let s = "";
+    for (let i = start; i < start + length; i++) s += String.fromCharCode(bytes[i]!);
+    // An object's own key comes back atomized: setting a property by it later needs no atom-table lookup.
+    if (this.asPropertyNames) s = Object.keys({ [s]: 0 })[0]!;
+    this.bytesOf[slot] = bytes.slice(start, start + length);
+    this.strings[slot] = s;
+    return s;
   }
 }
