@@ -75,7 +75,14 @@ const hub = new TapHub();
 const tapServer = startTapServer({ listen: { host: "127.0.0.1", port: 0 }, hub });
 // Where the proxy's stderr goes in bench/http.sh: /dev/null, written synchronously as Bun writes to a file.
 const devNull = openSync("/dev/null", "w");
-const sink = new AccessLogSink({ write: (chunk) => writeSync(devNull, chunk) === chunk.length, once: () => undefined });
+const sink = new AccessLogSink({
+  write: (chunk, written) => {
+    const ok = writeSync(devNull, chunk) === chunk.length;
+    written();
+    return ok;
+  },
+  once: () => undefined,
+});
 const accessLog = accessLogFilter({ write: writeJsonLine, sink });
 const tap = tapFilter({ direction: "inbound", hub, responsesMayBeRetried: false });
 const CHAINS: Record<string, SomeHttpFilter[]> = { plain: [], "access-log": [accessLog], tap: [tap], both: [tap, accessLog] };

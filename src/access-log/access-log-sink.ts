@@ -1,15 +1,19 @@
 // Where access-log lines go: a bounded byte buffer the lines are written into, sent to stderr in batches —
 // every FLUSH_INTERVAL_MS, or at once when FLUSH_AT_BYTES have gathered — never per request. When stderr
 // does not keep up (write() says its buffer is full) nothing more is written until it drains; lines
-// beyond the bound are dropped and counted, never queued without limit.
+// beyond the bound are dropped and counted, never queued without limit. A batch is handed to the stream
+// as a view of its buffer, not a copy: the buffer is reused once the stream's write callback says it is out.
 import { Counter } from "../metrics/prom-client.ts";
 import { registry } from "../metrics/registry.ts";
 import { LineBuffer } from "./line-buffer.ts";
 
 /** What the sink writes to: process.stderr, or a test's stream. */
 export interface LineStream {
-  /** false: the stream's own buffer is full, wait for "drain" before writing more. */
-  write(chunk: Uint8Array): boolean;
+  /**
+   * false: the stream's own buffer is full, wait for "drain" before writing more. `written` runs once
+   * `chunk` is out (or failed): until then the stream may still read it.
+   */
+  write(chunk: Uint8Array, written: () => void): boolean;
   once(event: "drain", listener: () => void): unknown;
 }
 
@@ -23,7 +27,10 @@ export const FLUSH_AT_BYTES = 32 * 1024;
 export class AccessLogSink {
   /** Lines dropped because the buffer was full. */
   droppedLines = 0;
-  private readonly buffer = new LineBuffer(FLUSH_AT_BYTES * 2);
+  /** Where lines are written now. */
+  private buffer = new LineBuffer(FLUSH_AT_BYTES * 2);
+  /** Buffers whose batch the stream has written, ready for reuse (a stream that blocks keeps this at one or two). */
+  private readonly spares: LineBuffer[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   /** The stream refused more; waiting for "drain". */
   private blocked = false;
@@ -49,7 +56,7 @@ export class AccessLogSink {
 
   /** Writes whatever is buffered now, even if the stream is busy (at shutdown). */
   flushNow(): void {
-    if (this.buffer.length > 0) this.out.write(this.takeBatch());
+    if (this.buffer.length > 0) this.writeBatch();
   }
 
   private scheduleFlush(): void {
@@ -61,7 +68,7 @@ export class AccessLogSink {
     if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.blocked || this.buffer.length === 0) return;
-    if (!this.out.write(this.takeBatch())) {
+    if (!this.writeBatch()) {
       this.blocked = true;
       this.out.once("drain", this.onDrain);
     }
@@ -72,11 +79,14 @@ export class AccessLogSink {
     if (this.buffer.length > 0) this.scheduleFlush();
   };
 
-  /** The buffered lines as a copy the stream may keep (it writes asynchronously); the buffer is reused. */
-  private takeBatch(): Uint8Array {
-    const batch = this.buffer.bytes.slice(0, this.buffer.length);
-    this.buffer.length = 0;
-    return batch;
+  /** Hands the buffered lines to the stream and continues in a spare buffer; returns what write() said. */
+  private writeBatch(): boolean {
+    const sent = this.buffer;
+    this.buffer = this.spares.pop() ?? new LineBuffer(FLUSH_AT_BYTES * 2);
+    return this.out.write(sent.bytes.subarray(0, sent.length), () => {
+      sent.length = 0;
+      this.spares.push(sent);
+    });
   }
 }
 

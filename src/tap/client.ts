@@ -1,7 +1,7 @@
 // The client side of the tap stream, for `meshlet tap` and `meshlet top`: connects to ws://ADDR/tap,
 // sends the subscription, decodes each binary frame, and says how the stream ended — limit reached,
 // closed, refused (with the server's error code), or unreachable (with the reason found by a plain GET).
-import { tapUnpack } from "./codec.ts";
+import { tapFrameReader } from "./codec.ts";
 import { CLOSE_INVALID_SUBSCRIPTION, TAP_PATH, type TapEvent } from "./events.ts";
 
 /** The subscription as sent (obs-contract §2); every field optional. */
@@ -37,7 +37,7 @@ export async function openTapStream(
   onEvent: (event: TapEvent) => void,
   onFrameEnd: () => void = () => {},
 ): Promise<TapStream> {
-  const unpack = await tapUnpack();
+  const unpack = tapFrameReader();
   const url = `ws://${address}${TAP_PATH}`;
   const ws = new WebSocket(url);
   ws.binaryType = "arraybuffer";
@@ -54,7 +54,7 @@ export async function openTapStream(
       try {
         events = unpack(new Uint8Array(message.data)) as TapEvent[];
       } catch (err) {
-        refusal = { kind: "closed", code: 1007, reason: `undecodable frame from the tap server: ${(err as Error).message}` };
+        refusal = { kind: "closed", code: 1007, reason: `undecodable frame from the tap server (${(err as { code?: string }).code ?? "MESHLET_ERR_TAP_FRAME"}): ${(err as Error).message}` };
         ws.close();
         return;
       }

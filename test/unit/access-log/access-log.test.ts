@@ -163,8 +163,9 @@ class StuckStream implements LineStream {
   written: string[] = [];
   private drainListener: (() => void) | undefined;
   constructor(private capacity: number) {}
-  write(chunk: Uint8Array): boolean {
+  write(chunk: Uint8Array, written: () => void): boolean {
     this.written.push(new TextDecoder().decode(chunk));
+    queueMicrotask(written);
     return this.written.length < this.capacity;
   }
   once(_event: "drain", listener: () => void): unknown {
