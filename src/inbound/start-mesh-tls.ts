@@ -11,7 +11,7 @@ import type { Logger } from "../log/logger.ts";
 import { type MeshTlsStage, type PlaintextEngine, meshTlsStage } from "./mesh-tls-stage.ts";
 
 export function startInboundMeshTls(
-  config: Pick<Config, "detectTimeoutMs" | "connectTimeoutMs">,
+  config: Pick<Config, "detectTimeoutMs" | "connectTimeoutMs" | "opaquePorts">,
   identity: IdentityStore,
   frontDoor: FrontDoor,
   engines: { readonly inbound: { readonly server: PlaintextEngine }; readonly inboundH2: { readonly server: PlaintextEngine } },
@@ -26,6 +26,7 @@ export function startInboundMeshTls(
     connectTimeoutMs: config.connectTimeoutMs,
     http1: engines.inbound.server,
     http2: engines.inboundH2.server,
+    opaquePorts: config.opaquePorts,
     admitOpaque: (port, ip, client) => decideTcp(portPolicyOf(policy.current(), port), { ip, identity: client }).kind === "allow",
     logger,
   });
