@@ -1,9 +1,7 @@
 // Wiring of inbound mTLS for main.ts: the local identity pushed to the front door (again after each
 // rotation, though a rotation keeps the name), and the stage that terminates what it hands over, with
 // the inbound HTTP engines and the inbound policy for opaque traffic.
-import { decideTcp } from "../authz/decide.ts";
 import type { InboundPolicyRuntime } from "../authz/inbound-policy-runtime.ts";
-import { portPolicyOf } from "../authz/inbound-policy.ts";
 import type { Config } from "../config/env.ts";
 import type { IdentityStore } from "../identity/workload-identity.ts";
 import type { FrontDoor } from "../l4/front-door.ts";
@@ -27,7 +25,7 @@ export function startInboundMeshTls(
     http1: engines.inbound.server,
     http2: engines.inboundH2.server,
     opaquePorts: config.opaquePorts,
-    admitOpaque: (port, ip, client) => decideTcp(portPolicyOf(policy.current(), port), { ip, identity: client }).kind === "allow",
+    admitOpaque: (port, ip, client) => policy.admitMeshTcp(port, ip, client),
     logger,
   });
   return {

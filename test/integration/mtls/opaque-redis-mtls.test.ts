@@ -178,6 +178,7 @@ test("the wire between the proxies carries TLS only; both sides label the peer i
   expect(metricValue(client, "tcp_open_total", { direction: "outbound", peer: "dst", target_port: String(meshRelay.port), tls: "disabled" })).toBe(0);
   const server = await serverSide.metrics();
   expect(metricValue(server, "inbound_tcp_detect_http_results_total", { result: "mesh_tls" })).toBeGreaterThanOrEqual(4);
+  expect(metricValue(server, "inbound_tcp_authz_allow_total", { tls: "true", client_id: CLIENT_ID })).toBeGreaterThanOrEqual(4);
 });
 
 test("a peer presenting another identity: the client connection is closed, nothing is sent, the failure is counted", async () => {
