@@ -72,8 +72,9 @@ beforeAll(async () => {
   clientSide = await startProxy({
     ...identityEnv(clientFiles),
     MESHLET_CONFIG_DIR: configDir,
-    // The endpoint ports are opaque on the client side too (the bench's iperf3 set-up): handed off at accept.
-    MESHLET_OPAQUE_PORTS: `${meshRelay.port},${impostor.port},${plainRelay.port}`,
+    // Both ways to the hand-off: the impostor's and the plain service's endpoint ports are opaque here
+    // (handed off or spliced at accept), the meshed service's is not (RESP is detected as not HTTP first).
+    MESHLET_OPAQUE_PORTS: `${impostor.port},${plainRelay.port}`,
     MESHLET_OUTBOUND_UPSTREAMS: [
       "127.0.0.1:0=cache.default.svc.cluster.local:6379",
       "127.0.0.1:0=impostor.default.svc.cluster.local:6379",
@@ -197,4 +198,9 @@ test("a service without the identity annotation stays plaintext, spliced nativel
   const text = await clientSide.metrics();
   expect(metricValue(text, "tcp_open_total", { direction: "outbound", peer: "dst", target_port: String(plainRelay.port), tls: "disabled" })).toBe(1);
   expect(metricValue(text, "tcp_open_total", { direction: "outbound", peer: "dst", target_port: String(plainRelay.port), tls: "true" })).toBe(0);
+});
+
+test("the server's close reaches the client after its last bytes (QUIT)", async () => {
+  const { reply, closed } = await exchange(meshedPort, Buffer.concat([command("SET", "q", "1"), command("QUIT")]), Number.MAX_SAFE_INTEGER);
+  expect({ closed, reply: reply.toString() }).toEqual({ closed: true, reply: "+OK\r\n+OK\r\n" });
 });
