@@ -17,6 +17,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setTarget", Napi::Function::New(env, SetTarget));
   exports.Set("setOpaquePorts", Napi::Function::New(env, SetOpaquePorts));
   exports.Set("setLocalIdentity", Napi::Function::New(env, SetLocalIdentity));
+  exports.Set("setMeshedEndpoints", Napi::Function::New(env, SetMeshedEndpoints));
   exports.Set("forward", Napi::Function::New(env, Forward));
   exports.Set("setTcpLiveness", Napi::Function::New(env, SetTcpLiveness));
   exports.Set("closeListeners", Napi::Function::New(env, CloseListeners));

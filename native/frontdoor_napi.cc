@@ -83,6 +83,7 @@ void DeliverHandoffs(Napi::Env env, Napi::Function callback, uint64_t generation
     EndpointFields(record, "client", h.client);
     EndpointFields(record, "target", h.target);
     record.Set("targetIsOriginal", h.target_is_original);
+    record.Set("meshedTarget", h.meshed_target);
     records.Set(i, record);
   }
   callback.Call({records});
@@ -189,6 +190,27 @@ Napi::Value SetLocalIdentity(const Napi::CallbackInfo& info) {
   if (name.size() > 253) return ErrnoResult(env, EINVAL);  // no DNS name (nor SNI) is longer
   if (!State().front_door) return ErrnoResult(env, ENOTCONN);
   State().front_door->SetLocalIdentity(name);
+  return Napi::Number::New(env, 0);
+}
+
+// setMeshedEndpoints(endpoints: Array<{ ip, port }>): 0 | -EINVAL | -ENOTCONN. Replaces the table of
+// meshed endpoints whose outbound TCP is handed off (kHandoffMeshedTcp); a bad entry changes nothing.
+Napi::Value SetMeshedEndpoints(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsArray()) return ErrnoResult(env, EINVAL);
+  Napi::Array list = info[0].As<Napi::Array>();
+  std::vector<Endpoint> endpoints;
+  endpoints.reserve(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    if (!IsPlainObject(item)) return ErrnoResult(env, EINVAL);
+    Napi::Object obj = item.As<Napi::Object>();
+    Endpoint endpoint;
+    if (!ReadEndpoint(obj.Get("ip"), obj.Get("port"), &endpoint)) return ErrnoResult(env, EINVAL);
+    endpoints.push_back(endpoint);
+  }
+  if (!State().front_door) return ErrnoResult(env, ENOTCONN);
+  State().front_door->SetMeshedEndpoints(endpoints);
   return Napi::Number::New(env, 0);
 }
 

@@ -11,6 +11,7 @@ Napi::Value Listen(const Napi::CallbackInfo& info);
 Napi::Value SetTarget(const Napi::CallbackInfo& info);
 Napi::Value SetOpaquePorts(const Napi::CallbackInfo& info);
 Napi::Value SetLocalIdentity(const Napi::CallbackInfo& info);
+Napi::Value SetMeshedEndpoints(const Napi::CallbackInfo& info);
 Napi::Value Forward(const Napi::CallbackInfo& info);
 Napi::Value SetTcpLiveness(const Napi::CallbackInfo& info);
 Napi::Value CloseListeners(const Napi::CallbackInfo& info);

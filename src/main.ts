@@ -29,6 +29,7 @@ import { startInboundPolicy } from "./authz/inbound-policy-runtime.ts";
 import { inboundChain } from "./inbound/filters.ts";
 import { startInbound } from "./inbound/index.ts";
 import { startInboundMeshTls } from "./inbound/start-mesh-tls.ts";
+import { startMeshTlsOrigination } from "./outbound/start-mesh-tls-origination.ts";
 import { outboundChain } from "./outbound/filters.ts";
 import { startOutbound } from "./outbound/index.ts";
 import { loadInitialResources, watchResources } from "./resources/startup.ts";
@@ -120,7 +121,9 @@ export async function runProxy(env: Strings): Promise<void> {
     // mTLS from meshed peers (SNI = our identity): terminated, then the same engines with the client's identity.
     const meshTls = identity ? startInboundMeshTls(config, identity, frontDoor, http, inboundPolicy, rootLogger.scoped("inbound")) : undefined;
     const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle, http2: http.inboundH2.handle, meshTls: meshTls?.handle });
-    const outbound = await startOutbound(config, frontDoor, { http1: http.outbound.handle, http2: http.outboundH2.handle });
+    // TCP to meshed endpoints (opaque ports, not HTTP, listener targets naming a meshed service): mTLS'd.
+    const meshedTcp = identity ? startMeshTlsOrigination(config, identity, frontDoor, resourceWatch.config, rootLogger.scoped("outbound")) : undefined;
+    const outbound = await startOutbound(config, frontDoor, { http1: http.outbound.handle, http2: http.outboundH2.handle, meshedTcp: meshedTcp?.handle });
     // The tap server starts first so the dashboard learns the port it really bound.
     let tapListen: HostPort | null = null;
     if (config.tapListen !== null && tap !== undefined) {

@@ -39,6 +39,7 @@ struct Conn {
   Endpoint client;
   Endpoint target;
   bool target_is_original = false;
+  bool detect_tls_only = false;  // an inbound opaque port with an identity: only a mesh ClientHello is looked for
   int64_t opened_ms = 0;
   int64_t deadline_ms = 0;
   int64_t last_activity_ms = 0;

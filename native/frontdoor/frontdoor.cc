@@ -87,6 +87,7 @@ struct FrontDoor::Impl {
   std::vector<uint64_t> yielded;
   std::bitset<65536> opaque_ports;
   std::string local_identity;  // lower-case; "" = no identity, nothing is kProtocolMeshTls
+  MeshedEndpoints meshed;      // kHandoffMeshedTcp destinations
   uint8_t peek_buffer[sniff::kMaxPeekBytes];
   uint8_t copy_buffer[16 * 1024];  // small messages are copied through here (see splice::Pump)
 
@@ -227,8 +228,15 @@ struct FrontDoor::Impl {
       }
     }
     if (c.target.valid() && opaque_ports.test(c.target.port())) {
-      Decide(c, kProtocolOpaque);
-      return StartConnect(c);
+      // With an identity, mTLS from meshed peers to an inbound opaque port is still terminated: only a
+      // ClientHello naming it is looked for (Detect); HTTP detection stays skipped.
+      bool mesh_tls_possible = c.direction == kDirectionInbound && !local_identity.empty() &&
+                               (c.handoff_mask & (1u << kProtocolMeshTls));
+      if (!mesh_tls_possible) {
+        Decide(c, kProtocolOpaque);
+        return SpliceOrHandOff(c);
+      }
+      c.detect_tls_only = true;
     }
     c.state = State::kDetecting;
     if (!Register(c, c.client_fd, Tag::kClient, EPOLLIN | EPOLLRDHUP | EPOLLET)) return;
@@ -256,8 +264,21 @@ struct FrontDoor::Impl {
     c.sni.assign(result.sni, result.sni_len);
     bool mesh_tls = result.verdict == sniff::Verdict::Tls && (c.handoff_mask & (1u << kProtocolMeshTls)) &&
                     SniIsLocalIdentity(c.sni, local_identity);
+    if (c.detect_tls_only && !mesh_tls) {
+      Decide(c, kProtocolOpaque);
+      return StartConnect(c);
+    }
     Decide(c, mesh_tls ? kProtocolMeshTls : static_cast<uint8_t>(result.verdict));
     if (c.handoff_mask & (1u << c.protocol)) return HandOff(c);
+    SpliceOrHandOff(c);
+  }
+
+  // TCP about to be spliced: to a meshed endpoint from an outbound listener that asks for it, handed to
+  // TypeScript for mTLS origination; otherwise spliced here.
+  void SpliceOrHandOff(Conn& c) {
+    if (c.direction != kDirectionInbound && (c.handoff_mask & kHandoffMeshedTcp) && meshed.Contains(c.target)) {
+      return HandOff(c, true);
+    }
     StartConnect(c);
   }
 
@@ -266,10 +287,10 @@ struct FrontDoor::Impl {
     owner.detect_counts_[c.direction & 1][protocol].fetch_add(1, std::memory_order_relaxed);
   }
 
-  void HandOff(Conn& c) {
-    ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.client_fd, nullptr);
+  void HandOff(Conn& c, bool meshed_target = false) {
+    if (c.client_registered) ::epoll_ctl(epoll_fd, EPOLL_CTL_DEL, c.client_fd, nullptr);
     Handoff handoff{c.client_fd, c.listener_id, c.protocol, std::move(c.sni), c.client, c.target,
-                    c.target_is_original};
+                    c.target_is_original, meshed_target};
     c.closed = true;  // the fd is TypeScript's now: forget it without closing
     c.src_cell->open_now.fetch_sub(1, std::memory_order_relaxed);
     bool first;
@@ -448,8 +469,13 @@ struct FrontDoor::Impl {
         case State::kDetecting:
           // Server-speaks-first protocols (SMTP, MySQL) send nothing: after the detect timeout they
           // proceed as TCP instead of being dropped (Linkerd's ReadTimeout -> opaque on outbound).
+          if (c.detect_tls_only) {
+            Decide(c, kProtocolOpaque);  // a silent client on an opaque port: no mesh ClientHello came
+            StartConnect(c);
+            break;
+          }
           Decide(c, kProtocolDetectTimeout);
-          StartConnect(c);
+          SpliceOrHandOff(c);
           break;
         case State::kConnecting:
           Close(c, ETIMEDOUT, false);
@@ -567,6 +593,11 @@ void FrontDoor::SetLocalIdentity(const std::string& name) {
   std::string lower(name.size(), '\0');
   for (size_t i = 0; i < name.size(); i++) lower[i] = AsciiLower(name[i]);
   impl_->commands.Post([this, lower] { impl_->local_identity = lower; });
+}
+
+void FrontDoor::SetMeshedEndpoints(const std::vector<Endpoint>& endpoints) {
+  auto table = std::make_shared<MeshedEndpoints>(endpoints);  // hashed here, not on the epoll thread
+  impl_->commands.Post([this, table] { impl_->meshed = std::move(*table); });
 }
 
 void FrontDoor::SetInboundPolicy(std::shared_ptr<const policy::Table> table) {

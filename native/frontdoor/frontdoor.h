@@ -15,6 +15,7 @@
 
 #include "frontdoor/endpoint.h"
 #include "frontdoor/liveness.h"
+#include "frontdoor/meshed_endpoints.h"
 #include "frontdoor/transport_stats.h"
 #include "policy/l4_policy.h"
 
@@ -26,6 +27,10 @@ constexpr uint8_t kProtocolOpaque = 255;         // detection skipped: the desti
 // A ClientHello whose SNI is this workload's identity (SetLocalIdentity): mTLS from a meshed peer, for
 // TypeScript to terminate. Below 32 so that a handoff_mask bit can select it.
 constexpr uint8_t kProtocolMeshTls = 5;
+// handoff_mask bit (no protocol uses 6): TCP about to be spliced (opaque port, not HTTP, detect timeout)
+// on an outbound listener whose destination is in the meshed table (SetMeshedEndpoints) is handed to
+// TypeScript with Handoff::meshed_target instead, for mTLS origination.
+constexpr uint32_t kHandoffMeshedTcp = 1u << 6;
 
 // Whether an SNI names the local identity: ASCII case-insensitive, exact (no wildcard, no trailing dot).
 // `identity` is lower-case (SetLocalIdentity folds it); an empty identity matches nothing.
@@ -45,7 +50,7 @@ struct ListenerSpec {
   uint32_t connect_timeout_ms = 0;
   uint32_t idle_timeout_ms = 0;    // 0: idle spliced connections are never closed
   uint32_t pipe_bytes = 0;         // splice pipe per direction, opened on first need
-  uint32_t handoff_mask = 0;       // bit (1 << sniff::Verdict or kProtocolMeshTls) set: hand that protocol to TypeScript
+  uint32_t handoff_mask = 0;       // bit (1 << sniff::Verdict or kProtocolMeshTls) set: hand that protocol to TypeScript; kHandoffMeshedTcp
   uint32_t backlog = 1024;         // listen(2) backlog (the kernel caps it at somaxconn)
   TcpLiveness accept_liveness;   // keepalive / TCP_USER_TIMEOUT of accepted sockets (kept after a handoff)
   TcpLiveness connect_liveness;  // the same for the upstream sockets the front door dials
@@ -60,6 +65,7 @@ struct Handoff {
   Endpoint client;
   Endpoint target;
   bool target_is_original;  // true when SO_ORIGINAL_DST named it (iptables redirect)
+  bool meshed_target = false;  // TCP to a meshed endpoint (kHandoffMeshedTcp); `protocol` says why it is TCP
 };
 
 class FrontDoor {
@@ -83,7 +89,12 @@ class FrontDoor {
   // This workload's identity name ("" = none). From the next ClientHello on, one whose SNI equals it
   // (case-insensitive) on a listener whose handoff_mask has bit kProtocolMeshTls is handed off as
   // kProtocolMeshTls instead of spliced; other SNIs, and every SNI without an identity, are unchanged.
+  // While it is set, an inbound opaque port (on a listener with the kProtocolMeshTls bit) still looks
+  // for such a ClientHello — HTTP detection stays skipped; anything else, or silence until the detect
+  // timeout, is spliced as opaque.
   void SetLocalIdentity(const std::string& name);
+  // Replaces the meshed endpoint table (see kHandoffMeshedTcp); connections decided afterwards see it.
+  void SetMeshedEndpoints(const std::vector<Endpoint>& endpoints);
   // Replaces the inbound L4 policy (null: allow everything). Connections accepted after the call see
   // the new table; open inbound connections it no longer allows are reset and counted as terminated.
   // Call from one thread only (the JS thread).

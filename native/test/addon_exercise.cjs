@@ -29,7 +29,8 @@ async function main() {
   check("start(42)", addon.start(42) === EINVAL);
   for (const [name, args] of [
     ["listen", [null]], ["listen", [{ ...spec(), pipeBytes: "x" }]], ["setTarget", ["1", "127.0.0.1", 1]],
-    ["setOpaquePorts", [new Uint16Array(4096)]], ["setLocalIdentity", [7]], ["setLocalIdentity", ["a".repeat(254)]], ["forward", ["3", 1, "127.0.0.1", 1, 4]],
+    ["setOpaquePorts", [new Uint16Array(4096)]], ["setLocalIdentity", [7]], ["setLocalIdentity", ["a".repeat(254)]],
+    ["setMeshedEndpoints", [{}]], ["setMeshedEndpoints", [[{ ip: "not-an-ip", port: 1 }]]], ["setMeshedEndpoints", [[7]]], ["forward", ["3", 1, "127.0.0.1", 1, 4]],
     ["setTcpLiveness", [0, "1", 0]], ["errnoName", [{}]], ["setInboundPolicy", [7]],
     ["histogramCreate", [[1]]], ["histogramRecordMany", ["0", new Float64Array(1), 1]], ["histogramSnapshot", [null]],
   ]) {
@@ -50,6 +51,7 @@ async function main() {
     check("listen", port > 0);
     check("opaque ports", addon.setOpaquePorts(new Uint8Array(8192)) === 0);
     check("local identity", addon.setLocalIdentity("web.default.serviceaccount.identity.linkerd.cluster.local") === 0);
+    check("meshed endpoints", addon.setMeshedEndpoints([{ ip: "10.0.0.1", port: 6379 }, { ip: "fd00::1", port: 6379 }]) === 0);
     // HTTP is handed off; forward it back and see the echo come through the splice.
     const client = net.connect(port, "127.0.0.1");
     client.on("error", () => {});
@@ -57,6 +59,7 @@ async function main() {
     client.write(request);
     const record = await handoff;
     check("handoff protocol", record.protocol === 1);
+    check("handoff not to a meshed endpoint", record.meshedTarget === false);
     check("forward", addon.forward(record.fd, record.listenerId, "127.0.0.1", upstreamPort, record.protocol) === 0);
     const echoed = await new Promise((r) => {
       let got = "";

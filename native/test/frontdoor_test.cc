@@ -1,7 +1,8 @@
 // Tests for the front door's lifecycle (native/frontdoor/frontdoor.cc) on real loopback sockets: a
 // failed Start() leaves no fd and can be retried, Start/Stop/Start serves again, Stop() closes the
 // handoffs nobody took, Listen/Forward after Stop() refuse and close their fds, and a ClientHello for the
-// local identity is handed off as kProtocolMeshTls while other SNIs are spliced.
+// local identity is handed off as kProtocolMeshTls while other SNIs are spliced (on an inbound opaque port
+// too), and outbound TCP to a meshed endpoint is handed off for mTLS origination while the rest is spliced.
 #include "frontdoor/frontdoor.cc"
 
 #include <arpa/inet.h>
@@ -299,6 +300,127 @@ TEST(hello_for_the_local_identity_is_handed_off_as_mesh_tls_others_spliced) {
     CHECK(SendHello(door, port, target, hello, hello_bytes).spliced);
   }
   CHECK_EQ(door.DetectCount(0, kProtocolMeshTls), uint64_t{1});
+  door.Stop();
+  ::close(target);
+  CHECK_EQ(OpenFdCount(), before);
+}
+
+TEST(meshed_endpoints_match_address_and_port_exactly) {
+  using meshlet::frontdoor::MeshedEndpoints;
+  Endpoint a, a_other_port, b, v6, v6_other;
+  Endpoint::FromIp("10.0.0.1", 6379, &a);
+  Endpoint::FromIp("10.0.0.1", 6380, &a_other_port);
+  Endpoint::FromIp("10.0.0.2", 6379, &b);
+  Endpoint::FromIp("fd00::1", 6379, &v6);
+  Endpoint::FromIp("fd00::2", 6379, &v6_other);
+  MeshedEndpoints table({a, v6});
+  CHECK_EQ(table.size(), size_t{2});
+  CHECK(table.Contains(a));
+  CHECK(table.Contains(v6));
+  CHECK(!table.Contains(a_other_port));
+  CHECK(!table.Contains(b));
+  CHECK(!table.Contains(v6_other));
+  CHECK(!table.Contains(Endpoint{}));
+  CHECK(!MeshedEndpoints().Contains(a));
+}
+
+TEST(outbound_tcp_to_a_meshed_endpoint_is_handed_off_the_rest_spliced) {
+  using meshlet::frontdoor::kHandoffMeshedTcp;
+  using meshlet::frontdoor::kProtocolOpaque;
+  FrontDoor door([] {});
+  size_t before = OpenFdCount();
+  uint16_t target_port = 0;
+  int target = ListenLoopback(&target_port);
+  CHECK(target >= 0);
+  CHECK_EQ(door.Start(), 0);
+  ListenerSpec spec = LoopbackSpec(kHandoffMeshedTcp);
+  spec.direction = 1;  // outbound
+  Endpoint::FromIp("127.0.0.1", target_port, &spec.target);
+  uint16_t port = 0;
+  CHECK_EQ(door.Listen(spec, &port), 0);
+  ListenerSpec plain = spec;  // the same target, without the bit
+  plain.id = 2;
+  plain.handoff_mask = 0;
+  uint16_t plain_port = 0;
+  CHECK_EQ(door.Listen(plain, &plain_port), 0);
+  const uint8_t resp[] = "*1\r\n$4\r\nPING\r\n";
+  size_t resp_bytes = sizeof resp - 1;
+  {
+    TRACE("the target is not meshed yet: spliced");
+    CHECK(SendHello(door, port, target, resp, resp_bytes).spliced);
+  }
+  Endpoint other;
+  Endpoint::FromIp("127.0.0.2", target_port, &other);
+  door.SetMeshedEndpoints({other, spec.target});
+  {
+    TRACE("not HTTP to a meshed endpoint: handed off, marked meshed");
+    HelloOutcome outcome = SendHello(door, port, target, resp, resp_bytes);
+    CHECK(outcome.handed_off);
+    CHECK(outcome.handoff.meshed_target);
+    CHECK_EQ(static_cast<int>(outcome.handoff.protocol), static_cast<int>(meshlet::sniff::Verdict::NotHttp));
+  }
+  {
+    TRACE("a listener without the bit: spliced");
+    CHECK(SendHello(door, plain_port, target, resp, resp_bytes).spliced);
+  }
+  std::bitset<65536> opaque;
+  opaque.set(target_port);
+  door.SetOpaquePorts(opaque);
+  {
+    TRACE("an opaque port to a meshed endpoint: handed off at accept, protocol opaque");
+    HelloOutcome outcome = SendHello(door, port, target, resp, resp_bytes);
+    CHECK(outcome.handed_off);
+    CHECK(outcome.handoff.meshed_target);
+    CHECK_EQ(static_cast<int>(outcome.handoff.protocol), static_cast<int>(kProtocolOpaque));
+  }
+  door.SetMeshedEndpoints({other});
+  {
+    TRACE("no longer meshed: spliced");
+    CHECK(SendHello(door, port, target, resp, resp_bytes).spliced);
+  }
+  door.Stop();
+  ::close(target);
+  CHECK_EQ(OpenFdCount(), before);
+}
+
+TEST(inbound_opaque_port_with_an_identity_terminates_mesh_tls_and_splices_the_rest) {
+  namespace data = meshlet::sniff::testdata;
+  using meshlet::frontdoor::kProtocolMeshTls;
+  using meshlet::frontdoor::kProtocolOpaque;
+  FrontDoor door([] {});
+  size_t before = OpenFdCount();
+  uint16_t target_port = 0;
+  int target = ListenLoopback(&target_port);
+  CHECK(target >= 0);
+  CHECK_EQ(door.Start(), 0);
+  ListenerSpec spec = LoopbackSpec(1u << kProtocolMeshTls);
+  Endpoint::FromIp("127.0.0.1", target_port, &spec.target);
+  uint16_t port = 0;
+  CHECK_EQ(door.Listen(spec, &port), 0);
+  std::bitset<65536> opaque;
+  opaque.set(target_port);
+  door.SetOpaquePorts(opaque);
+  const uint8_t* hello = data::kOpensslHelloExampleCom;
+  size_t hello_bytes = sizeof data::kOpensslHelloExampleCom;
+  {
+    TRACE("no identity: an opaque port is spliced without looking");
+    CHECK(SendHello(door, port, target, hello, hello_bytes).spliced);
+    CHECK_EQ(door.DetectCount(0, kProtocolOpaque), uint64_t{1});
+  }
+  door.SetLocalIdentity("example.com");
+  {
+    TRACE("a ClientHello for the identity: handed off as MeshTls");
+    HelloOutcome outcome = SendHello(door, port, target, hello, hello_bytes);
+    CHECK(outcome.handed_off);
+    CHECK_EQ(static_cast<int>(outcome.handoff.protocol), static_cast<int>(kProtocolMeshTls));
+  }
+  {
+    TRACE("plaintext (even HTTP) on the opaque port: spliced as opaque");
+    const uint8_t get[] = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
+    CHECK(SendHello(door, port, target, get, sizeof get - 1).spliced);
+    CHECK_EQ(door.DetectCount(0, kProtocolOpaque), uint64_t{2});
+    CHECK_EQ(door.DetectCount(0, 1), uint64_t{0});
+  }
   door.Stop();
   ::close(target);
   CHECK_EQ(OpenFdCount(), before);

@@ -36,6 +36,8 @@ export interface MeshTlsStageOptions {
   readonly http1: PlaintextEngine;
   /** Absent: HTTP/2 inside mTLS is relayed as opaque. */
   readonly http2?: PlaintextEngine | undefined;
+  /** Destination ports whose plaintext is relayed without HTTP detection (MESHLET_OPAQUE_PORTS). */
+  readonly opaquePorts?: ReadonlySet<number>;
   /** Whether an opaque connection from `client` with `identity` may reach `targetPort` (the inbound policy). */
   admitOpaque(targetPort: number, clientIp: string, identity: string): boolean;
   readonly logger: Logger;
@@ -74,6 +76,10 @@ export function meshTlsStage(options: MeshTlsStageOptions): MeshTlsStage {
   };
 
   const serve = (conn: AcceptedConnection, tls: TLSSocket, peer: MeshIdentity, local: LocalAddress, deadline: number) => {
+    if (options.opaquePorts?.has(conn.target.port)) {
+      tls.pause(); // an opaque port: no detection (server-speaks-first protocols must not wait for it)
+      return route(conn, tls, peer, local, "opaque", Buffer.alloc(0), false);
+    }
     const chunks: Buffer[] = [];
     let read = 0;
     let ended = false;

@@ -1,9 +1,7 @@
 // Wiring of inbound mTLS for main.ts: the local identity pushed to the front door (again after each
 // rotation, though a rotation keeps the name), and the stage that terminates what it hands over, with
 // the inbound HTTP engines and the inbound policy for opaque traffic.
-import { decideTcp } from "../authz/decide.ts";
 import type { InboundPolicyRuntime } from "../authz/inbound-policy-runtime.ts";
-import { portPolicyOf } from "../authz/inbound-policy.ts";
 import type { Config } from "../config/env.ts";
 import type { IdentityStore } from "../identity/workload-identity.ts";
 import type { FrontDoor } from "../l4/front-door.ts";
@@ -11,7 +9,7 @@ import type { Logger } from "../log/logger.ts";
 import { type MeshTlsStage, type PlaintextEngine, meshTlsStage } from "./mesh-tls-stage.ts";
 
 export function startInboundMeshTls(
-  config: Pick<Config, "detectTimeoutMs" | "connectTimeoutMs">,
+  config: Pick<Config, "detectTimeoutMs" | "connectTimeoutMs" | "opaquePorts">,
   identity: IdentityStore,
   frontDoor: FrontDoor,
   engines: { readonly inbound: { readonly server: PlaintextEngine }; readonly inboundH2: { readonly server: PlaintextEngine } },
@@ -26,7 +24,8 @@ export function startInboundMeshTls(
     connectTimeoutMs: config.connectTimeoutMs,
     http1: engines.inbound.server,
     http2: engines.inboundH2.server,
-    admitOpaque: (port, ip, client) => decideTcp(portPolicyOf(policy.current(), port), { ip, identity: client }).kind === "allow",
+    opaquePorts: config.opaquePorts,
+    admitOpaque: (port, ip, client) => policy.admitMeshTcp(port, ip, client),
     logger,
   });
   return {

@@ -1,12 +1,13 @@
 // The native front door as TypeScript sees it: start it, add listeners (resolving DNS targets and
 // keeping them fresh), route handed-off connections to each listener's handler, and forward as TCP.
 import { lookup } from "node:dns/promises";
+import { closeSync } from "node:fs";
 
 import type { HostPort, PortSet } from "../config/values.ts";
 import { formatHostPort, isIp } from "../config/values.ts";
 import { ListenError } from "../errors/listen-error.ts";
 import type { Logger } from "../log/logger.ts";
-import { type HandoffRecord, Protocol, native } from "../native/binding.ts";
+import { type HandoffRecord, MESHED_TCP_HANDOFF_BIT, Protocol, native } from "../native/binding.ts";
 import { DIRECTIONS, type Direction } from "../rt/direction.ts";
 import type { TcpLiveness } from "./tcp-liveness.ts";
 
@@ -20,6 +21,8 @@ export interface AcceptedConnection {
   readonly client: HostPort;
   readonly target: HostPort;
   readonly targetIsOriginal: boolean;
+  /** TCP (opaque, not HTTP, detect timeout: `protocol`) to an endpoint of the meshed table: for `meshedTcp`. */
+  readonly meshedTarget: boolean;
   readonly listener: Listener;
 }
 
@@ -37,6 +40,8 @@ export interface ListenerConfig {
   readonly pipeBytes: number;
   /** Handlers for sniffed protocols; protocols without one are spliced natively. */
   readonly handlers: Partial<Record<number, (conn: AcceptedConnection) => void>>;
+  /** Outbound TCP to a meshed endpoint (setMeshedEndpoints), for mTLS origination; absent: spliced like the rest. */
+  readonly meshedTcp?: ((conn: AcceptedConnection) => void) | undefined;
 }
 
 export interface Listener {
@@ -88,11 +93,18 @@ export class FrontDoor {
     if (rc < 0) throw new Error(`meshlet: the front door refused the local identity ${JSON.stringify(name)}: ${native.errnoName(-rc)}`);
   }
 
+  /** The meshed endpoints (ip:port) whose outbound TCP listeners with `meshedTcp` hand off instead of splicing. */
+  setMeshedEndpoints(endpoints: ReadonlyArray<{ readonly ip: string; readonly port: number }>): void {
+    const rc = native.setMeshedEndpoints(endpoints);
+    if (rc < 0) throw new Error(`meshlet: the front door refused the meshed endpoint table: ${native.errnoName(-rc)}`);
+  }
+
   async listen(config: ListenerConfig): Promise<Listener> {
     const id = this.nextListenerId++;
     const target = config.target ? await this.resolveTarget(config, config.target) : undefined;
     let handoffMask = 0;
     for (const protocol of Object.keys(config.handlers)) handoffMask |= 1 << Number(protocol);
+    if (config.meshedTcp !== undefined) handoffMask |= MESHED_TCP_HANDOFF_BIT;
     const rc = native.listen({
       id,
       bindIp: config.bind.host,
@@ -164,9 +176,10 @@ export class FrontDoor {
         client: { host: record.clientIp, port: record.clientPort },
         target: { host: record.targetIp, port: record.targetPort },
         targetIsOriginal: record.targetIsOriginal,
+        meshedTarget: record.meshedTarget,
         listener,
       };
-      const handler = listener.config.handlers[record.protocol];
+      const handler = record.meshedTarget ? listener.config.meshedTcp : listener.config.handlers[record.protocol];
       if (this.logger.enabled("trace")) { // MESHLET_LOG_LEVEL=trace: one line per handed-off connection
         this.logger.trace("connection handed off", {
           direction: listener.config.direction,
@@ -175,6 +188,7 @@ export class FrontDoor {
           targetIsOriginal: conn.targetIsOriginal,
           protocol: record.protocol,
           sni: record.sni || undefined,
+          meshed: record.meshedTarget || undefined,
           handler: handler !== undefined,
         });
       }
@@ -182,14 +196,16 @@ export class FrontDoor {
         if (handler) handler(conn);
         else this.forwardAsTcp(conn);
       } catch (err) {
-        // A handler bug must not take the proxy down or leak the descriptor.
-        this.logger.error("connection handler failed; forwarding as TCP", {
+        // A handler bug must not take the proxy down or leak the descriptor; a meshed peer's traffic is
+        // never sent in clear instead of over mTLS, so that connection is closed.
+        this.logger.error(conn.meshedTarget ? "connection handler failed; closing" : "connection handler failed; forwarding as TCP", {
           direction: listener.config.direction,
           client: formatHostPort(conn.client),
           protocol: record.protocol,
           error: String(err),
         });
-        this.forwardAsTcp(conn);
+        if (conn.meshedTarget) closeSync(conn.fd);
+        else this.forwardAsTcp(conn);
       }
     }
   }

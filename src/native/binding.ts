@@ -15,6 +15,8 @@ export interface HandoffRecord {
   readonly targetIp: string;
   readonly targetPort: number;
   readonly targetIsOriginal: boolean;
+  /** TCP to an endpoint of the meshed table (handoff bit MESHED_TCP_HANDOFF_BIT): for mTLS origination; `protocol` says why it is TCP. */
+  readonly meshedTarget: boolean;
 }
 
 /** Every field is required but the target; the values come from the MESHLET_* settings (no native default). */
@@ -116,6 +118,8 @@ export interface NativeBinding {
   setOpaquePorts(bitmap: Uint8Array): number;
   /** This workload's identity ("" = none, ≤ 253 chars): a ClientHello with that SNI (case-insensitive) on a listener whose handoffMask has Protocol.MeshTls is handed off as MeshTls. 0 | -EINVAL | -ENOTCONN. */
   setLocalIdentity(name: string): number;
+  /** Replaces the meshed endpoint table: outbound TCP to one of them, on a listener whose handoffMask has MESHED_TCP_HANDOFF_BIT, is handed off with meshedTarget. 0 | -EINVAL | -ENOTCONN. */
+  setMeshedEndpoints(endpoints: ReadonlyArray<{ readonly ip: string; readonly port: number }>): number;
   /** Gives a handed-off fd back to be spliced to ip:port; the fd is taken in every case (closed on failure). 0 | -EINVAL | -ENOTCONN. */
   forward(fd: number, listenerId: number, ip: string, port: number, protocol: number): number;
   /** Keepalive (idle = interval) and TCP_USER_TIMEOUT on a connected TCP fd owned elsewhere; 0 = untouched. 0 | -errno. */
@@ -149,6 +153,9 @@ export interface NativeBinding {
   /** The counts so far | -EINVAL (no such histogram). */
   histogramSnapshot(id: number): HistogramSnapshot | number;
 }
+
+/** handoffMask bit (native kHandoffMeshedTcp): hand TCP to a meshed endpoint to TypeScript instead of splicing it. */
+export const MESHED_TCP_HANDOFF_BIT = 1 << 6;
 
 /** The sniffer's verdicts (native/sniff/sniff.h), a ClientHello for this workload's identity (MeshTls), plus the outcomes of connections never sniffed. */
 export const Protocol = { Http1: 1, Http2: 2, Tls: 3, NotHttp: 4, MeshTls: 5, DetectTimeout: 254, Opaque: 255 } as const;

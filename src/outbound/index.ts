@@ -9,6 +9,8 @@ export interface OutboundHandlers {
   readonly http1: (conn: AcceptedConnection) => void;
   /** HTTP/2 prior knowledge (h2c); absent: such connections are spliced as TCP. */
   readonly http2?: ((conn: AcceptedConnection) => void) | undefined;
+  /** TCP to a meshed endpoint (start-mesh-tls-origination.ts); absent without identity: spliced in plaintext. */
+  readonly meshedTcp?: ((conn: AcceptedConnection) => void) | undefined;
 }
 
 export async function startOutbound(config: Config, frontDoor: FrontDoor, handlers: OutboundHandlers): Promise<Listener[]> {
@@ -19,6 +21,7 @@ export async function startOutbound(config: Config, frontDoor: FrontDoor, handle
     idleTimeoutMs: config.tcpIdleTimeoutMs,
     pipeBytes: config.splicePipeBytes,
     handlers: { [Protocol.Http1]: handlers.http1, ...(handlers.http2 !== undefined ? { [Protocol.Http2]: handlers.http2 } : {}) },
+    meshedTcp: handlers.meshedTcp,
   };
   const listeners = [await frontDoor.listen({ ...common, name: "outbound", bind: config.outboundListen })];
   for (const mapping of config.outboundUpstreams) {

@@ -235,6 +235,22 @@ describe("opaque and foreign TLS", () => {
     expect(outcome.handshakeOk).toBe(true);
     expect(outcome.received.length).toBe(payload.length);
     expect(outcome.received === payload).toBe(true);
+    // Decided by the port's TCP authorizations, counted like native-decided opaque connections, with the identity.
+    const metrics = await proxy.metrics();
+    expect(metricValue(metrics, "inbound_tcp_authz_allow_total", { tls: "true", client_id: CLIENT, srv_name: "all-unauthenticated" })).toBe(1);
+  });
+
+  test("opaque inside mTLS that the port's TCP authorizations refuse is closed and counted as denied", async () => {
+    // cluster-authenticated: an identity is not enough from 127.0.0.1, outside MESHLET_CLUSTER_NETWORKS.
+    const proxy = await startProxy({ ...identityEnv(), MESHLET_INBOUND_FORWARD: `127.0.0.1:${echo.port}`, MESHLET_DEFAULT_INBOUND_POLICY: "cluster-authenticated" });
+    proxies.push(proxy);
+    const outcome = await tlsExchange(proxy.inboundPort, client, SERVER, "\x00opaque");
+    expect(outcome.handshakeOk).toBe(true);
+    expect(outcome.received).toBe("");
+    const metrics = await proxy.metrics();
+    expect(metricValue(metrics, "inbound_tcp_authz_deny_total", { tls: "true", client_id: CLIENT, srv_name: "cluster-authenticated" })).toBe(1);
+    expect(metricValue(metrics, "inbound_tcp_authz_allow_total", { tls: "true" })).toBe(0);
+    expect(metricValue(metrics, "meshlet_inbound_mtls_failures_total", { reason: "MESHLET_TLS_UNAUTHORIZED" })).toBe(1);
   });
 
   test("a ClientHello for another name reaches the app's own TLS untouched", async () => {

@@ -4,14 +4,14 @@
 // app sees `l5d-client-id` = the client's identity. A relay between the two proxies records the bytes on
 // the wire: a TLS handshake record first, and never the request in clear.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type Socket, type TCPSocketListener, spawn } from "bun";
+import { spawn } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { type RunningProxy, metricValue, startProxy } from "../../support/proxy.ts";
 import { issue, makeCa, tempDir } from "../identity/identity-cli.ts";
-import { writeEndpointSlice } from "./mesh-fixtures.ts";
+import { type RecordingRelay, startRecordingRelay, writeEndpointSlice } from "./mesh-fixtures.ts";
 
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
 const SERVER_ID = "web.default.serviceaccount.identity.linkerd.cluster.local";
@@ -21,14 +21,7 @@ const configDir = mkdtempSync(join(tmpdir(), "meshlet-two-meshlets-"));
 let app: ReturnType<typeof Bun.serve>;
 let serverSide: RunningProxy;
 let clientSide: RunningProxy;
-interface RelayConn {
-  upstream?: Socket<unknown>;
-  /** Bytes from the client side that arrived before the upstream connection opened. */
-  pending: Buffer[];
-}
-let relay: TCPSocketListener<RelayConn>;
-/** Every byte the client side sent towards the server side, in order. */
-let onTheWire = Buffer.alloc(0);
+let relay: RecordingRelay;
 
 const identityEnv = (files: { anchors: string; cert: string; key: string }) => ({
   MESHLET_IDENTITY_TRUST_ANCHORS: files.anchors,
@@ -49,39 +42,7 @@ beforeAll(async () => {
   serverSide = await startProxy({ ...identityEnv(serverFiles), MESHLET_INBOUND_FORWARD: `127.0.0.1:${app.port}` });
 
   // A byte-for-byte TCP relay in front of the server side's inbound listener, recording what passes.
-  relay = Bun.listen<RelayConn>({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open(client) {
-        client.data = { pending: [] };
-        void Bun.connect({
-          hostname: "127.0.0.1",
-          port: serverSide.inboundPort,
-          socket: {
-            open(upstream) {
-              client.data.upstream = upstream;
-              for (const chunk of client.data.pending) upstream.write(chunk);
-            },
-            data(_upstream, data) {
-              client.write(data);
-            },
-            close() {
-              client.end();
-            },
-          },
-        });
-      },
-      data(client, data) {
-        onTheWire = Buffer.concat([onTheWire, data]);
-        if (client.data.upstream) client.data.upstream.write(data);
-        else client.data.pending.push(Buffer.from(data));
-      },
-      close(client) {
-        client.data.upstream?.end();
-      },
-    },
-  });
+  relay = startRecordingRelay(serverSide.inboundPort);
   writeEndpointSlice(configDir, "web", relay.port, SERVER_ID);
   clientSide = await startProxy({ ...identityEnv(clientFiles), MESHLET_CONFIG_DIR: configDir });
 }, 60_000);
@@ -89,7 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await clientSide?.stop();
   await serverSide?.stop();
-  relay?.stop(true);
+  relay?.stop();
   app?.stop(true);
   rmSync(configDir, { recursive: true, force: true });
 });
@@ -102,6 +63,7 @@ test("the app behind the server side sees the client side's identity; the wire b
   expect(JSON.parse(body)).toEqual({ path: SECRET_PATH, clientId: CLIENT_ID });
 
   // A TLS handshake record (content type 22, version 3.x) opens the connection; the request never passes in clear.
+  const onTheWire = relay.sent();
   expect([onTheWire[0], onTheWire[1]]).toEqual([0x16, 0x03]);
   expect(onTheWire.includes(Buffer.from(SECRET_PATH))).toBe(false);
   expect(onTheWire.includes(Buffer.from("HTTP/1.1"))).toBe(false);

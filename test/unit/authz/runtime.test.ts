@@ -71,3 +71,24 @@ test("without the native policy exports nothing is pushed and the policy still c
   expect(runtime.current().byPort.get(6379)?.server.name).toBe("redis");
   runtime.stop();
 });
+
+test("mTLS opaque decisions taken in TypeScript are counted with tls=true and the client identity", async () => {
+  const watch = new WatchCell<ConfigSnapshot>(generation(server("redis", 6379)));
+  const registry = new Registry();
+  const binding = { setInboundPolicy: () => 0, inboundPolicyStats: () => [{ id: 0, allow: 0, deny: 7, terminate: 0 }] };
+  const runtime = startInboundPolicy(config, watch, log, registry, binding);
+  const client = "app.default.serviceaccount.identity.linkerd.cluster.local";
+  expect(runtime.admitMeshTcp(6379, "203.0.113.5", client)).toBe(true); // redis: all-unauthenticated
+  expect(runtime.admitMeshTcp(6379, "203.0.113.5", client)).toBe(true);
+  expect(runtime.admitMeshTcp(9999, "10.1.2.3", client)).toBe(true); // the default: cluster-unauthenticated
+  expect(runtime.admitMeshTcp(9999, "203.0.113.5", client)).toBe(false); // outside the cluster networks
+
+  const m = await registry.metrics();
+  const mesh = { tls: "true", client_id: client };
+  expect(metricValue(m, "inbound_tcp_authz_allow_total", { ...mesh, srv_kind: "server", srv_name: "redis", authz_kind: "default", authz_name: "all-unauthenticated" })).toBe(2);
+  expect(metricValue(m, "inbound_tcp_authz_allow_total", { ...mesh, srv_kind: "default", srv_name: "cluster-unauthenticated" })).toBe(1);
+  expect(metricValue(m, "inbound_tcp_authz_deny_total", { ...mesh, srv_kind: "default", srv_name: "cluster-unauthenticated" })).toBe(1);
+  // The native counters keep their own series (no identity before the front door).
+  expect(metricValue(m, "inbound_tcp_authz_deny_total", { tls: "disabled", srv_name: "cluster-unauthenticated" })).toBe(7);
+  runtime.stop();
+});
