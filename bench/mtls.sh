@@ -38,9 +38,9 @@ Measured:
     and a new mTLS connection (full handshake) between the proxies: conn/s and CPU µs per connection.
   - bulk: iperf3 -t $IPERF_S (IPERF_S) through an opaque port (in MESHLET_OPAQUE_PORTS on both meshlets;
     HAProxy mode tcp with ssl both sides): Gbit/s and CPU s per GB of both proxies.
-The two TCP paths of meshlet are mTLS only once opaque origination is built: the script reads the
+Each meshlet leg is checked to be mTLS: the script reads the
 server-side meshlets' /metrics (inbound_tcp_detect_http_results_total{result="mesh_tls"}, inbound
-tcp_open_total{tls="true"}) after a probe and prints "plaintext (opaque origination not built)" instead
+tcp_open_total{tls="true"}) after a probe and prints "plaintext (not mTLS: check the configuration)" instead
 of a ratio when that leg was not TLS. The keep-alive leg is checked the same way (inbound request_total
 {tls="true",client_id="$CLIENT_ID"}); a plaintext HTTP leg stops the run.
 Installs wrk, nginx-light, haproxy, iperf3 and curl with apt-get when they are missing.
@@ -317,7 +317,7 @@ ratios() {
   [ "$kind" = close ] && leg=$CONN_LEG
   [ "$kind" = iperf ] && leg=$BULK_LEG
   if [ "$t" = meshlet ] && [ "$leg" = plaintext ]; then
-    echo "plaintext (opaque origination not built) | plaintext (opaque origination not built)"
+    echo "plaintext (not mTLS: check the configuration) | plaintext (not mTLS: check the configuration)"
   else
     echo "$(ratio "${RATE[$t/$kind]}" "${RATE[haproxy/$kind]}") | $(ratio "${CPU[$t/$kind]}" "${CPU[haproxy/$kind]}")"
   fi
