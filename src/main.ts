@@ -28,8 +28,7 @@ import { startAccessLog } from "./access-log/start-access-log.ts";
 import { startInboundPolicy } from "./authz/inbound-policy-runtime.ts";
 import { inboundChain } from "./inbound/filters.ts";
 import { startInbound } from "./inbound/index.ts";
-import { startInboundMeshTls } from "./inbound/start-mesh-tls.ts";
-import { startMeshTlsOrigination } from "./outbound/start-mesh-tls-origination.ts";
+import { loadMeshTlsStack } from "./stack/mesh-tls.ts";
 import { outboundChain } from "./outbound/filters.ts";
 import { startOutbound } from "./outbound/index.ts";
 import { loadInitialResources, watchResources } from "./resources/startup.ts";
@@ -65,6 +64,7 @@ export async function runProxy(env: Strings): Promise<void> {
   configureMetrics({ retainIdleMs: config.metricsRetainIdleMs, maxSeriesPerFamily: config.metricsMaxSeriesPerFamily });
   // Workload identity (MESHLET_IDENTITY_*): invalid files exit 64 like the environment; then watched for rotation.
   const identity = await startIdentity(config, rootLogger.scoped("identity")).catch(exitOnConfigError);
+  const meshTls = identity ? await loadMeshTlsStack(identity) : undefined;
   const kinds = resourceKinds(config, monotonicClock);
   const resources = loadInitialResources(config.configDir, kinds, rootLogger.scoped("resources"));
   if (!resources) process.exit(EXIT_USAGE);
@@ -98,10 +98,10 @@ export async function runProxy(env: Strings): Promise<void> {
   };
   const http = {
     inbound: http1Stage(config, "inbound", chains.inbound, rootLogger),
-    outbound: http1Stage(config, "outbound", chains.outbound, rootLogger, identity),
+    outbound: http1Stage(config, "outbound", chains.outbound, rootLogger, meshTls?.client),
     // h2c prior knowledge: every stream runs the same chain as an HTTP/1 request.
     inboundH2: h2Stage(config, "inbound", chains.inbound, rootLogger),
-    outboundH2: h2Stage(config, "outbound", chains.outbound, rootLogger, identity),
+    outboundH2: h2Stage(config, "outbound", chains.outbound, rootLogger, meshTls?.client),
   };
   registerPoolMetrics({ inbound: http.inbound.server, outbound: http.outbound.server });
   let ready = false;
@@ -119,10 +119,10 @@ export async function runProxy(env: Strings): Promise<void> {
 
   try {
     // mTLS from meshed peers (SNI = our identity): terminated, then the same engines with the client's identity.
-    const meshTls = identity ? startInboundMeshTls(config, identity, frontDoor, http, inboundPolicy, rootLogger.scoped("inbound")) : undefined;
-    const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle, http2: http.inboundH2.handle, meshTls: meshTls?.handle });
+    const meshTlsInbound = identity && meshTls ? meshTls.startInbound(config, identity, frontDoor, http, inboundPolicy, rootLogger.scoped("inbound")) : undefined;
+    const inbound = await startInbound(config, frontDoor, { http1: http.inbound.handle, http2: http.inboundH2.handle, meshTls: meshTlsInbound?.handle });
     // TCP to meshed endpoints (opaque ports, not HTTP, listener targets naming a meshed service): mTLS'd.
-    const meshedTcp = identity ? startMeshTlsOrigination(config, identity, frontDoor, resourceWatch.config, rootLogger.scoped("outbound")) : undefined;
+    const meshedTcp = meshTls ? meshTls.startOrigination(config, meshTls.client, frontDoor, resourceWatch.config, rootLogger.scoped("outbound")) : undefined;
     const outbound = await startOutbound(config, frontDoor, { http1: http.outbound.handle, http2: http.outboundH2.handle, meshedTcp: meshedTcp?.handle });
     // The tap server starts first so the dashboard learns the port it really bound.
     let tapListen: HostPort | null = null;

@@ -9,8 +9,7 @@ import type { AcceptedConnection } from "../l4/front-door.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Direction } from "../rt/direction.ts";
 import { http1Settings, plaintextClientTls } from "./http1.ts";
-import type { IdentityStore } from "../identity/workload-identity.ts";
-import { MeshClientTls } from "../tls/mesh-client-tls.ts";
+import type { MeshClientTls } from "../tls/mesh-client-tls.ts";
 
 export interface H2Stage {
   /**
@@ -30,8 +29,8 @@ function h2KeepaliveSettings(config: Config): KeepaliveSettings {
 
 type EngineModule = typeof import("../h2/server.ts");
 
-/** `identity`: this workload's, outbound only: upstreams that discovery names an identity for get mTLS (ALPN h2). */
-export function h2Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger, identity?: IdentityStore | null): H2Stage {
+/** `meshTls`: outbound, with an identity only: upstreams that discovery names an identity for get mTLS (ALPN h2). */
+export function h2Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger, meshTls?: MeshClientTls): H2Stage {
   let engine: H2Server | null = null;
   // Remembered so that an engine made after a drain or close starts drained or closed too.
   let drained: { readonly graceMs: number | undefined } | null = null;
@@ -53,7 +52,7 @@ export function h2Stage(config: Config, direction: Direction, chain: FilterChain
       keepalive: h2KeepaliveSettings(config),
       chain,
       logger,
-      meshTls: identity ? new MeshClientTls(identity) : undefined,
+      meshTls,
     });
     if (drained !== null) void engine.drain(drained.graceMs);
     if (closed) engine.close();

@@ -9,8 +9,7 @@ import type { AcceptedConnection } from "../l4/front-door.ts";
 import type { Logger } from "../log/logger.ts";
 import { type InboundTlsLabels, inboundTlsLabels } from "../metrics/http.ts";
 import type { Direction } from "../rt/direction.ts";
-import type { IdentityStore } from "../identity/workload-identity.ts";
-import { MeshClientTls } from "../tls/mesh-client-tls.ts";
+import type { MeshClientTls } from "../tls/mesh-client-tls.ts";
 
 export interface Http1Stage {
   readonly server: Http1Server;
@@ -41,11 +40,10 @@ export function plaintextClientTls(config: Pick<Config, "identityCertPath">, dir
 }
 
 /**
- * `logger`: the process logger; the engine logs in the `direction` scope. `identity`: this workload's,
- * outbound only: upstreams that discovery names an identity for are dialed with mTLS.
+ * `logger`: the process logger; the engine logs in the `direction` scope. `meshTls`: outbound, with an
+ * identity only: upstreams that discovery names an identity for are dialed with mTLS.
  */
-export function http1Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger, identity?: IdentityStore | null): Http1Stage {
-  const meshTls = identity ? new MeshClientTls(identity) : undefined;
+export function http1Stage(config: Config, direction: Direction, chain: FilterChainSource, logger: Logger, meshTls?: MeshClientTls): Http1Stage {
   const server = createHttp1Server({ direction, ...http1Settings(config, direction), chain, logger, meshTls });
   const tls = plaintextClientTls(config, direction);
   const handle = (conn: AcceptedConnection) => {
