@@ -51,28 +51,6 @@ bench_free_ports 15
 ORIGIN=$BASE HAPROXY=$((BASE + 1)) NGINX_PROXY=$((BASE + 2)) MESHLET=$((BASE + 3))
 progress "ports: origin $ORIGIN, meshlet $MESHLET (admin $((MESHLET + 2))), haproxy $HAPROXY, nginx proxy $NGINX_PROXY"
 
-nginx_conf() { # name, server block
-  mkdir -p "$WORK/$1"
-  cat >"$WORK/$1/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/$1/nginx.pid;
-error_log $WORK/$1/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 75s;
-  client_body_temp_path $WORK/$1/body;
-  proxy_temp_path $WORK/$1/proxy;
-  fastcgi_temp_path $WORK/$1/fcgi;
-  uwsgi_temp_path $WORK/$1/uwsgi;
-  scgi_temp_path $WORK/$1/scgi;
-  $2
-}
-CONF
-}
-
 nginx_conf origin "server { listen 127.0.0.1:$ORIGIN; location / { default_type text/plain; return 200 \"hello from nginx\\n\"; } }"
 nginx_conf proxy "upstream origin { server 127.0.0.1:$ORIGIN; keepalive 256; }
   server { listen 127.0.0.1:$NGINX_PROXY; location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection \"\"; } }"

@@ -85,25 +85,7 @@ HC_HTTP=$((BASE + 12)) HC_CONN=$((BASE + 13)) HC_BULK=$((BASE + 14)) HS_HTTP=$((
 progress "ports: origin $ORIGIN, iperf3 $IPERF; meshlet client $CLIENT_HTTP/$CLIENT_CONN/$CLIENT_BULK (admin $CLIENT_ADMIN), servers $SRV_HTTP/$SRV_CONN/$SRV_BULK (admin $SRV_HTTP_ADMIN/$SRV_CONN_ADMIN/$SRV_BULK_ADMIN); haproxy $HC_HTTP/$HC_CONN/$HC_BULK → $HS_HTTP/$HS_CONN/$HS_BULK"
 
 # --- origins: nginx (as http.sh) and iperf3.
-mkdir -p "$WORK/origin"
-cat >"$WORK/origin/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/origin/nginx.pid;
-error_log $WORK/origin/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 75s;
-  client_body_temp_path $WORK/origin/body;
-  proxy_temp_path $WORK/origin/proxy;
-  fastcgi_temp_path $WORK/origin/fcgi;
-  uwsgi_temp_path $WORK/origin/uwsgi;
-  scgi_temp_path $WORK/origin/scgi;
-  server { listen 127.0.0.1:$ORIGIN; location / { default_type text/plain; return 200 "hello from nginx\\n"; } }
-}
-CONF
+nginx_conf origin "server { listen 127.0.0.1:$ORIGIN; location / { default_type text/plain; return 200 \"hello from nginx\\n\"; } }"
 start_nginx origin
 start iperf3-server iperf3 -s -p "$IPERF"
 

@@ -108,25 +108,7 @@ for e in "${ENGINE_LIST[@]}"; do
   i=$((i + 1))
 done
 
-mkdir -p "$WORK/origin"
-cat >"$WORK/origin/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/origin/nginx.pid;
-error_log $WORK/origin/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 75s;
-  client_body_temp_path $WORK/origin/body;
-  proxy_temp_path $WORK/origin/proxy;
-  fastcgi_temp_path $WORK/origin/fcgi;
-  uwsgi_temp_path $WORK/origin/uwsgi;
-  scgi_temp_path $WORK/origin/scgi;
-  server { listen 127.0.0.1:$ORIGIN; location / { default_type text/plain; return 200 "hello from nginx\\n"; } }
-}
-CONF
+nginx_conf origin "server { listen 127.0.0.1:$ORIGIN; location / { default_type text/plain; return 200 \"hello from nginx\\n\"; } }"
 start_nginx origin
 start iperf3-server iperf3 -s -p "$IPERF"
 

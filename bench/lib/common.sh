@@ -55,6 +55,30 @@ start() {
   PIDS+=($!)
 }
 
+# nginx_conf NAME BLOCK: $WORK/NAME/nginx.conf for one worker in the foreground, keep-alive without limit,
+# no access log, temp paths under $WORK/NAME, and BLOCK (server/upstream blocks) inside http { }.
+nginx_conf() {
+  mkdir -p "$WORK/$1"
+  cat >"$WORK/$1/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/$1/nginx.pid;
+error_log $WORK/$1/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  client_body_temp_path $WORK/$1/body;
+  proxy_temp_path $WORK/$1/proxy;
+  fastcgi_temp_path $WORK/$1/fcgi;
+  uwsgi_temp_path $WORK/$1/uwsgi;
+  scgi_temp_path $WORK/$1/scgi;
+  $2
+}
+CONF
+}
+
 # start_nginx NAME [LOGNAME]: nginx with $WORK/NAME/nginx.conf, prefix $WORK/NAME (log $WORK/LOGNAME.log, default NAME).
 start_nginx() { start "${2:-$1}" nginx -c "$WORK/$1/nginx.conf" -p "$WORK/$1"; }
 
