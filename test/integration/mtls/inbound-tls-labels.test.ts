@@ -12,7 +12,7 @@ import { join } from "node:path";
 
 import { type RunningProxy, metricValue, startProxy } from "../../support/proxy.ts";
 import { issue, makeCa, tempDir } from "../identity/identity-cli.ts";
-import { getThroughOutbound, writeEndpointSlice } from "./mesh-fixtures.ts";
+import { getThroughOutbound, identityEnv, writeEndpointSlice } from "./mesh-fixtures.ts";
 
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
 const SERVER_ID = "web.default.serviceaccount.identity.linkerd.cluster.local";
@@ -27,12 +27,6 @@ let serverSide: RunningProxy;
 let h2ServerSide: RunningProxy;
 let clientSide: RunningProxy;
 let noIdentity: RunningProxy;
-
-const identityEnv = (files: { anchors: string; cert: string; key: string }) => ({
-  MESHLET_IDENTITY_TRUST_ANCHORS: files.anchors,
-  MESHLET_IDENTITY_CERT: files.cert,
-  MESHLET_IDENTITY_KEY: files.key,
-});
 
 beforeAll(async () => {
   const ca = await makeCa();

@@ -1,7 +1,8 @@
-// What the mTLS integration tests share: an EndpointSlice file for one service on 127.0.0.1 (annotated
-// with `meshlet.io/identity` when the endpoint is meshed), a GET through a meshlet's outbound listener
-// (curl as an http_proxy client) that returns the status, l5d-proxy-error and body, and a byte-for-byte
-// TCP relay that records what one side sends (to see what crosses the wire between two proxies).
+// What the mTLS integration tests share: the MESHLET_IDENTITY_* environment of a set of identity files,
+// an EndpointSlice file for one service on 127.0.0.1 (annotated with `meshlet.io/identity` when the
+// endpoint is meshed), a GET through a meshlet's outbound listener (curl as an http_proxy client) that
+// returns the status, l5d-proxy-error and body, and a byte-for-byte TCP relay that records what one side
+// sends (to see what crosses the wire between two proxies).
 import { expect } from "bun:test";
 import { type Socket, type TCPSocketListener, spawn } from "bun";
 import { writeFileSync } from "node:fs";
@@ -9,6 +10,13 @@ import { join } from "node:path";
 
 import type { RunningProxy } from "../../support/proxy.ts";
 import type { SeenConnection } from "./peer-report-server.ts";
+
+/** The MESHLET_IDENTITY_* environment of a meshlet holding `files` (as `issue` in identity-cli.ts writes them). */
+export const identityEnv = (files: { anchors: string; cert: string; key: string }) => ({
+  MESHLET_IDENTITY_TRUST_ANCHORS: files.anchors,
+  MESHLET_IDENTITY_CERT: files.cert,
+  MESHLET_IDENTITY_KEY: files.key,
+});
 
 /** Writes `<dir>/<name>.yaml`: service `<name>` in namespace default, one endpoint 127.0.0.1:`port`. */
 export function writeEndpointSlice(dir: string, name: string, port: number, identity?: string): void {

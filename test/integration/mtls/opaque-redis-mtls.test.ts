@@ -14,7 +14,7 @@ import { join } from "node:path";
 
 import { type RunningProxy, freePort, metricValue, startProxy } from "../../support/proxy.ts";
 import { issue, makeCa, tempDir } from "../identity/identity-cli.ts";
-import { type RecordingRelay, startRecordingRelay, writeEndpointSlice } from "./mesh-fixtures.ts";
+import { identityEnv, type RecordingRelay, startRecordingRelay, writeEndpointSlice } from "./mesh-fixtures.ts";
 
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
 const SERVER_ID = "cache.default.serviceaccount.identity.linkerd.cluster.local";
@@ -36,12 +36,6 @@ let impostorPlaintext = 0;
 let meshedPort: number;
 let impostorPort: number;
 let plainPort: number;
-
-const identityEnv = (files: { anchors: string; cert: string; key: string }) => ({
-  MESHLET_IDENTITY_TRUST_ANCHORS: files.anchors,
-  MESHLET_IDENTITY_CERT: files.cert,
-  MESHLET_IDENTITY_KEY: files.key,
-});
 
 beforeAll(async () => {
   const ca = await makeCa();

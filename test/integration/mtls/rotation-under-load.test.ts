@@ -10,7 +10,7 @@ import { join } from "node:path";
 
 import { type RunningProxy, metricValue, startProxy } from "../../support/proxy.ts";
 import { issue, makeCa, tempDir } from "../identity/identity-cli.ts";
-import { writeEndpointSlice } from "./mesh-fixtures.ts";
+import { identityEnv, writeEndpointSlice } from "./mesh-fixtures.ts";
 
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
 const SERVER_ID = "web.default.serviceaccount.identity.linkerd.cluster.local";
@@ -25,12 +25,6 @@ const serverDir = join(tempDir(), "web");
 let app: ReturnType<typeof Bun.serve>;
 let serverSide: RunningProxy;
 let clientSide: RunningProxy;
-
-const identityEnv = (files: { anchors: string; cert: string; key: string }) => ({
-  MESHLET_IDENTITY_TRUST_ANCHORS: files.anchors,
-  MESHLET_IDENTITY_CERT: files.cert,
-  MESHLET_IDENTITY_KEY: files.key,
-});
 
 beforeAll(async () => {
   ca = await makeCa();

@@ -11,7 +11,7 @@ import { join } from "node:path";
 
 import { type RunningProxy, metricValue, startProxy } from "../../support/proxy.ts";
 import { issue, makeCa, tempDir } from "../identity/identity-cli.ts";
-import { type RecordingRelay, startRecordingRelay, writeEndpointSlice } from "./mesh-fixtures.ts";
+import { identityEnv, type RecordingRelay, startRecordingRelay, writeEndpointSlice } from "./mesh-fixtures.ts";
 
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
 const SERVER_ID = "web.default.serviceaccount.identity.linkerd.cluster.local";
@@ -22,12 +22,6 @@ let app: ReturnType<typeof Bun.serve>;
 let serverSide: RunningProxy;
 let clientSide: RunningProxy;
 let relay: RecordingRelay;
-
-const identityEnv = (files: { anchors: string; cert: string; key: string }) => ({
-  MESHLET_IDENTITY_TRUST_ANCHORS: files.anchors,
-  MESHLET_IDENTITY_CERT: files.cert,
-  MESHLET_IDENTITY_KEY: files.key,
-});
 
 beforeAll(async () => {
   const ca = await makeCa();
