@@ -31,14 +31,7 @@ Optional extra targets in the same run:
   BENCH_BASELINE=DIR      meshlet-base: a third meshlet started from another built checkout (A/B of a change)
 USAGE
 }
-RECORD=0
-for arg in "$@"; do
-  case $arg in
-    --record) RECORD=1 ;;
-    -h | --help) usage; exit 0 ;;
-    *) echo "bench/http.sh: unknown argument '$arg' (see --help)" >&2; exit 64 ;;
-  esac
-done
+bench_parse_args "$@"
 
 bench_need_tools wrk:wrk nginx:nginx-light haproxy:haproxy curl:curl
 [ -f build/Release/meshlet.node ] || npx --no-install node-gyp rebuild -j 2
@@ -149,7 +142,6 @@ for r in $(seq 1 "$ROUNDS"); do
     done
   done
 done
-median() { printf '%s\n' "$@" | { grep -v '^-$' || true; } | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 for c in 50 200; do
   for t in "${TARGETS[@]}"; do
     for metric in RPS P50 P99 CPU_US; do

@@ -50,14 +50,7 @@ Options:
   -h, --help   show this help
 USAGE
 }
-RECORD=0
-for arg in "$@"; do
-  case $arg in
-    --record) RECORD=1 ;;
-    -h | --help) usage; exit 0 ;;
-    *) echo "bench/mtls.sh: unknown argument '$arg' (see --help)" >&2; exit 64 ;;
-  esac
-done
+bench_parse_args "$@"
 
 bench_need_tools wrk:wrk nginx:nginx-light haproxy:haproxy iperf3:iperf3 curl:curl python3:python3
 [ -f build/Release/meshlet.node ] || npx --no-install node-gyp rebuild -j 2

@@ -49,14 +49,7 @@ Options:
   -h, --help   show this help
 USAGE
 }
-RECORD=0
-for arg in "$@"; do
-  case $arg in
-    --record) RECORD=1 ;;
-    -h | --help) usage; exit 0 ;;
-    *) echo "bench/tls-engines.sh: unknown argument '$arg' (see --help)" >&2; exit 64 ;;
-  esac
-done
+bench_parse_args "$@"
 bench_need_tools wrk:wrk nginx:nginx-light haproxy:haproxy iperf3:iperf3 openssl:openssl pkg-config:pkg-config python3:python3
 # libssl-dev has no command to look for: its pkg-config entry says whether it is installed.
 pkg-config --exists openssl 2>/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libssl-dev >/dev/null; }

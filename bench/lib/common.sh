@@ -55,6 +55,19 @@ start() {
   PIDS+=($!)
 }
 
+# bench_parse_args ARGS...: --record sets RECORD=1 (append to bench/RESULTS.md), -h/--help runs the
+# script's `usage` and exits; anything else exits 64.
+bench_parse_args() {
+  RECORD=0
+  for arg in "$@"; do
+    case $arg in
+      --record) RECORD=1 ;;
+      -h | --help) usage; exit 0 ;;
+      *) echo "bench/$BENCH_NAME.sh: unknown argument '$arg' (see --help)" >&2; exit 64 ;;
+    esac
+  done
+}
+
 # nginx_conf NAME BLOCK: $WORK/NAME/nginx.conf for one worker in the foreground, keep-alive without limit,
 # no access log, temp paths under $WORK/NAME, and BLOCK (server/upstream blocks) inside http { }.
 nginx_conf() {
