@@ -6,6 +6,7 @@
 import { connectionError, H2_ERROR } from "./errors.ts";
 import { DynamicTable, ENTRY_OVERHEAD_BYTES } from "./hpack-dynamic-table.ts";
 import { huffmanDecode, latin1 } from "./hpack-huffman.ts";
+import { CACHED_LITERAL_MAX_BYTES, HpackStringCache } from "./hpack-string-cache.ts";
 import { STATIC_ENTRIES, STATIC_TABLE } from "./hpack-static-table.ts";
 
 /** Integers above this are refused (no index, length or size here needs more). */
@@ -23,6 +24,8 @@ export class HpackDecoder {
   /** Names of the fields the last block sent as never-indexed (RFC 7541 §6.2.3); a proxy re-encodes them so (session onHeaders). */
   readonly neverIndexed: string[] = [];
   private pos = 0;
+  /** Short string literals by their encoded bytes (repeated non-indexed fields decode once). */
+  private readonly literals = new HpackStringCache();
 
   /**
    * @param maxTableBytes  the SETTINGS_HEADER_TABLE_SIZE we advertise: the bound for the peer's size updates
@@ -72,8 +75,9 @@ export class HpackDecoder {
         // §6.2 literals: with incremental indexing (01), without (0000), never indexed (0001)
         const indexing = (b & 0xc0) === 0x40;
         const index = this.integer(block, indexing ? 6 : 4);
-        name = index === 0 ? this.string(block) : this.nameAt(index);
-        value = this.string(block);
+        // A literal the table takes is found there next time; the others go through the literal cache.
+        name = index === 0 ? this.string(block, !indexing) : this.nameAt(index);
+        value = this.string(block, !indexing);
         if (indexing) table.add(name, value);
         else if (b & 0x10) this.neverIndexed.push(name);
       }
@@ -119,14 +123,22 @@ export class HpackDecoder {
     }
   }
 
-  /** RFC 7541 §5.2 string literal (raw or Huffman). */
-  private string(b: Uint8Array): string {
+  /** RFC 7541 §5.2 string literal (raw or Huffman); `cacheable`: looked up in and added to the literal cache. */
+  private string(b: Uint8Array, cacheable: boolean): string {
     if (this.pos >= b.length) throw connectionError(H2_ERROR.COMPRESSION_ERROR, "truncated string literal");
     const huffman = (b[this.pos]! & 0x80) !== 0;
     const length = this.integer(b, 7);
     const start = this.pos;
     if (length > b.length - start) throw connectionError(H2_ERROR.COMPRESSION_ERROR, `string of ${length} bytes overruns the block`);
-    this.pos = start + length;
-    return huffman ? huffmanDecode(b, start, start + length) : latin1(b, start, start + length);
+    const end = start + length;
+    this.pos = end;
+    if (!cacheable || length > CACHED_LITERAL_MAX_BYTES || length === 0) return huffman ? huffmanDecode(b, start, end) : latin1(b, start, end);
+    const cache = this.literals;
+    const slot = cache.slotOf(b, start, end, huffman);
+    const cached = cache.get(slot, b, start, end, huffman);
+    if (cached !== undefined) return cached;
+    const value = huffman ? huffmanDecode(b, start, end) : latin1(b, start, end);
+    cache.set(slot, b, start, end, huffman, value);
+    return value;
   }
 }
