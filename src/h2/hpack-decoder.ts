@@ -75,9 +75,8 @@ export class HpackDecoder {
         // §6.2 literals: with incremental indexing (01), without (0000), never indexed (0001)
         const indexing = (b & 0xc0) === 0x40;
         const index = this.integer(block, indexing ? 6 : 4);
-        // A literal the table takes is found there next time; the others go through the literal cache.
-        name = index === 0 ? this.string(block, !indexing) : this.nameAt(index);
-        value = this.string(block, !indexing);
+        name = index === 0 ? this.string(block) : this.nameAt(index);
+        value = this.string(block);
         if (indexing) table.add(name, value);
         else if (b & 0x10) this.neverIndexed.push(name);
       }
@@ -123,8 +122,8 @@ export class HpackDecoder {
     }
   }
 
-  /** RFC 7541 §5.2 string literal (raw or Huffman); `cacheable`: looked up in and added to the literal cache. */
-  private string(b: Uint8Array, cacheable: boolean): string {
+  /** RFC 7541 §5.2 string literal (raw or Huffman); short ones through the literal cache. */
+  private string(b: Uint8Array): string {
     if (this.pos >= b.length) throw connectionError(H2_ERROR.COMPRESSION_ERROR, "truncated string literal");
     const huffman = (b[this.pos]! & 0x80) !== 0;
     const length = this.integer(b, 7);
@@ -132,7 +131,7 @@ export class HpackDecoder {
     if (length > b.length - start) throw connectionError(H2_ERROR.COMPRESSION_ERROR, `string of ${length} bytes overruns the block`);
     const end = start + length;
     this.pos = end;
-    if (!cacheable || length > CACHED_LITERAL_MAX_BYTES || length === 0) return huffman ? huffmanDecode(b, start, end) : latin1(b, start, end);
+    if (length > CACHED_LITERAL_MAX_BYTES || length === 0) return huffman ? huffmanDecode(b, start, end) : latin1(b, start, end);
     const cache = this.literals;
     const slot = cache.slotOf(b, start, end, huffman);
     const cached = cache.get(slot, b, start, end, huffman);
