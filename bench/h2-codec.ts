@@ -11,7 +11,8 @@ import { appendResults, benchArgs, median } from "./support.ts";
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
 const USAGE = `Usage: node_modules/.bin/bun bench/h2-codec.ts [--record]
 
-Unit throughput of the h2 codec (src/h2/), medians of ROUNDS=${ROUNDS} rounds, on one core, no sockets:
+Unit throughput of the h2 codec (src/h2/), medians of ROUNDS=${ROUNDS} rounds, on one core, no sockets
+(per second of wall time; CLOCK=cpu: per second of the process's CPU time, for A/B runs on a busy machine):
 HPACK encode+decode of gRPC-like request/response/trailer heads (warm tables, a fresh x-request-id per
 request), frame parsing (gRPC-like mix; 16 KiB DATA), and unary exchanges through paired sessions.
 --record appends the table to bench/RESULTS.md. This is not a proxy comparison (see bench:http for those).
@@ -28,13 +29,22 @@ function requestHead(i: number): string[] {
 const RESPONSE_HEAD = [":status", "200", "content-type", "application/grpc", "grpc-accept-encoding", "identity,deflate,gzip"];
 const TRAILERS = ["grpc-status", "0", "grpc-message", ""];
 
+/** Milliseconds of the clock the rates are per: wall time, or with CLOCK=cpu the process's CPU time (all threads, GC included) — steadier on a shared machine, for A/B runs. */
+const clockMs =
+  process.env.CLOCK === "cpu"
+    ? () => {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1000;
+      }
+    : () => performance.now();
+
 /** Runs `fn` for about `ms` and returns operations per second (fn returns the ops it did). */
 function rate(fn: () => number, ms = 1000): number {
   fn(); // warm up
   let ops = 0;
-  const start = performance.now();
-  while (performance.now() - start < ms) ops += fn();
-  return (ops * 1000) / (performance.now() - start);
+  const start = clockMs();
+  while (clockMs() - start < ms) ops += fn();
+  return (ops * 1000) / (clockMs() - start);
 }
 
 function hpackRound(): number {

@@ -10,6 +10,7 @@ import type { HeaderBlockKind } from "./header-validation.ts";
 import { H2Session } from "./session.ts";
 import { WriteQueue } from "../http/write-queue.ts";
 import { CorkedWriter } from "./corked-writer.ts";
+import { countReadBytes } from "./read-garbage-bound.ts";
 import { TRANSPORT_TLS_DISABLED, type TransportRow, type TransportTlsLabels, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 import type { Direction } from "../rt/direction.ts";
 import { silentLogger, type Logger } from "../log/logger.ts";
@@ -196,6 +197,7 @@ export class H2ClientConnection implements KeepaliveTarget {
   onData(data: Buffer): void {
     this.keepalive?.onRead();
     if (this.transport !== null) this.transport.readBytes += data.length;
+    countReadBytes(data.length);
     this.session?.receive(data);
   }
 

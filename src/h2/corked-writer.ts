@@ -16,7 +16,14 @@ export class CorkedWriter {
   ) {}
 
   write(bytes: Uint8Array): void {
-    this.chunks.push(bytes);
+    const chunks = this.chunks;
+    const last = chunks.length > 0 ? chunks[chunks.length - 1]! : null;
+    if (last !== null && last.buffer === bytes.buffer && last.byteOffset + last.length === bytes.byteOffset) {
+      // The session's next bytes follow its previous ones in the same slab (frame-output.ts): one view.
+      chunks[chunks.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + bytes.length);
+    } else {
+      chunks.push(bytes);
+    }
     this.bytes += bytes.length;
     if (!this.scheduled) {
       this.scheduled = true;

@@ -6,6 +6,7 @@
 import { connectionError, H2_ERROR } from "./errors.ts";
 import { DynamicTable, ENTRY_OVERHEAD_BYTES } from "./hpack-dynamic-table.ts";
 import { huffmanDecode, latin1 } from "./hpack-huffman.ts";
+import { CACHED_LITERAL_MAX_BYTES, HpackStringCache } from "./hpack-string-cache.ts";
 import { STATIC_ENTRIES, STATIC_TABLE } from "./hpack-static-table.ts";
 
 /** Integers above this are refused (no index, length or size here needs more). */
@@ -23,6 +24,8 @@ export class HpackDecoder {
   /** Names of the fields the last block sent as never-indexed (RFC 7541 §6.2.3); a proxy re-encodes them so (session onHeaders). */
   readonly neverIndexed: string[] = [];
   private pos = 0;
+  /** Short string literals by their encoded bytes (repeated non-indexed fields decode once). */
+  private readonly literals = new HpackStringCache();
 
   /**
    * @param maxTableBytes  the SETTINGS_HEADER_TABLE_SIZE we advertise: the bound for the peer's size updates
@@ -119,14 +122,22 @@ export class HpackDecoder {
     }
   }
 
-  /** RFC 7541 §5.2 string literal (raw or Huffman). */
+  /** RFC 7541 §5.2 string literal (raw or Huffman); short ones through the literal cache. */
   private string(b: Uint8Array): string {
     if (this.pos >= b.length) throw connectionError(H2_ERROR.COMPRESSION_ERROR, "truncated string literal");
     const huffman = (b[this.pos]! & 0x80) !== 0;
     const length = this.integer(b, 7);
     const start = this.pos;
     if (length > b.length - start) throw connectionError(H2_ERROR.COMPRESSION_ERROR, `string of ${length} bytes overruns the block`);
-    this.pos = start + length;
-    return huffman ? huffmanDecode(b, start, start + length) : latin1(b, start, start + length);
+    const end = start + length;
+    this.pos = end;
+    if (length > CACHED_LITERAL_MAX_BYTES || length === 0) return huffman ? huffmanDecode(b, start, end) : latin1(b, start, end);
+    const cache = this.literals;
+    const slot = cache.slotOf(b, start, end, huffman);
+    const cached = cache.get(slot, b, start, end, huffman);
+    if (cached !== undefined) return cached;
+    const value = huffman ? huffmanDecode(b, start, end) : latin1(b, start, end);
+    cache.set(slot, b, start, end, huffman, value);
+    return value;
   }
 }

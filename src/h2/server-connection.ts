@@ -9,6 +9,7 @@ import type { ConnInfo } from "../http/request-ctx.ts";
 import type { ClientSocketState } from "../http/client-sockets.ts";
 import { WriteQueue } from "../http/write-queue.ts";
 import { CorkedWriter } from "./corked-writer.ts";
+import { countReadBytes } from "./read-garbage-bound.ts";
 import { type TransportRow, errnoNameOf, httpTransport } from "../metrics/transport.ts";
 import { H2_ERROR } from "./errors.ts";
 import { H2Exchange } from "./exchange.ts";
@@ -121,6 +122,7 @@ export class H2ServerConnection implements KeepaliveTarget {
   onData(data: Buffer): void {
     this.keepalive?.onRead();
     this.transport.readBytes += data.length;
+    countReadBytes(data.length);
     this.session.receive(data);
   }
 

@@ -29,6 +29,7 @@
 // the stream closed; a reset stream's unconsumed bytes are credited back at once.
 // Header lists are flat arrays: [name0, value0, name1, value1, …], names lowercase.
 import { abuseError, DEFAULT_ABUSE_LIMITS, type H2AbuseLimits, RateBucket } from "./abuse-limits.ts";
+import { ClosedStreams } from "./closed-streams.ts";
 import { connectionError, H2_ERROR, H2Error, streamError } from "./errors.ts";
 import {
   CLIENT_PREFACE,
@@ -40,17 +41,8 @@ import {
   SETTING,
 } from "./frame-types.ts";
 import { forEachSetting, type FrameSink, FrameReader, type FrameView } from "./frames-reader.ts";
-import {
-  continuationFrame,
-  frameHeader,
-  goawayFrame,
-  headersFrame,
-  pingFrame,
-  rstStreamFrame,
-  settingsAckFrame,
-  settingsFrame,
-  windowUpdateFrame,
-} from "./frames-writer.ts";
+import { FrameOutput } from "./frame-output.ts";
+import { goawayFrame, pingFrame, settingsAckFrame, settingsFrame, windowUpdateFrame } from "./frames-writer.ts";
 import { type CheckedHead, checkRequest, checkResponse, checkTrailers, type HeaderBlockKind } from "./header-validation.ts";
 import { HpackDecoder } from "./hpack-decoder.ts";
 import { HpackEncoder } from "./hpack-encoder.ts";
@@ -124,8 +116,8 @@ export interface SessionOptions {
   isBacklogged?: () => boolean;
 }
 
-/** Closed streams remembered (between this and twice this), to tell "closed" (STREAM_CLOSED, or ignore after our RST) from "never opened". */
-const CLOSED_MEMORY = 256;
+/** Closed streams whose delivered bytes are still unconsumed, remembered at most (then credited back). */
+const LINGERING_MEMORY = 256;
 /** CONTINUATION frames allowed in one header block (a flood of empty ones is ENHANCE_YOUR_CALM). */
 const MAX_BLOCK_FRAMES = 64;
 
@@ -142,8 +134,8 @@ export class H2Session {
   private readonly decoder: HpackDecoder;
   private readonly encoder = new HpackEncoder();
   private readonly streams = new Map<number, H2Stream>();
-  /** Closed stream id → whether we reset it (frames on it are then ignored rather than errors). */
-  private readonly closed = new Map<number, boolean>();
+  /** Recently closed streams and whether we reset them (frames on those are then ignored rather than errors). */
+  private readonly closed = new ClosedStreams();
   /** Closed streams whose delivered bytes were not all consumed yet: id → bytes still to be reported. */
   private readonly lingering = new Map<number, number>();
   private readonly sendable = new Set<H2Stream>();
@@ -188,8 +180,8 @@ export class H2Session {
   private goawaySentLastId = -1;
   private goawayReceivedLastId = -1;
   private dead = false;
-  private out: Uint8Array[] = [];
-  private outBytes = 0;
+  /** Frames produced and not yet written (flushed when the outermost call ends). */
+  private readonly output = new FrameOutput();
   private pingCounter = 0;
   /** >0 while inside receive() or batch(): writes wait for the outermost call to end. */
   private batchDepth = 0;
@@ -516,7 +508,7 @@ export class H2Session {
 
   /** A DATA or HEADERS frame on a stream that is no longer open. */
   private onClosedStreamFrame(id: number, what: string): void {
-    if (this.closed.get(id) === true) return; // §5.1: ignore frames that were in flight when we reset it
+    if (this.closed.wasResetByUs(id)) return; // §5.1: ignore frames that were in flight when we reset it
     throw connectionError(H2_ERROR.STREAM_CLOSED, `${what} on closed stream ${id}`);
   }
 
@@ -863,14 +855,20 @@ export class H2Session {
 
   private writeHeaders(stream: H2Stream, headers: string[], endStream: boolean, neverIndexed: readonly string[] | null = null): void {
     stream.headSent = true;
-    const block = this.encoder.encode(headers, neverIndexed);
+    const block = this.encoder.encodeView(headers, neverIndexed); // valid until the next encode: copied below
     const max = this.peer.maxFrameBytes;
+    const out = this.output;
+    const endStreamFlag = endStream ? FLAG.END_STREAM : 0;
     if (block.length <= max) {
-      this.queue(headersFrame(stream.id, block, { endStream }));
+      out.frameHeader(block.length, FRAME.HEADERS, endStreamFlag | FLAG.END_HEADERS, stream.id);
+      out.bytes(block, true);
     } else {
-      this.queue(headersFrame(stream.id, block.subarray(0, max), { endStream, endHeaders: false }));
+      out.frameHeader(max, FRAME.HEADERS, endStreamFlag, stream.id);
+      out.bytes(block.subarray(0, max), true);
       for (let at = max; at < block.length; at += max) {
-        this.queue(continuationFrame(stream.id, block.subarray(at, Math.min(block.length, at + max)), at + max >= block.length));
+        const end = Math.min(block.length, at + max);
+        out.frameHeader(end - at, FRAME.CONTINUATION, end === block.length ? FLAG.END_HEADERS : 0, stream.id);
+        out.bytes(block.subarray(at, end), true);
       }
     }
     if (endStream) {
@@ -908,8 +906,8 @@ export class H2Session {
     }
     const drained = stream.queue.length === 0;
     const endStream = drained && stream.endQueued && stream.trailers === null;
-    this.queue(frameHeader(n, FRAME.DATA, endStream ? FLAG.END_STREAM : 0, stream.id));
-    if (n > 0) this.queue(piece);
+    this.output.frameHeader(n, FRAME.DATA, endStream ? FLAG.END_STREAM : 0, stream.id);
+    if (n > 0) this.output.bytes(piece);
     if (drained) {
       this.sendable.delete(stream);
       if (stream.trailers !== null) {
@@ -928,7 +926,7 @@ export class H2Session {
   private returnStreamCredit(stream: H2Stream): void {
     const threshold = Math.max(1, this.local.initialWindowBytes >>> 1);
     if (stream.pendingCredit >= threshold || (stream.recvWindow <= 0 && stream.pendingCredit > 0)) {
-      this.queue(windowUpdateFrame(stream.id, stream.pendingCredit));
+      this.output.frameWithU32(FRAME.WINDOW_UPDATE, 0, stream.id, stream.pendingCredit & 0x7fff_ffff);
       stream.recvWindow += stream.pendingCredit;
       stream.pendingCredit = 0;
     }
@@ -938,7 +936,7 @@ export class H2Session {
     if (bytes <= 0) return;
     this.connPendingCredit += bytes;
     if (this.connPendingCredit >= this.connWindowBytes >>> 1 || this.connRecvWindow <= 0) {
-      this.queue(windowUpdateFrame(0, this.connPendingCredit));
+      this.output.frameWithU32(FRAME.WINDOW_UPDATE, 0, 0, this.connPendingCredit & 0x7fff_ffff);
       this.connRecvWindow += this.connPendingCredit;
       this.connPendingCredit = 0;
     }
@@ -946,7 +944,7 @@ export class H2Session {
 
   /** Sends RST_STREAM for a known (or just-refused) stream and forgets it. */
   private resetStream(id: number, code: number): void {
-    this.queue(rstStreamFrame(id, code));
+    this.output.frameWithU32(FRAME.RST_STREAM, 0, id, code >>> 0);
     const stream = this.streams.get(id);
     if (stream !== undefined) this.forget(stream, true);
     else this.rememberClosed(id, true);
@@ -958,7 +956,7 @@ export class H2Session {
     if (stream.localOpen || stream.remoteOpen || !this.streams.has(stream.id)) return;
     if (stream.unconsumed > 0) {
       this.lingering.set(stream.id, stream.unconsumed);
-      if (this.lingering.size > CLOSED_MEMORY) {
+      if (this.lingering.size > LINGERING_MEMORY) {
         // A handler that never reports consumption must not grow this map: credit the oldest.
         const [oldest, bytes] = this.lingering.entries().next().value!;
         this.lingering.delete(oldest);
@@ -989,14 +987,7 @@ export class H2Session {
   }
 
   private rememberClosed(id: number, resetByUs: boolean): void {
-    this.closed.set(id, resetByUs);
-    if (this.closed.size < 2 * CLOSED_MEMORY) return;
-    // Forget the oldest half in one pass (one iterator per CLOSED_MEMORY closes, not one per close).
-    let drop = CLOSED_MEMORY;
-    for (const old of this.closed.keys()) {
-      if (drop-- === 0) break;
-      this.closed.delete(old);
-    }
+    this.closed.remember(id, resetByUs);
   }
 
   /** A connection error: GOAWAY with its code, every stream reset, the session dead. */
@@ -1028,15 +1019,12 @@ export class H2Session {
   }
 
   private queue(bytes: Uint8Array): void {
-    this.out.push(bytes);
-    this.outBytes += bytes.length;
+    this.output.bytes(bytes);
   }
 
   private flush(): void {
-    if (this.batchDepth > 0 || this.out.length === 0) return;
-    const bytes = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes);
-    this.out = [];
-    this.outBytes = 0;
-    this.writeOut(bytes);
+    if (this.batchDepth > 0) return;
+    const bytes = this.output.take();
+    if (bytes !== null) this.writeOut(bytes);
   }
 }

@@ -762,6 +762,8 @@ function malformedRequests(): Case[] {
     ["8.1.2.3.6", 'Sends a HEADERS frame with duplicated ":scheme" pseudo-header field', [...base.slice(0, 4), ":scheme", "https", ...base.slice(4)]],
     ["8.1.2.3.7", 'Sends a HEADERS frame with duplicated ":path" pseudo-header field', [...base.slice(0, 6), ":path", "/x", ...base.slice(6)]],
     ["8.1.2 (ours)", "a field value with a line feed", [...base, "x-a", "b\nc"]],
+    ["8.1.2 (ours)", "a field value with a carriage return", [...base, "x-a", "b\rc"]],
+    ["8.1.2 (ours)", "a field value with a NUL", [...base, "x-a", "b\u0000c"]],
     ["8.1.2 (ours)", "CONNECT with :path", [":method", "CONNECT", ":authority", "a:443", ":path", "/"]],
   ];
   const cases: Case[] = rows.map(([section, title, headers]) => ({
