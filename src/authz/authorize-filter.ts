@@ -107,7 +107,7 @@ export function authorizeFilter(policy: InboundPolicy, counters: HttpAuthzCounte
       const identity = conn.clientIdentity;
       const index = selectRoute(port.routes, view.bind(ctx));
       if (index < 0) {
-        counters.recordRouteNotFound(targetOf(conn), port.server, identity);
+        counters.recordRouteNotFound(targetOf(conn), port.server, conn.tls);
         return new RouteNotFoundError(port.server.name, isGrpc(ctx));
       }
       const route = port.routes[index]!;
@@ -117,11 +117,11 @@ export function authorizeFilter(policy: InboundPolicy, counters: HttpAuthzCounte
       }
       const decision = decideOnRoute(port, route, { ip: conn.clientAddr, identity });
       if (decision.kind === "allow") {
-        view.allowedSeries = counters.recordAllow(targetOf(conn), port.server, route.meta, decision.authz, identity);
+        view.allowedSeries = counters.recordAllow(targetOf(conn), port.server, route.meta, decision.authz, conn.tls);
         view.allowedRoute = route;
         return CONTINUE;
       }
-      counters.recordDeny(targetOf(conn), port.server, route.meta, identity);
+      counters.recordDeny(targetOf(conn), port.server, route.meta, conn.tls);
       return new UnauthorizedRequestError(port.server.name, route.meta.name, isGrpc(ctx));
     },
   };

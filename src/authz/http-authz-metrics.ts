@@ -1,6 +1,7 @@
 // Linkerd's HTTP policy families (linkerd/app/inbound/src/metrics/authz.rs, linkerd-behavior §5.3):
 // inbound_http_authz_allow_total, inbound_http_authz_deny_total, inbound_http_route_not_found_total.
 // The filter bumps plain counters keyed by label set; prom-client renders them at scrape.
+import { type InboundTlsLabels, inboundTlsKey } from "../metrics/http.ts";
 import { Counter, type Registry } from "../metrics/prom-client.ts";
 import type { PolicyMeta } from "./authorization.ts";
 
@@ -16,9 +17,9 @@ export interface TargetLabels {
   readonly target_port: string;
 }
 
-/** Until meshlet speaks mTLS a client has no identity; the tls label says which. */
-export function tlsLabels(identity: string | undefined): Record<string, string> {
-  return identity === undefined ? { tls: "disabled" } : { tls: "true", client_id: identity };
+/** The connection's TLS labels as Linkerd's TlsAccept writes them (ConnInfo.tls); absent: tls="disabled". */
+function tlsLabels(tls: InboundTlsLabels | undefined): Readonly<Record<string, string>> {
+  return tls ?? { tls: "disabled" };
 }
 
 const meta = (prefix: string, m: PolicyMeta) => ({ [`${prefix}_group`]: m.group, [`${prefix}_kind`]: m.kind, [`${prefix}_name`]: m.name });
@@ -27,7 +28,7 @@ const TARGET = ["target_addr", "target_ip", "target_port"];
 const SRV = ["srv_group", "srv_kind", "srv_name"];
 const ROUTE = ["route_group", "route_kind", "route_name"];
 const AUTHZ = ["authz_group", "authz_kind", "authz_name"];
-const TLS = ["tls", "client_id"];
+const TLS = ["tls", "client_id", "no_tls_reason"];
 
 export class HttpAuthzCounters {
   private readonly allow = new Map<string, Series>();
@@ -35,19 +36,19 @@ export class HttpAuthzCounters {
   private readonly notFound = new Map<string, Series>();
 
   /** Counts one allowed request; returns its series, which a caller may bump again for the same label set. */
-  recordAllow(target: TargetLabels, server: PolicyMeta, route: PolicyMeta, authz: PolicyMeta, identity: string | undefined): Series {
-    const key = `${target.target_addr}\0${server.kind}\0${server.name}\0${route.group}\0${route.kind}\0${route.name}\0${authz.kind}\0${authz.name}\0${identity ?? ""}`;
-    return bump(this.allow, key, () => ({ ...target, ...meta("srv", server), ...meta("route", route), ...meta("authz", authz), ...tlsLabels(identity) }));
+  recordAllow(target: TargetLabels, server: PolicyMeta, route: PolicyMeta, authz: PolicyMeta, tls: InboundTlsLabels | undefined): Series {
+    const key = `${target.target_addr}\0${server.kind}\0${server.name}\0${route.group}\0${route.kind}\0${route.name}\0${authz.kind}\0${authz.name}\0${inboundTlsKey(tls)}`;
+    return bump(this.allow, key, () => ({ ...target, ...meta("srv", server), ...meta("route", route), ...meta("authz", authz), ...tlsLabels(tls) }));
   }
 
-  recordDeny(target: TargetLabels, server: PolicyMeta, route: PolicyMeta, identity: string | undefined): void {
-    const key = `${target.target_addr}\0${server.kind}\0${server.name}\0${route.group}\0${route.kind}\0${route.name}\0${identity ?? ""}`;
-    bump(this.deny, key, () => ({ ...target, ...meta("srv", server), ...meta("route", route), ...tlsLabels(identity) }));
+  recordDeny(target: TargetLabels, server: PolicyMeta, route: PolicyMeta, tls: InboundTlsLabels | undefined): void {
+    const key = `${target.target_addr}\0${server.kind}\0${server.name}\0${route.group}\0${route.kind}\0${route.name}\0${inboundTlsKey(tls)}`;
+    bump(this.deny, key, () => ({ ...target, ...meta("srv", server), ...meta("route", route), ...tlsLabels(tls) }));
   }
 
-  recordRouteNotFound(target: TargetLabels, server: PolicyMeta, identity: string | undefined): void {
-    const key = `${target.target_addr}\0${server.kind}\0${server.name}\0${identity ?? ""}`;
-    bump(this.notFound, key, () => ({ ...target, ...meta("srv", server), ...tlsLabels(identity) }));
+  recordRouteNotFound(target: TargetLabels, server: PolicyMeta, tls: InboundTlsLabels | undefined): void {
+    const key = `${target.target_addr}\0${server.kind}\0${server.name}\0${inboundTlsKey(tls)}`;
+    bump(this.notFound, key, () => ({ ...target, ...meta("srv", server), ...tlsLabels(tls) }));
   }
 
   /** Registers the three families on `registry`, each rendered from these counters at scrape. */

@@ -2,6 +2,8 @@
 // configuration generation's L4 table and pushes it to the native front door (when the addon has
 // setInboundPolicy), decides the opaque connections TypeScript relays (inside inbound mTLS), and renders
 // inbound_tcp_authz_* from the native per-entry counters and those decisions at scrape.
+import type { Config } from "../config/env.ts";
+import { type InboundTlsLabels, inboundTlsLabels } from "../metrics/http.ts";
 import { Counter, type Registry } from "../metrics/prom-client.ts";
 import { native } from "../native/binding.ts";
 import { registry as sharedRegistry } from "../metrics/registry.ts";
@@ -38,7 +40,7 @@ export interface InboundPolicyRuntime {
 }
 
 export function startInboundPolicy(
-  config: PolicyConfig,
+  config: PolicyConfig & Pick<Config, "identityCertPath">,
   generations: Watch<PolicyObjects & { readonly generation: number }>,
   log: PolicyLog,
   registry: Registry = sharedRegistry,
@@ -65,7 +67,9 @@ export function startInboundPolicy(
   });
 
   const meshDecisions = new MeshTcpDecisions();
-  registerTcpAuthzMetrics(registry, binding, byId, meshDecisions);
+  // The native table decides plaintext connections only (mTLS ones are relayed and decided in admitMeshTcp).
+  const plaintextTls = inboundTlsLabels(config.identityCertPath !== "", undefined);
+  registerTcpAuthzMetrics(registry, binding, byId, meshDecisions, plaintextTls);
   return {
     current: () => policy,
     admitMeshTcp(port, ip, identity) {
@@ -109,7 +113,8 @@ class MeshTcpDecisions {
  * inbound_tcp_authz_{allow,deny,terminate}_total with Linkerd's srv_* (and authz_* on allow) labels: the
  * native counters (tls="disabled": no identity before the front door), then the mTLS decisions (tls="true", client_id).
  */
-function registerTcpAuthzMetrics(registry: Registry, binding: Partial<L4PolicyBinding>, byId: ReadonlyMap<number, PortPolicy>, mesh: MeshTcpDecisions): void {
+/** `plaintextTls`: the tls labels of the connections the native table decides (TlsAccept of a plaintext client). */
+function registerTcpAuthzMetrics(registry: Registry, binding: Partial<L4PolicyBinding>, byId: ReadonlyMap<number, PortPolicy>, mesh: MeshTcpDecisions, plaintextTls: InboundTlsLabels): void {
   const srv = (p: PortPolicy) => ({ srv_group: p.server.group, srv_kind: p.server.kind, srv_name: p.server.name });
   // The native side counts per entry, not per authorization: an entry with one authorization (or audit
   // only) names it; with several, the allow series says authz_kind="any".
@@ -123,7 +128,7 @@ function registerTcpAuthzMetrics(registry: Registry, binding: Partial<L4PolicyBi
     new Counter({
       name,
       help,
-      labelNames: ["srv_group", "srv_kind", "srv_name", ...(withAuthz ? ["authz_group", "authz_kind", "authz_name"] : []), "tls", "client_id"],
+      labelNames: ["srv_group", "srv_kind", "srv_name", ...(withAuthz ? ["authz_group", "authz_kind", "authz_name"] : []), "tls", "client_id", "no_tls_reason"],
       registers: [registry],
       collect() {
         this.reset();
@@ -131,7 +136,7 @@ function registerTcpAuthzMetrics(registry: Registry, binding: Partial<L4PolicyBi
           const p = byId.get(row.id);
           const n = value(row);
           if (p === undefined || n === 0) continue;
-          this.inc({ ...srv(p), ...(withAuthz ? authz(p) : {}), tls: "disabled" }, n);
+          this.inc({ ...srv(p), ...(withAuthz ? authz(p) : {}), ...plaintextTls }, n);
         }
         if (meshOutcome === undefined) return;
         for (const row of mesh.values()) {

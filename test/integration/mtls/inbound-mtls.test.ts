@@ -169,11 +169,12 @@ describe("inbound mTLS to an HTTP app", () => {
     expect(metricValue(await proxy.metrics(), "meshlet_inbound_mtls_failures_total", { reason: "MESHLET_TLS_PEER_UNVERIFIED" })).toBeGreaterThanOrEqual(1);
   });
 
-  test("authz metrics label the mTLS client tls=\"true\" with its client_id, plaintext tls=\"disabled\"", async () => {
+  test("authz metrics label the mTLS client tls=\"true\" with its client_id, a plaintext one tls=\"no_identity\" (no_tls_from_remote)", async () => {
     await tlsExchange(proxy.inboundPort, client, SERVER, requestTo("/metrics-check"));
     const metrics = await proxy.metrics();
     expect(metricValue(metrics, "inbound_http_authz_allow_total", { tls: "true", client_id: CLIENT })).toBeGreaterThanOrEqual(1);
-    expect(metricValue(metrics, "inbound_http_authz_allow_total", { tls: "disabled" })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, "inbound_http_authz_allow_total", { tls: "no_identity", no_tls_reason: "no_tls_from_remote" })).toBeGreaterThanOrEqual(1);
+    expect(metricValue(metrics, "inbound_http_authz_allow_total", { tls: "disabled" })).toBe(0);
     expect(metricValue(metrics, "inbound_tcp_detect_http_results_total", { result: "mesh_tls" })).toBeGreaterThanOrEqual(1);
   });
 });

@@ -101,7 +101,14 @@ test("requests that arrived over mTLS are labeled tls=true with the client's ide
     plaintextResponses: metricValue(text, "response_total", { ...plaintext, status_code: "200", classification: "success" }),
     plaintextLatencies: metricValue(text, "response_latency_ms_count", plaintext),
     disabled: metricValue(text, "request_total", { direction: "inbound", tls: "disabled" }),
+    // The authorization families label the client the same way (Linkerd's TlsAccept in metrics/authz.rs).
+    meshedAllowed: metricValue(text, "inbound_http_authz_allow_total", { tls: "true", client_id: CLIENT_ID }),
+    plaintextAllowed: metricValue(text, "inbound_http_authz_allow_total", { tls: "no_identity", no_tls_reason: "no_tls_from_remote" }),
+    disabledAllowed: metricValue(text, "inbound_http_authz_allow_total", { tls: "disabled" }),
   }).toEqual({
+    meshedAllowed: MESHED_REQUESTS,
+    plaintextAllowed: PLAINTEXT_REQUESTS,
+    disabledAllowed: 0,
     meshedRequests: MESHED_REQUESTS,
     meshedResponses: MESHED_REQUESTS,
     meshedLatencies: MESHED_REQUESTS,
@@ -138,5 +145,6 @@ test("a proxy without an identity labels inbound requests tls=disabled", async (
   expect({
     disabled: metricValue(text, "request_total", { ...inbound, tls: "disabled" }),
     all: metricValue(text, "request_total", inbound),
-  }).toEqual({ disabled: PLAINTEXT_REQUESTS, all: PLAINTEXT_REQUESTS });
+    allowedDisabled: metricValue(text, "inbound_http_authz_allow_total", { tls: "disabled" }),
+  }).toEqual({ disabled: PLAINTEXT_REQUESTS, all: PLAINTEXT_REQUESTS, allowedDisabled: PLAINTEXT_REQUESTS });
 }, 30_000);

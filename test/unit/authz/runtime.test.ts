@@ -92,3 +92,16 @@ test("mTLS opaque decisions taken in TypeScript are counted with tls=true and th
   expect(metricValue(m, "inbound_tcp_authz_deny_total", { tls: "disabled", srv_name: "cluster-unauthenticated" })).toBe(7);
   runtime.stop();
 });
+
+test("with an identity, the connections the native table decided are plaintext clients: tls=no_identity, no_tls_from_remote", async () => {
+  const watch = new WatchCell<ConfigSnapshot>(generation(server("redis", 6379)));
+  const registry = new Registry();
+  const binding = { setInboundPolicy: () => 0, inboundPolicyStats: () => [{ id: 0, allow: 3, deny: 2, terminate: 0 }] };
+  const runtime = startInboundPolicy({ ...config, identityCertPath: "/var/run/meshlet/identity/tls.crt" }, watch, log, registry, binding);
+  const m = await registry.metrics();
+  const plaintext = { tls: "no_identity", no_tls_reason: "no_tls_from_remote", srv_name: "cluster-unauthenticated" };
+  expect(metricValue(m, "inbound_tcp_authz_allow_total", plaintext)).toBe(3);
+  expect(metricValue(m, "inbound_tcp_authz_deny_total", plaintext)).toBe(2);
+  expect(metricValue(m, "inbound_tcp_authz_deny_total", { tls: "disabled" })).toBe(0);
+  runtime.stop();
+});
