@@ -111,9 +111,9 @@ class MeshTcpDecisions {
 
 /**
  * inbound_tcp_authz_{allow,deny,terminate}_total with Linkerd's srv_* (and authz_* on allow) labels: the
- * native counters (tls="disabled": no identity before the front door), then the mTLS decisions (tls="true", client_id).
+ * native counters, labelled `plaintextTls` (the native table decides plaintext clients only: TlsAccept's
+ * no_identity on a proxy with an identity, disabled without), then the mTLS decisions (tls="true", client_id).
  */
-/** `plaintextTls`: the tls labels of the connections the native table decides (TlsAccept of a plaintext client). */
 function registerTcpAuthzMetrics(registry: Registry, binding: Partial<L4PolicyBinding>, byId: ReadonlyMap<number, PortPolicy>, mesh: MeshTcpDecisions, plaintextTls: InboundTlsLabels): void {
   const srv = (p: PortPolicy) => ({ srv_group: p.server.group, srv_kind: p.server.kind, srv_name: p.server.name });
   // The native side counts per entry, not per authorization: an entry with one authorization (or audit
