@@ -22,7 +22,7 @@ spec:
   - name: retry-then-hang
     condition: { pathRegex: /flaky }
     isRetryable: true
-    timeout: 150ms
+    timeout: 1000ms
 `,
     new FakeClock(),
   );
@@ -49,13 +49,15 @@ test("a timeout route answers 504 with l5d-proxy-error and cancels the upstream 
   }
 });
 
+// The deadline leaves the first attempt and the retry ample time to reach the upstream on a loaded box
+// (at 150 ms a slow first attempt once left no time for the retry); the retry then hangs until it.
 test("the route timeout covers retries: a retried request whose retry hangs gets 504 at the route deadline", async () => {
   const up = scriptedUpstream((_req, i) => (i === 0 ? response(503, "busy") : null));
   const p = startProfiledProxy({ profiles: profiles(), upstreamPort: up.port });
   try {
     const res = await send(p.port, { path: "/flaky", host: HOST });
     expect(res.status).toBe(504);
-    expect(res.headers.get("l5d-proxy-error")).toBe("response timed out after 150ms");
+    expect(res.headers.get("l5d-proxy-error")).toBe("response timed out after 1000ms");
     expect(up.requests.length).toBe(2);
     // The first attempt's connection is closed when its 503 is discarded, the retry's on timeout.
     await eventually(() => up.closes() === 2, 5000, "both upstream attempts closed");
