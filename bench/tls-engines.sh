@@ -261,10 +261,5 @@ ref=haproxy
   echo
 } | tee "$WORK/result.md"
 
-if [ "$RECORD" = 1 ]; then
-  bench_record "$WORK/result.md"
-  progress "recorded in bench/RESULTS.md"
-else
-  progress "not recorded (run with --record to append it to bench/RESULTS.md)"
-fi
+bench_record_if_asked "$WORK/result.md"
 exit 0

@@ -153,3 +153,13 @@ except Exception:
 
 # bench_record FILE: appends FILE (a result in Markdown) to bench/RESULTS.md.
 bench_record() { cat "$1" >>bench/RESULTS.md; }
+
+# bench_record_if_asked FILE: bench_record FILE when the run was started with --record; says which.
+bench_record_if_asked() {
+  if [ "$RECORD" = 1 ]; then
+    bench_record "$1"
+    progress "recorded in bench/RESULTS.md"
+  else
+    progress "not recorded (run with --record to append it to bench/RESULTS.md)"
+  fi
+}

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { type RunningProxy, startProxy } from "../../support/proxy.ts";
+import { h2Get } from "../../support/h2-get.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "meshlet-discovery-h2-"));
 let apps: http2.Http2Server[] = [];
@@ -27,21 +28,6 @@ function startApp(host: string, name: string, at: number): Promise<http2.Http2Se
   });
 }
 
-function get(session: http2.ClientHttp2Session, authority: string): Promise<{ status: number; body: string; proxyError: string }> {
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ":method": "GET", ":path": "/", ":authority": authority });
-    let status = 0;
-    let proxyError = "";
-    const chunks: Buffer[] = [];
-    req.on("response", (h) => {
-      status = Number(h[":status"]);
-      proxyError = String(h["l5d-proxy-error"] ?? "");
-    });
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve({ status, body: Buffer.concat(chunks).toString(), proxyError }));
-    req.on("error", reject);
-  });
-}
 
 beforeAll(async () => {
   for (let attempt = 0; attempt < 20 && apps.length < 2; attempt++) {
@@ -86,13 +72,13 @@ test("streams of one connection go to both endpoints in turn; a service with no 
   try {
     const bodies: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const res = await get(session, "api.default.svc.cluster.local:9000");
+      const res = await h2Get(session, "api.default.svc.cluster.local:9000");
       expect(res.status).toBe(200);
       bodies.push(res.body);
     }
     expect(bodies.filter((b) => b === "one")).toHaveLength(3);
     expect(bodies.filter((b) => b === "two")).toHaveLength(3);
-    const down = await get(session, "down.default.svc.cluster.local:9000");
+    const down = await h2Get(session, "down.default.svc.cluster.local:9000");
     expect(down.status).toBe(503);
     expect(down.proxyError).toBe("no endpoint for down.default.svc.cluster.local:9000: none of its 1 endpoint is ready");
   } finally {

@@ -11,8 +11,9 @@ import { join } from "node:path";
 
 import { type RunningProxy, metricValue, startProxy } from "../../support/proxy.ts";
 import { issue, makeCa, tempDir } from "../identity/identity-cli.ts";
-import { writeEndpointSlice } from "./mesh-fixtures.ts";
+import { identityEnv, writeEndpointSlice } from "./mesh-fixtures.ts";
 import type { IdentityFiles } from "./peer-report-server.ts";
+import { h2Get } from "../../support/h2-get.ts";
 
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
 const SERVER_ID = "web.default.serviceaccount.identity.linkerd.cluster.local";
@@ -50,21 +51,7 @@ async function startApp(files: IdentityFiles): Promise<(typeof apps)[number]> {
 
 const writeSlice = (name: string, port: number, identity: string): void => writeEndpointSlice(configDir, name, port, identity);
 
-function get(authority: string): Promise<{ status: number; body: string; proxyError: string }> {
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ":method": "GET", ":path": "/", ":authority": authority });
-    let status = 0;
-    let proxyError = "";
-    const chunks: Buffer[] = [];
-    req.on("response", (h) => {
-      status = Number(h[":status"]);
-      proxyError = String(h["l5d-proxy-error"] ?? "");
-    });
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve({ status, body: Buffer.concat(chunks).toString(), proxyError }));
-    req.on("error", reject);
-  });
-}
+const get = (authority: string) => h2Get(session, authority);
 
 let web: (typeof apps)[number];
 let impostor: (typeof apps)[number];
@@ -78,9 +65,7 @@ beforeAll(async () => {
   writeSlice("impostor", impostor.port, SERVER_ID);
   proxy = await startProxy({
     MESHLET_CONFIG_DIR: configDir,
-    MESHLET_IDENTITY_TRUST_ANCHORS: client.anchors,
-    MESHLET_IDENTITY_CERT: client.cert,
-    MESHLET_IDENTITY_KEY: client.key,
+    ...identityEnv(client),
   });
   session = http2.connect(`http://127.0.0.1:${proxy.outboundPorts[0]}`);
 }, 30_000); // four `meshlet identity` runs

@@ -3,13 +3,15 @@
 // reaches the app; another identity is refused with 502 naming both before any stream is opened.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import http2 from "node:http2";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import type { TLSSocket } from "node:tls";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 import { type RunningProxy, startProxy } from "../../support/proxy.ts";
 import { issue, makeCa, tempDir } from "../identity/identity-cli.ts";
+import { h2Get } from "../../support/h2-get.ts";
+import { identityEnv, writeEndpointSlice } from "./mesh-fixtures.ts";
 
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
 const SERVER_ID = "web.default.serviceaccount.identity.linkerd.cluster.local";
@@ -22,21 +24,7 @@ let streams = 0;
 let proxy: RunningProxy;
 let session: http2.ClientHttp2Session;
 
-function get(requireId: string): Promise<{ status: number; body: string; proxyError: string }> {
-  return new Promise((resolve, reject) => {
-    const req = session.request({ ":method": "GET", ":path": "/", ":authority": `web.default.svc.cluster.local:${port}`, "l5d-require-id": requireId });
-    let status = 0;
-    let proxyError = "";
-    const chunks: Buffer[] = [];
-    req.on("response", (h) => {
-      status = Number(h[":status"]);
-      proxyError = String(h["l5d-proxy-error"] ?? "");
-    });
-    req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", () => resolve({ status, body: Buffer.concat(chunks).toString(), proxyError }));
-    req.on("error", reject);
-  });
-}
+const get = (requireId: string) => h2Get(session, `web.default.svc.cluster.local:${port}`, { "l5d-require-id": requireId });
 
 beforeAll(async () => {
   const ca = await makeCa();
@@ -61,27 +49,10 @@ beforeAll(async () => {
     server.listen(0, "127.0.0.1", () => resolve());
   });
   port = (server.address() as { port: number }).port;
-  writeFileSync(
-    join(configDir, "web.yaml"),
-    `apiVersion: discovery.k8s.io/v1
-kind: EndpointSlice
-metadata:
-  name: web-x1
-  namespace: default
-  labels: {kubernetes.io/service-name: web}
-  annotations: {meshlet.io/identity: ${SERVER_ID}}
-addressType: IPv4
-ports:
-- {name: http, port: ${port}, protocol: TCP}
-endpoints:
-- addresses: [127.0.0.1]
-`,
-  );
+  writeEndpointSlice(configDir, "web", port, SERVER_ID);
   proxy = await startProxy({
     MESHLET_CONFIG_DIR: configDir,
-    MESHLET_IDENTITY_TRUST_ANCHORS: client.anchors,
-    MESHLET_IDENTITY_CERT: client.cert,
-    MESHLET_IDENTITY_KEY: client.key,
+    ...identityEnv(client),
   });
   session = http2.connect(`http://127.0.0.1:${proxy.outboundPorts[0]}`);
 }, 30_000); // three `meshlet identity` runs
