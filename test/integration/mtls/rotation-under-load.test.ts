@@ -2,7 +2,8 @@
 // side inbound, mTLS through an annotated EndpointSlice) carry a steady stream of requests from several
 // concurrent clients while both sides' certificates are re-issued again and again. Upstream connections
 // idle out quickly on the client side, so new mTLS handshakes happen throughout, with the rotated files.
-// Every request must come back 200 with the client's identity as the app saw it.
+// Every request must come back 200 with the client's identity as the app saw it, and once the pool has
+// idled out a new connection handshakes with the last rotation's files.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -84,14 +85,19 @@ test("both sides rotate their certificates again and again while requests flow: 
     await eventually(async () => (await refreshesOk(clientSide)) > clientBefore && (await refreshesOk(serverSide)) > serverBefore, `rotation ${round} installed on both sides`);
     await Bun.sleep(200); // let requests run on the rotated certificates, new handshakes among them
   }
-  const connectionsAfterLastRotation = metricValue(await clientSide.metrics(), "tcp_open_total", { direction: "outbound", peer: "dst", tls: "true" });
   await Bun.sleep(500);
   running = false;
   await Promise.all(workers);
 
   expect(sent).toBeGreaterThan(ROTATIONS * WORKERS);
   expect(Object.fromEntries(outcomes)).toEqual({ [`200 ${CLIENT_ID}`]: sent });
-  // New mTLS connections were opened after the last rotation, so the rotated files were in use.
-  const connectionsAtEnd = metricValue(await clientSide.metrics(), "tcp_open_total", { direction: "outbound", peer: "dst", tls: "true" });
-  expect(connectionsAtEnd).toBeGreaterThan(connectionsAfterLastRotation);
+
+  // Once every pooled connection has idled out, one more request must dial anew: a handshake with the
+  // files of the last rotation on both sides succeeds.
+  const meshedDst = { direction: "outbound", peer: "dst", tls: "true" };
+  await eventually(async () => metricValue(await clientSide.metrics(), "tcp_open_connections", meshedDst) === 0, "the client side's pool idled out");
+  const opensBefore = metricValue(await clientSide.metrics(), "tcp_open_total", meshedDst);
+  const last = await fetch("http://web.default.svc.cluster.local/last", { proxy: `http://127.0.0.1:${clientSide.outboundPorts[0]}` });
+  expect({ status: last.status, body: await last.text() }).toEqual({ status: 200, body: CLIENT_ID });
+  expect(metricValue(await clientSide.metrics(), "tcp_open_total", meshedDst)).toBe(opensBefore + 1);
 }, 90_000);
