@@ -5,12 +5,9 @@
 import { formatHostPort } from "../config/values.ts";
 import { CONTINUE, type FilterState, type HttpFilter } from "../http/filter.ts";
 import type { RequestCtx, ResponseView } from "../http/request-ctx.ts";
-import type { Clock } from "../rt/clock.ts";
+import { type Clock, preciseWallClock } from "../rt/clock.ts";
 import type { AccessRecord, LineWriter } from "./access-log-format.ts";
-import type { LineBuffer } from "./line-buffer.ts";
-
-/** Wall-clock time with sub-millisecond digits, for the timestamp field. */
-const preciseWallClock: Clock = { nowMs: () => performance.timeOrigin + performance.now() };
+import type { LineBuffer } from "../rt/line-buffer.ts";
 
 const NS_PER_MS = 1e6;
 

@@ -5,7 +5,7 @@
 // as a view of its buffer, not a copy: the buffer is reused once the stream's write callback says it is out.
 import { Counter } from "../metrics/prom-client.ts";
 import { registry } from "../metrics/registry.ts";
-import { LineBuffer } from "./line-buffer.ts";
+import { LineBuffer } from "../rt/line-buffer.ts";
 
 /** What the sink writes to: process.stderr, or a test's stream. */
 export interface LineStream {

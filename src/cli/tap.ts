@@ -1,5 +1,6 @@
 // `meshlet tap`: live request events from a running sidecar's tap server, one line per request,
 // response and end, as `linkerd viz tap` prints them (-o wide adds route and headers, -o json raw events).
+import { LineBuffer } from "../rt/line-buffer.ts";
 import { openTapStream } from "../tap/client.ts";
 import { TapLineFormatter } from "../tap/tap-lines.ts";
 import { defineCommand } from "./command.ts";
@@ -23,17 +24,16 @@ export const tapCommand = defineCommand(
     // Header lines cost the proxy most of an event: asked for only when they are shown.
     const subscription = { ...subscriptionOf(values), ...(values.output === "wide" || values.output === "json" ? { headers: true } : {}) };
     const formatter = new TapLineFormatter(values.output === "wide" ? "wide" : values.output === "json" ? "json" : "text");
-    // One write per frame (the events of one flush interval), not per line.
-    let lines = "";
+    // One write per frame (the events of one flush interval), not per line; the stream gets its own copy.
+    const lines = new LineBuffer(64 * 1024);
     const stream = await openTapStream(
       address,
       subscription,
-      (event) => {
-        lines += formatter.format(event) + "\n";
-      },
+      (event) => formatter.write(lines, event),
       () => {
-        process.stdout.write(lines);
-        lines = "";
+        if (lines.length === 0) return;
+        process.stdout.write(lines.bytes.slice(0, lines.length));
+        lines.length = 0;
       },
     );
     const stop = () => stream.close();

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { accessLogFilter } from "../../../src/access-log/access-log-filter.ts";
 import { type AccessRecord, formatLine, type LineWriter, lineWriterFor, writeApacheLine, writeJsonLine, writeRfc3339Nanos } from "../../../src/access-log/access-log-format.ts";
 import { AccessLogSink, FLUSH_AT_BYTES, FLUSH_INTERVAL_MS, type LineStream } from "../../../src/access-log/access-log-sink.ts";
-import { LineBuffer } from "../../../src/access-log/line-buffer.ts";
+import { LineBuffer } from "../../../src/rt/line-buffer.ts";
 import { FilterChain, type HttpFilter } from "../../../src/http/filter.ts";
 import { FakeExchange } from "../../support/fake-exchange.ts";
 
@@ -49,6 +49,27 @@ const rfc3339Nanos = (epochMs: number): string => {
   writeRfc3339Nanos(out, epochMs);
   return new TextDecoder().decode(out.bytes.subarray(0, out.length));
 };
+
+describe("LineBuffer.decimal", () => {
+  const decimal = (n: number, minDigits?: number): string => {
+    const out = new LineBuffer(4);
+    out.decimal(n, minDigits);
+    return new TextDecoder().decode(out.bytes.subarray(0, out.length));
+  };
+
+  test("writes what String(n) writes, zero-padded, across the 32-bit fast path's edges", () => {
+    const values = [0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65535, 99999, 100000, 123456789, 999999999, 1000000000, 2147483646, 2147483647, 2147483648, 4294967296, 9007199254740991];
+    for (let p = 1; p < 1e15; p *= 10) values.push(p - 1, p, p + 1);
+    for (const n of values) {
+      expect(decimal(n)).toBe(String(n));
+      for (const width of [1, 3, 9, 12]) expect(decimal(n, width)).toBe(String(n).padStart(width, "0"));
+    }
+  });
+
+  test("a number that is not a non-negative safe integer is written as String(n)", () => {
+    for (const n of [-1, -2147483648, 1.5, 0.1, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53]) expect(decimal(n, 3)).toBe(String(n));
+  });
+});
 
 describe("line formats", () => {
   test("apache: addr id - [timestamp] \"METHOD uri version\" status", () => {
