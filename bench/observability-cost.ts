@@ -10,7 +10,7 @@ import type { Socket } from "bun";
 import { parseConfig } from "../src/config/env.ts";
 import { http1Settings } from "../src/stack/http1.ts";
 import { accessLogFilter } from "../src/access-log/access-log-filter.ts";
-import { writeJsonLine } from "../src/access-log/access-log-format.ts";
+import { lineFormatFor } from "../src/access-log/access-log-format.ts";
 import { AccessLogSink } from "../src/access-log/access-log-sink.ts";
 import { FilterChain, type SomeHttpFilter, staticChain } from "../src/http/filter.ts";
 import { createHttp1Server } from "../src/http/server.ts";
@@ -75,7 +75,7 @@ const hub = new TapHub();
 const tapServer = startTapServer({ listen: { host: "127.0.0.1", port: 0 }, hub });
 // Where the proxy's stderr goes in bench/http.sh: /dev/null, written synchronously as Bun writes to a file.
 const devNull = openSync("/dev/null", "w");
-const sink = new AccessLogSink({
+const sink = new AccessLogSink(lineFormatFor("json"), {
   write: (chunk, written) => {
     const ok = writeSync(devNull, chunk) === chunk.length;
     written();
@@ -83,7 +83,7 @@ const sink = new AccessLogSink({
   },
   once: () => undefined,
 });
-const accessLog = accessLogFilter({ write: writeJsonLine, sink });
+const accessLog = accessLogFilter({ sink });
 const tap = tapFilter({ direction: "inbound", hub, responsesMayBeRetried: false });
 const CHAINS: Record<string, SomeHttpFilter[]> = { plain: [], "access-log": [accessLog], tap: [tap], both: [tap, accessLog] };
 

@@ -1,80 +1,68 @@
-// The access log as an inbound HttpFilter: captures the request's fields at its head (the head buffer is
-// reused later), the response's Content-Length at its head, and on completion has the sink write the
-// line from its state (the state is the line's record: nothing is allocated per request). Only in the
-// chain when MESHLET_ACCESS_LOG is apache or json.
+// The access log as an inbound HttpFilter: captures the request's fields into a record at its head (the
+// head buffer is reused later), the response's Content-Length at its head, and on completion queues the
+// record with the sink, which formats lines in batches; records are recycled (nothing is allocated per
+// request). Only in the chain when MESHLET_ACCESS_LOG is apache or json.
 import { formatHostPort } from "../config/values.ts";
 import { CONTINUE, type FilterState, type HttpFilter } from "../http/filter.ts";
 import type { RequestCtx, ResponseView } from "../http/request-ctx.ts";
 import { type Clock, preciseWallClock } from "../rt/clock.ts";
-import type { AccessRecord, LineWriter } from "./access-log-format.ts";
-import type { LineBuffer } from "../rt/line-buffer.ts";
+import { AccessLogRecord } from "./access-log-format.ts";
 
 const NS_PER_MS = 1e6;
 
-class AccessLogState implements FilterState, AccessRecord {
+class AccessLogState implements FilterState {
   /** onRequestHead ran (a request rejected by an earlier filter is not logged). */
   captured = false;
-  clientAddr = "";
-  clientId = "-";
-  wallMs = 0;
-  method = "";
-  uri = "";
-  version = "";
-  traceId = "";
-  requestBytes = -1;
-  status = 0;
-  responseBytes = "";
-  totalNs = 0;
-  processingNs = 0;
-  userAgent = "";
-  host = "";
+  /** The record being filled in; handed to the sink at completion and replaced by a spare one. */
+  record = new AccessLogRecord();
   /** The connection clientAddr was computed for (the slot lives as long as the connection). */
   conn: RequestCtx["conn"] | undefined = undefined;
+  clientAddr = "";
 
   reset(): void {
     this.captured = false;
-    this.responseBytes = "";
+    this.record.responseBytes = "";
   }
 }
 
 export interface AccessLogOptions {
-  /** How a line is written (access-log-format.ts). */
-  readonly write: LineWriter;
-  /** Receives each finished request (an AccessLogSink). */
-  readonly sink: { push<T>(write: (out: LineBuffer, item: T) => void, item: T): void };
+  /** Receives each finished request's record (an AccessLogSink). */
+  readonly sink: { push(record: AccessLogRecord): boolean; reuse(): AccessLogRecord | undefined };
   /** For the timestamp field; default the wall clock with sub-millisecond digits. */
   readonly wallClock?: Clock;
 }
 
 export function accessLogFilter(options: AccessLogOptions): HttpFilter<AccessLogState> {
   const wallClock = options.wallClock ?? preciseWallClock;
-  const { write, sink } = options;
+  const { sink } = options;
   return {
     name: "access-log",
     newState: () => new AccessLogState(),
     onRequestHead(ctx, state) {
       state.captured = true;
-      state.wallMs = wallClock.nowMs();
-      state.method = ctx.method;
-      state.uri = ctx.target;
-      state.version = ctx.httpVersion;
-      state.traceId = ctx.header("x-b3-traceid") ?? ctx.header("x-request-id") ?? ctx.header("x-amzn-trace-id") ?? "";
-      state.requestBytes = ctx.contentLength;
-      state.userAgent = ctx.header("user-agent") ?? "";
-      state.host = ctx.header("host") ?? ctx.authority ?? "";
+      const r = state.record;
+      r.wallMs = wallClock.nowMs();
+      r.method = ctx.method;
+      r.uri = ctx.target;
+      r.version = ctx.httpVersion;
+      r.traceId = ctx.header("x-b3-traceid") ?? ctx.header("x-request-id") ?? ctx.header("x-amzn-trace-id") ?? "";
+      r.requestBytes = ctx.contentLength;
+      r.userAgent = ctx.header("user-agent") ?? "";
+      r.host = ctx.header("host") ?? ctx.authority ?? "";
       return CONTINUE;
     },
     onResponseHead(_ctx, state, res: ResponseView) {
-      state.responseBytes = res.header("content-length") ?? "";
+      state.record.responseBytes = res.header("content-length") ?? "";
       return false;
     },
     onRetry(_ctx, state) {
-      state.responseBytes = "";
+      state.record.responseBytes = "";
     },
     onComplete(ctx, state) {
       if (!state.captured) return;
       completeRecord(ctx, state);
-      sink.push(write, state);
+      // Queued, not formatted: the sink formats its whole queue at once, off the request path.
+      if (sink.push(state.record)) state.record = sink.reuse() ?? new AccessLogRecord();
     },
   };
 }
@@ -90,8 +78,10 @@ function completeRecord(ctx: RequestCtx, s: AccessLogState): void {
     s.conn = conn;
     s.clientAddr = formatHostPort({ host: conn.clientAddr, port: conn.clientPort });
   }
-  s.clientId = conn.clientIdentity ?? "-";
-  s.status = ctx.status;
-  s.totalNs = Math.round(totalMs * NS_PER_MS);
-  s.processingNs = Math.round(Math.max(0, totalMs - upstreamWaitMs) * NS_PER_MS);
+  const r = s.record;
+  r.clientAddr = s.clientAddr;
+  r.clientId = conn.clientIdentity ?? "-";
+  r.status = ctx.status;
+  r.totalNs = Math.round(totalMs * NS_PER_MS);
+  r.processingNs = Math.round(Math.max(0, totalMs - upstreamWaitMs) * NS_PER_MS);
 }

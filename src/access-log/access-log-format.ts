@@ -3,6 +3,7 @@
 // writers put its line straight into a LineBuffer (the sink's), field by field.
 import type { AccessLogFormat } from "../config/env.ts";
 import { LineBuffer, asciiBytes } from "../rt/line-buffer.ts";
+import type { LineFormat } from "./access-log-sink.ts";
 
 export type { AccessLogFormat };
 
@@ -35,6 +36,42 @@ export interface AccessRecord {
 }
 
 export type LineWriter = (out: LineBuffer, r: AccessRecord) => void;
+
+/** An AccessRecord the filter fills in and the sink queues; reused once its line is written. */
+export class AccessLogRecord implements AccessRecord {
+  clientAddr = "";
+  clientId = "-";
+  wallMs = 0;
+  method = "";
+  uri = "";
+  version = "";
+  traceId = "";
+  requestBytes = -1;
+  status = 0;
+  responseBytes = "";
+  totalNs = 0;
+  processingNs = 0;
+  userAgent = "";
+  host = "";
+}
+
+/** Bytes of a line beyond its text fields (keys, timestamp, numbers), for the sink's estimate. */
+const FIXED_LINE_BYTES = 240;
+
+/** The sink's view of a format: how to write a record, about how long its line is, and recycling. */
+export function lineFormatFor(format: Exclude<AccessLogFormat, "off">): LineFormat<AccessLogRecord> {
+  return {
+    write: lineWriterFor(format),
+    estimateBytes: (r) => FIXED_LINE_BYTES + r.clientAddr.length + r.clientId.length + r.uri.length + r.traceId.length + r.userAgent.length + r.host.length,
+    // The longest fields let go of their strings (a spare record should not keep an 8 KB URI alive).
+    recycle(r) {
+      r.uri = "";
+      r.userAgent = "";
+      r.traceId = "";
+      r.host = "";
+    },
+  };
+}
 
 /** `<client.addr> <client.id> - [<timestamp>] "<METHOD> <uri> <version>" <status>`, newline-terminated. */
 export const writeApacheLine: LineWriter = (out, r) => {

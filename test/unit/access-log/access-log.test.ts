@@ -4,8 +4,8 @@
 import { describe, expect, test } from "bun:test";
 
 import { accessLogFilter } from "../../../src/access-log/access-log-filter.ts";
-import { type AccessRecord, formatLine, type LineWriter, lineWriterFor, writeApacheLine, writeJsonLine, writeRfc3339Nanos } from "../../../src/access-log/access-log-format.ts";
-import { AccessLogSink, FLUSH_AT_BYTES, FLUSH_INTERVAL_MS, type LineStream } from "../../../src/access-log/access-log-sink.ts";
+import { AccessLogRecord, type AccessRecord, formatLine, lineFormatFor, lineWriterFor, writeApacheLine, writeJsonLine, writeRfc3339Nanos } from "../../../src/access-log/access-log-format.ts";
+import { AccessLogSink, FLUSH_AT_BYTES, FLUSH_INTERVAL_MS, type LineFormat, type LineStream } from "../../../src/access-log/access-log-sink.ts";
 import { LineBuffer } from "../../../src/rt/line-buffer.ts";
 import { FilterChain, type HttpFilter } from "../../../src/http/filter.ts";
 import { FakeExchange } from "../../support/fake-exchange.ts";
@@ -106,14 +106,17 @@ describe("line formats", () => {
 
 function run(format: "apache" | "json", extra: HttpFilter[] = []) {
   const lines: string[] = [];
+  // A sink that formats at once and hands every record back for reuse, as the real one does after a flush.
+  const spares: AccessLogRecord[] = [];
   const sink = {
-    push<T>(write: (out: LineBuffer, item: T) => void, item: T): void {
-      const out = new LineBuffer(16);
-      write(out, item);
-      lines.push(new TextDecoder().decode(out.bytes.subarray(0, out.length)));
+    push(record: AccessLogRecord): boolean {
+      lines.push(formatLine(lineWriterFor(format), record));
+      spares.push(record);
+      return true;
     },
+    reuse: () => spares.pop(),
   };
-  const filter = accessLogFilter({ write: lineWriterFor(format), sink, wallClock: { nowMs: () => Date.UTC(2026, 10, 30, 12, 0, 0, 5) } });
+  const filter = accessLogFilter({ sink, wallClock: { nowMs: () => Date.UTC(2026, 10, 30, 12, 0, 0, 5) } });
   const chain = new FilterChain([...extra, filter]);
   return { lines, chain };
 }
@@ -201,8 +204,8 @@ class StuckStream implements LineStream {
   }
 }
 
-/** A line writer for plain text lines. */
-const text = (out: LineBuffer, line: string): void => out.text(line);
+/** Plain text lines (each pushed string ends with its newline). */
+const text: LineFormat<string> = { write: (out, line) => out.text(line), estimateBytes: (line) => line.length };
 
 /** Past the sink's flush interval. */
 const nextTurn = () => Bun.sleep(FLUSH_INTERVAL_MS * 2);
@@ -210,32 +213,58 @@ const nextTurn = () => Bun.sleep(FLUSH_INTERVAL_MS * 2);
 describe("AccessLogSink", () => {
   test("writes batches after the flush interval, not in push(), or at once when a batch is large", async () => {
     const out = new StuckStream(100);
-    const sink = new AccessLogSink(out, FLUSH_AT_BYTES * 4);
-    sink.push(text, "a\n");
-    sink.push(text, "b\n");
+    const sink = new AccessLogSink(text, out, FLUSH_AT_BYTES * 4);
+    sink.push("a\n");
+    sink.push("b\n");
     expect(out.written).toEqual([]);
     await nextTurn();
     expect(out.written).toEqual(["a\nb\n"]);
     const line = `${"x".repeat(1023)}\n`;
-    for (let i = 0; i < FLUSH_AT_BYTES / 1024; i++) sink.push(text, line);
+    for (let i = 0; i < FLUSH_AT_BYTES / 1024; i++) sink.push(line);
     expect(out.written).toHaveLength(2);
     expect(out.written[1]).toHaveLength(FLUSH_AT_BYTES);
   });
 
+  test("the filter's records are queued, formatted in one batch in request order, then reused: no line shows another's fields", async () => {
+    const out = new StuckStream(100);
+    const sink = new AccessLogSink(lineFormatFor("json"), out);
+    const chain = new FilterChain([accessLogFilter({ sink, wallClock: { nowMs: () => 0 } })]);
+    const requestsPerRound = 50;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < requestsPerRound; i++) {
+        const x = new FakeExchange(chain, "inbound", "GET", `/r${round}/${i}`, "web", { "user-agent": `agent-${i}` });
+        x.requestHead();
+        x.responseHead(200, 1, { "content-length": String(i) });
+        x.complete();
+      }
+      await nextTurn();
+    }
+    const lines = out.written.join("").trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(3 * requestsPerRound);
+    lines.forEach((line, k) => {
+      const i = k % requestsPerRound;
+      expect(line).toMatchObject({ uri: `/r${Math.floor(k / requestsPerRound)}/${i}`, user_agent: `agent-${i}`, response_bytes: String(i) });
+    });
+    // Formatted records came back for reuse with their long fields let go.
+    const spare = sink.reuse();
+    expect(spare).toBeDefined();
+    expect([spare!.uri, spare!.userAgent, spare!.host, spare!.traceId]).toEqual(["", "", "", ""]);
+  });
+
   test("a full stream: lines are held up to the bound, the rest dropped and counted; drain resumes", async () => {
     const out = new StuckStream(1);
-    const sink = new AccessLogSink(out, 10 * 4);
-    sink.push(text, "000\n");
+    const sink = new AccessLogSink(text, out, 10 * 4);
+    sink.push("000\n");
     await nextTurn(); // first write fills the stream
     expect(out.written).toEqual(["000\n"]);
-    for (let i = 1; i <= 25; i++) sink.push(text, `${String(i).padStart(3, "0")}\n`);
+    for (let i = 1; i <= 25; i++) sink.push(`${String(i).padStart(3, "0")}\n`);
     await nextTurn();
     expect(out.written.length).toBe(1); // nothing written while full
     expect(sink.droppedLines).toBe(15); // 10 lines of 4 characters fit
     out.drain(10);
     await nextTurn();
     expect(out.written[1]).toBe(["001", "002", "003", "004", "005", "006", "007", "008", "009", "010"].map((l) => `${l}\n`).join(""));
-    sink.push(text, "026\n");
+    sink.push("026\n");
     await nextTurn();
     expect(out.written[2]).toBe("026\n");
     expect(sink.droppedLines).toBe(15);

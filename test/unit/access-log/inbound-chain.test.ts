@@ -32,7 +32,7 @@ test("on: access-log → l5d-client-id → authorize → profile; off: no access
   const config = parseConfig({});
   const generation = { ...NO_POLICY, profiles: profileSetFromYaml(PROFILE) };
   const generations = { get: () => generation };
-  const accessLog = accessLogFilter({ write: writeJsonLine, sink: { push() {} } });
+  const accessLog = accessLogFilter({ sink: { push: () => true, reuse: () => undefined } });
   const on = inboundChain(config, generations, monotonicClock, { accessLog }).get();
   const off = inboundChain(config, generations, monotonicClock).get();
   expect(on.names[0]).toBe("access-log");
