@@ -6,7 +6,7 @@ import { CONTINUE } from "../http/filter.ts";
 import type { RequestCtx } from "../http/request-ctx.ts";
 import { formatHostPort } from "../config/values.ts";
 import type { Direction } from "../rt/direction.ts";
-import { type TapEndEvent, type TapRequestEvent, type TapResponseEvent, redactHeaders } from "./events.ts";
+import { type TapResponseEvent, redactHeaders } from "./events.ts";
 import type { TapHub, TapSubscriber } from "./hub.ts";
 
 export interface TapFilterOptions {
@@ -20,32 +20,33 @@ export interface TapFilterOptions {
 }
 
 /**
- * One request's tap state; the subscriber list and the three event objects are reused from request to
- * request (the hub encodes an event before publish returns, so nothing is allocated per request).
+ * One request's tap state; the subscriber list is reused from request to request, and the events come
+ * from the hub's pools (the hub takes them back once encoded), so nothing is allocated per request.
  */
 export class TappedRequest implements FilterState {
   readonly subscribers: TapSubscriber[] = [];
+  /** The request's id in its events. */
+  id = 0;
   /** A subscriber asked for header lines (decoding them is most of an event's cost). */
   withHeaders = false;
   requestSent = false;
   responseSent = false;
-  /** The response event waits for completion (responsesMayBeRetried). */
-  responseHeld = false;
+  /** The response event that waits for completion (responsesMayBeRetried), or undefined. */
+  heldResponse: TapResponseEvent | undefined = undefined;
+  /** The response's grpc-status, for the end event. */
+  grpcStatus: number | undefined = undefined;
   /** The connection's addresses as text, computed once per connection (the slot lives as long as it). */
   conn: RequestCtx["conn"] | undefined = undefined;
   source = "";
   destination = "";
-  readonly request: TapRequestEvent = { type: "request", id: 0, tsMs: 0, direction: "inbound", tls: "", source: "", destination: "", method: "", authority: "", path: "" };
-  readonly response: TapResponseEvent = { type: "response", id: 0, sinceRequestMs: 0, status: 0 };
-  readonly end: TapEndEvent = { type: "end", id: 0, sinceRequestMs: 0, requestBytes: 0, responseBytes: 0 };
 
   reset(): void {
     if (this.subscribers.length > 0) this.subscribers.length = 0;
     this.withHeaders = false;
     this.requestSent = false;
     this.responseSent = false;
-    this.responseHeld = false;
-    this.end.grpcStatus = undefined;
+    this.heldResponse = undefined;
+    this.grpcStatus = undefined;
   }
 }
 
@@ -63,7 +64,8 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
       s.destination = conn.dst !== null ? formatHostPort(conn.dst) : "";
     }
     const identity = conn.clientIdentity;
-    const event = s.request;
+    const event = hub.spareRequest();
+    event.id = s.id;
     event.tsMs = Date.now();
     event.direction = direction;
     event.tls = identity !== undefined ? "true" : "disabled";
@@ -78,10 +80,10 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
     hub.publish(s.subscribers, event);
   };
 
-  const sendResponse = (s: TappedRequest): void => {
+  const sendResponse = (s: TappedRequest, event: TapResponseEvent): void => {
     s.responseSent = true;
-    s.responseHeld = false;
-    hub.publish(s.subscribers, s.response);
+    s.heldResponse = undefined;
+    hub.publish(s.subscribers, event);
   };
 
   return {
@@ -91,10 +93,7 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
     onRequestHead(ctx, s) {
       hub.match(ctx, direction, s.subscribers);
       if (s.subscribers.length > 0) {
-        const id = hub.nextId();
-        s.request.id = id;
-        s.response.id = id;
-        s.end.id = id;
+        s.id = hub.nextId();
         s.withHeaders = hub.matchedWantHeaders;
       }
       return CONTINUE;
@@ -109,19 +108,22 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
     onResponseHead(ctx, s, res) {
       if (s.subscribers.length === 0) return false;
       const grpc = res.header("grpc-status");
-      s.end.grpcStatus = grpc !== undefined && /^\d+$/.test(grpc) ? Number(grpc) : undefined;
-      const event = s.response;
+      s.grpcStatus = grpc !== undefined && /^\d+$/.test(grpc) ? Number(grpc) : undefined;
+      // A held response of a discarded attempt is filled in again.
+      const event = s.heldResponse ?? hub.spareResponse();
+      event.id = s.id;
       event.sinceRequestMs = ctx.timing.responseHeadMs - ctx.timing.startMs;
       event.status = res.status;
       event.headers = s.withHeaders ? redactHeaders(res.headerList()) : undefined;
-      if (responsesMayBeRetried) s.responseHeld = true;
-      else sendResponse(s);
+      if (responsesMayBeRetried) s.heldResponse = event;
+      else sendResponse(s, event);
       return false;
     },
 
     onRetry(_ctx, s) {
-      s.responseHeld = false;
-      s.end.grpcStatus = undefined;
+      s.grpcStatus = undefined;
+      // A held response stays in heldResponse to be filled in by the next attempt, but is not sent.
+      if (s.heldResponse !== undefined) s.heldResponse.status = 0;
     },
 
     onComplete(ctx, s) {
@@ -129,23 +131,26 @@ export function tapFilter(options: TapFilterOptions): TapHttpFilter {
       // A request rejected at its head never reached upstream selection.
       if (!s.requestSent) sendRequest(ctx, s);
       const timing = ctx.timing;
-      if (s.responseHeld) sendResponse(s);
+      const held = s.heldResponse;
+      if (held !== undefined && held.status > 0) sendResponse(s, held);
       else if (!s.responseSent && ctx.status > 0) {
         // The proxy answered itself (an error response): the client saw this status.
-        const response = s.response;
+        const response = held ?? hub.spareResponse();
+        response.id = s.id;
         response.sinceRequestMs = timing.endMs - timing.startMs;
         response.status = ctx.status;
         response.headers = s.withHeaders ? [] : undefined;
-        sendResponse(s);
+        sendResponse(s, response);
       }
-      const end = s.end;
+      const end = hub.spareEnd();
+      end.id = s.id;
       end.sinceRequestMs = timing.endMs - timing.startMs;
       end.requestBytes = ctx.requestBodyBytes;
       end.responseBytes = ctx.responseBytes;
       end.status = ctx.status > 0 ? ctx.status : undefined;
+      end.grpcStatus = s.grpcStatus;
       end.error = ctx.error?.code;
       hub.publish(s.subscribers, end);
-      end.grpcStatus = undefined;
       hub.finished(s.subscribers);
       s.subscribers.length = 0; // the connection's slot must not keep departed subscribers alive
     },
