@@ -1,7 +1,8 @@
 // Footprint of one meshlet process (issue 15): VmRSS after start with an empty config dir, with 1,000
-// idle keep-alive HTTP client connections (each made one request) and with 1,000 spliced opaque
-// connections held open; exec -> /ready (median of STARTS); and the no-growth check: RSS and open fds
-// after the first 100,000 requests (wrk -t1 -c50) vs after 1,000,000 plus 10,000 open/close cycles.
+// idle keep-alive HTTP client connections (each made one request; also read at 1 and 2,000 for the cost
+// of one connection) and with 1,000 spliced opaque connections held open; exec -> /ready (median of
+// STARTS); and the no-growth check: RSS and open fds after the first 100,000 requests (wrk -t1 -c50) vs
+// after 1,000,000 plus 10,000 open/close cycles.
 import { type Socket, spawn, spawnSync } from "bun";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -22,7 +23,7 @@ const USAGE = `Usage: bash bench/footprint.sh [--record]     (npm run bench:foot
 
 meshlet's footprint, one process at a time, empty config dir, inbound to a local nginx (HTTP) or a Bun TCP
 echo on an opaque port: VmRSS (split into anonymous and file-backed pages) after start; with CONNECTIONS=${CONNECTIONS} idle keep-alive HTTP connections
-(one request each); with CONNECTIONS spliced opaque connections held open; exec -> /ready (median of
+(one request each; also read at 1 and 2 × CONNECTIONS, for the cost of one more connection); with CONNECTIONS spliced opaque connections held open; exec -> /ready (median of
 STARTS=${STARTS}); RSS and fd count after the first ${FIRST_REQUESTS} requests (wrk -t1 -c50) vs after
 TOTAL_REQUESTS=${TOTAL_REQUESTS} plus CYCLES=${CYCLES} connection open/close cycles. BUN_FLAGS (e.g. --smol) go
 to the meshlet process, and so does the environment: MIMALLOC_* and BUN_JSC_* variables set for the bench
@@ -158,14 +159,27 @@ const idleKb = median(idleRss);
 progress(`ready in median ${readyMs.toFixed(0)} ms; idle RSS ${MB(idleKb)} MB`);
 
 // === 1,000 idle keep-alive HTTP connections ===
+// Read after the first connection, after CONNECTIONS and after another CONNECTIONS: the first thousand
+// also pays once for the request path (its code paged in, the JIT tiering it up), the second thousand
+// only for the connections themselves.
 progress(`${CONNECTIONS} keep-alive HTTP connections, one request each, held idle`);
 {
   const m = await startMeshlet(nginxPort);
-  const sockets = await holdConnections(m.inbound, CONNECTIONS, HTTP_REQUEST, (r) => r.includes("hello from nginx"));
+  const hello = (r: string) => r.includes("hello from nginx");
+  const sockets = await holdConnections(m.inbound, 1, HTTP_REQUEST, hello);
+  await settle();
+  const oneKb = rssKb(m.pid);
+  sockets.push(...(await holdConnections(m.inbound, CONNECTIONS - 1, HTTP_REQUEST, hello)));
   await settle();
   const kb = rssKb(m.pid);
   rows.push(`| RSS with ${CONNECTIONS} idle keep-alive HTTP connections (each made one request) | ${MB(kb)} MB (${split(rssSplitKb(m.pid))}) | ≤ 48 MB | ${verdict(kb <= 48 * 1024)} |`);
   progress(`RSS ${MB(kb)} MB with ${sockets.length} HTTP connections (fds ${fds(m.pid)})`);
+  sockets.push(...(await holdConnections(m.inbound, CONNECTIONS, HTTP_REQUEST, hello)));
+  await settle();
+  const doubleKb = rssKb(m.pid);
+  const perConnKb = (doubleKb - kb) / CONNECTIONS;
+  rows.push(`| … the same process with 1 connection → ${CONNECTIONS} → ${2 * CONNECTIONS} | ${MB(oneKb)} → ${MB(kb)} → ${MB(doubleKb)} MB (the second ${CONNECTIONS}: ${perConnKb.toFixed(1)} KB a connection) | | |`);
+  progress(`RSS ${MB(doubleKb)} MB with ${sockets.length} HTTP connections: ${perConnKb.toFixed(1)} KB for each of the second ${CONNECTIONS}`);
   for (const s of sockets) s.end();
   await m.stop();
 }

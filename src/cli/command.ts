@@ -26,6 +26,27 @@ export function defineCommand<O extends OptionSpecs>(
   };
 }
 
+/** An entry of the CLI's command table: the command's name, and the command, loaded when asked for. */
+export interface CommandEntry {
+  readonly name: string;
+  load(): Promise<Command>;
+}
+
+/**
+ * A command whose module (and what it imports) loads only when it runs or `meshlet --help` lists it, so
+ * `meshlet proxy` does not parse the other commands' code at start.
+ */
+export function lazyCommand(name: string, load: () => Promise<Command>): CommandEntry {
+  return {
+    name,
+    async load() {
+      const command = await load();
+      if (command.spec.name !== name) throw new Error(`the command table names ${JSON.stringify(name)} but its module defines ${JSON.stringify(command.spec.name)}`);
+      return command;
+    },
+  };
+}
+
 /**
  * A command that parses its own arguments (strictly, with node:util parseArgs) and prints its own
  * --help; loaded only when run, so `meshlet proxy` does not load it.
@@ -34,6 +55,7 @@ export function selfParsingCommand(
   name: string,
   summary: string,
   load: () => Promise<{ run(argv: string[]): Promise<number> }>,
-): Command {
-  return { spec: { name, summary, options: {} }, run: async (args) => (await load()).run([...args]) };
+): CommandEntry {
+  const command: Command = { spec: { name, summary, options: {} }, run: async (args) => (await load()).run([...args]) };
+  return { name, load: async () => command };
 }
