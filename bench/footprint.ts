@@ -43,6 +43,18 @@ const rssKb = (pid: number) => statusKb(pid, "VmRSS");
 const rssSplitKb = (pid: number) => ({ anon: statusKb(pid, "RssAnon"), file: statusKb(pid, "RssFile") });
 const split = (kb: { anon: number; file: number }) => `anon ${MB(kb.anon)} + file ${MB(kb.file)}`;
 const fds = (pid: number) => readdirSync(`/proc/${pid}/fd`).length;
+/**
+ * The lowest VmRSS over 3 s of readings every 250 ms, for the no-growth check: one reading lands anywhere
+ * in the collector's cycle (runs of the same build differed by up to 9 MB); a leak raises the floor.
+ */
+async function restingRssKb(pid: number): Promise<number> {
+  let lowest = rssKb(pid);
+  for (let i = 0; i < 12; i++) {
+    await Bun.sleep(250);
+    lowest = Math.min(lowest, rssKb(pid));
+  }
+  return lowest;
+}
 const settle = () => Bun.sleep(SETTLE_MS);
 /** Waits (up to 15 s: MESHLET_HTTP_POOL_IDLE_TIMEOUT is 3 s) for the fd count to fall to `idle`; returns the last count. */
 async function fdsBackTo(pid: number, idle: number): Promise<number> {
@@ -238,7 +250,7 @@ async function openCloseCycles(target: number, n: number): Promise<void> {
   // Both RSS readings are taken once the upstream pool has idled out, so they compare like with like.
   await fdsBackTo(m.pid, idleFds);
   await settle();
-  const firstKb = rssKb(m.pid);
+  const firstKb = await restingRssKb(m.pid);
   const firstServed = served;
   progress(`after ${served} requests: RSS ${MB(firstKb)} MB; on to ${TOTAL_REQUESTS}`);
   served = wrkUntil(m.inbound, served, TOTAL_REQUESTS);
@@ -246,7 +258,7 @@ async function openCloseCycles(target: number, n: number): Promise<void> {
   await openCloseCycles(m.inbound, CYCLES);
   const lastFds = await fdsBackTo(m.pid, idleFds);
   await settle();
-  const lastKb = rssKb(m.pid);
+  const lastKb = await restingRssKb(m.pid);
   const growthMb = (lastKb - firstKb) / 1024;
   rows.push(`| RSS after ${firstServed.toLocaleString("en")} requests → after ${served.toLocaleString("en")} + ${CYCLES.toLocaleString("en")} open/close cycles | ${MB(firstKb)} → ${MB(lastKb)} MB (${growthMb >= 0 ? "+" : ""}${growthMb.toFixed(1)} MB) | grows ≤ 5 MB | ${verdict(growthMb <= 5)} |`);
   rows.push(`| open fds idle → after the run (upstream pool idled out) | ${idleFds} → ${lastFds} | back to idle | ${verdict(lastFds <= idleFds)} |`);
@@ -262,7 +274,7 @@ process.stdout.write(`\n${table}\n`);
 if (args.record) {
   const envPrefix = [...TUNING_ENV, ...(BUN_FLAGS.length ? [`BUN_FLAGS="${BUN_FLAGS.join(" ")}"`] : [])].map((e) => `${e} `).join("");
   appendResults("Footprint", `${envPrefix}bash bench/footprint.sh --record`, table,
-    "VmRSS from /proc/PID/status, read 1.5 s after each step settles, split into RssAnon (private: JS heap, malloc, stacks) and RssFile (file-backed: mostly the Bun executable's code and data pages, shared by every bun process on the host); HTTP inbound to a local nginx, opaque inbound to a Bun TCP echo on a port in MESHLET_OPAQUE_PORTS; exec → /ready is the spawn of `bun src/cli.ts proxy` to the first 200 from /ready, polled every 2 ms.");
+    "VmRSS from /proc/PID/status, read 1.5 s after each step settles (for the no-growth check: the lowest of 12 readings over the next 3 s at each end), split into RssAnon (private: JS heap, malloc, stacks) and RssFile (file-backed: mostly the Bun executable's code and data pages, shared by every bun process on the host); HTTP inbound to a local nginx, opaque inbound to a Bun TCP echo on a port in MESHLET_OPAQUE_PORTS; exec → /ready is the spawn of `bun src/cli.ts proxy` to the first 200 from /ready, polled every 2 ms.");
   progress("recorded in bench/RESULTS.md");
 }
 // SIGTERM, not the SIGKILL stopAll() sends at exit: a killed nginx master leaves its worker running.
