@@ -44,13 +44,30 @@ async function serve(credentialsDir: string): Promise<void> {
   const rc = native.start((batch) => {
     for (const handoff of batch) {
       terminateAdoptedMeshTls(handoff.fd, context, {
-        onSession(tls, identity) {
-          tls.write(`identity ${identity.name}\n`);
+        onSession(socket, identity, early) {
           // The echo is queued without pausing the reader (a test door: the client sends everything
-          // before it reads, so the adopted socket's writes must wait for drain).
-          tls.on("data", (data: Buffer) => tls.write(data));
-          tls.on("end", () => tls.end());
-          tls.on("error", () => tls.destroy());
+          // before it reads, so the TLS socket's writes come back short and must wait for drain).
+          let queued: Buffer = Buffer.concat([Buffer.from(`identity ${identity.name}\n`), early]);
+          let ended = false;
+          const flush = () => {
+            const n = queued.length > 0 ? socket.write(queued) : 0;
+            queued = queued.subarray(n);
+            if (queued.length === 0 && ended) socket.end();
+          };
+          socket.reload({
+            socket: {
+              data(_socket, data) {
+                queued = queued.length === 0 ? data : Buffer.concat([queued, data]);
+                flush();
+              },
+              drain: flush,
+              end() {
+                ended = true;
+                flush();
+              },
+            },
+          });
+          flush();
         },
         onRefused(code, detail) {
           say({ code, detail });
