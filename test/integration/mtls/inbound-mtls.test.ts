@@ -66,7 +66,7 @@ interface TlsOutcome {
 /**
  * Connects with TLS to 127.0.0.1:port (SNI `serverName`), sends `payload` after the handshake and
  * collects the reply until the server closes — or, with `endAfterBytes`, closes itself once it has that
- * many bytes. (No half-close: Bun's node:tls answers a client's close_notify by closing, see README.)
+ * many bytes. (No half-close: whether the server side keeps sending after a client's close_notify is not tested, see README.)
  */
 function tlsExchange(port: number, pem: Pem, serverName: string, payload: string, endAfterBytes?: number): Promise<TlsOutcome> {
   return new Promise((resolve, reject) => {
