@@ -38,6 +38,8 @@ Measured:
     and a new mTLS connection (full handshake) between the proxies: conn/s and CPU µs per connection.
   - bulk: iperf3 -t $IPERF_S (IPERF_S) through an opaque port (in MESHLET_OPAQUE_PORTS on both meshlets;
     HAProxy mode tcp with ssl both sides): Gbit/s and CPU s per GB of both proxies.
+  The keep-alive CPU per request is also printed by side (client-side proxy, server-side proxy).
+KINDS="keepalive" (a subset of "keepalive close iperf") runs only those tests (the warm-up runs all).
 Each meshlet leg is checked to be mTLS: the script reads the
 server-side meshlets' /metrics (inbound_tcp_detect_http_results_total{result="mesh_tls"}, inbound
 tcp_open_total{tls="true"}) after a probe and prints "plaintext (not mTLS: check the configuration)" instead
@@ -215,16 +217,16 @@ declare -A PIDS_OF=([meshlet/keepalive]="$CLIENT_PID $SRV_HTTP_PID" [meshlet/clo
   [haproxy/keepalive]="$HAPROXY_CLIENT_PID $HAPROXY_SERVER_PID" [haproxy/close]="$HAPROXY_CLIENT_PID $HAPROXY_SERVER_PID" [haproxy/iperf]="$HAPROXY_CLIENT_PID $HAPROXY_SERVER_PID")
 ticks_of() { local total=0 pid; for pid in $1; do total=$((total + $(cpu_ticks "$pid"))); done; echo "$total"; }
 
-declare -A RATE P99 CPU ERRS
+declare -A RATE P99 CPU ERRS CPU_CLIENT CPU_SERVER
 measure() { # key target kind
-  local key=$1 t=$2 kind=$3 out before=0 after=0 units pids=${PIDS_OF[$2/$3]:-}
-  [ -n "$pids" ] && before=$(ticks_of "$pids")
+  local key=$1 t=$2 kind=$3 out before=0 after=0 units pids=${PIDS_OF[$2/$3]:-} client_before=0 client_after=0
+  [ -n "$pids" ] && before=$(ticks_of "$pids") && client_before=$(ticks_of "${pids%% *}")
   case $kind in
     keepalive) out=$(wrk -t1 -c50 -d"${DURATION_S}s" --latency -H "Host: $HOST" "http://127.0.0.1:${PORT[$t/$kind]}/" 2>&1) ;;
     close) out=$(wrk -t1 -c50 -d"${DURATION_S}s" --latency -H "Host: $HOST" -H "Connection: close" "http://127.0.0.1:${PORT[$t/$kind]}/" 2>&1) ;;
     iperf) out=$(iperf3 -c 127.0.0.1 -p "${PORT[$t/$kind]}" -t "$IPERF_S" -J 2>&1 || true) ;;
   esac
-  [ -n "$pids" ] && after=$(ticks_of "$pids")
+  [ -n "$pids" ] && after=$(ticks_of "$pids") && client_after=$(ticks_of "${pids%% *}")
   if [ "$kind" = iperf ]; then
     read -r RATE[$key] units < <(iperf3_result <<<"$out")
     [ "${RATE[$key]}" != "-" ] || ERRS[$key]="iperf3: $(grep -o '"error":.*' <<<"$out" | head -n 1); "
@@ -236,13 +238,16 @@ measure() { # key target kind
     P99[$key]=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
     ERRS[$key]=$(awk '/Non-2xx|Socket errors/ { $1 = $1; printf "%s; ", $0 }' <<<"$out")
     CPU[$key]=$(cpu_per_unit $((after - before)) "${units:-0}" 1e6)
+    # The same CPU split by side: the client-side proxy (the first pid) and the server side.
+    CPU_CLIENT[$key]=$(cpu_per_unit $((client_after - client_before)) "${units:-0}" 1e6)
+    CPU_SERVER[$key]=$(cpu_per_unit $((after - before - client_after + client_before)) "${units:-0}" 1e6)
   fi
   [ -n "$pids" ] || CPU[$key]=-
 }
 
 # Warm up every path; the warm-up of meshlet's TCP paths is the probe that says whether they are mTLS.
 TARGETS=(direct meshlet haproxy)
-KINDS=(keepalive close iperf)
+read -r -a KINDS <<<"${KINDS:-keepalive close iperf}"
 CONN_TLS_BEFORE=$(tls_seen "$SRV_CONN_ADMIN") BULK_TLS_BEFORE=$(tls_seen "$SRV_BULK_ADMIN")
 for t in "${TARGETS[@]}"; do
   progress "warm-up: $t (2 s keep-alive, 1 s close, 1 s iperf3)"
@@ -273,10 +278,10 @@ LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 for t in "${TARGETS[@]}"; do
   for kind in "${KINDS[@]}"; do
-    for metric in RATE P99 CPU; do
+    for metric in RATE P99 CPU CPU_CLIENT CPU_SERVER; do
       declare -n m=$metric
       vals=()
-      for r in $(seq 1 "$ROUNDS"); do vals+=("${m[$t/$kind/$r]}"); done
+      for r in $(seq 1 "$ROUNDS"); do vals+=("${m[$t/$kind/$r]:--}"); done
       m[$t/$kind]=$(median "${vals[@]}")
       unset -n m
     done
@@ -317,6 +322,8 @@ ratios() {
       echo "| $what | $t | ${RATE[$k]} $unit | ${P99[$k]} | ${CPU[$k]}$([ "${CPU[$k]}" = - ] || echo " $cpu_unit") | $(ratios "$t" "$kind") | ${ERRS[$k]} |"
     done
   done
+  echo
+  echo "CPU per request by side (keep-alive, medians): meshlet client side ${CPU_CLIENT[meshlet/keepalive]:--} µs + server side ${CPU_SERVER[meshlet/keepalive]:--} µs; HAProxy client side ${CPU_CLIENT[haproxy/keepalive]:--} µs + server side ${CPU_SERVER[haproxy/keepalive]:--} µs."
   echo
   echo "meshlet's legs as the server sides' /metrics saw them: keep-alive mTLS; new connections $CONN_LEG; bulk $BULK_LEG."
   echo

@@ -1,8 +1,8 @@
-// Relays the opaque plaintext of a terminated mTLS connection to the app as TCP: Bun.connect to the
-// target, bytes both ways with backpressure (a full side pauses the other), half-close passed on (a
-// client FIN ends the upstream's writes and the other way round), a reset or failure closes both.
+// Relays the opaque plaintext of a terminated mTLS connection (Bun's TLS socket) to the app as TCP:
+// Bun.connect to the target, bytes both ways with backpressure (a side that takes only part of a write
+// keeps the rest and pauses the other side until its drain), FINs passed on after the last byte, and a
+// reset or failure closes both.
 import type { Socket } from "bun";
-import type { TLSSocket } from "node:tls";
 
 export interface RelayTarget {
   readonly host: string;
@@ -15,36 +15,64 @@ export interface RelayOptions {
   onConnectFailed(reason: string): void;
 }
 
-/** Relays `tls` (paused, `firstBytes` already read from it, `clientEnded` if its end was seen) to `target`. */
-export function relayOpaque(tls: TLSSocket, firstBytes: Buffer, clientEnded: boolean, target: RelayTarget, options: RelayOptions): void {
+/** Bytes one side has not taken yet, behind the write that took only part of them. */
+class Backlog {
+  private bytes: Buffer | undefined;
+
+  add(chunk: Buffer): void {
+    this.bytes = this.bytes === undefined ? chunk : Buffer.concat([this.bytes, chunk]);
+  }
+
+  /** Writes what waits to `socket`; true when all of it was taken. */
+  flushTo(socket: Socket<undefined>): boolean {
+    if (this.bytes === undefined) return true;
+    const n = socket.write(this.bytes);
+    if (n < this.bytes.length) {
+      this.bytes = this.bytes.subarray(n);
+      return false;
+    }
+    this.bytes = undefined;
+    return true;
+  }
+}
+
+/**
+ * Relays `client` (a verified TLS socket whose handlers this installs; `firstBytes` were already read
+ * from it, `clientEnded` if its end was seen) to `target`.
+ */
+export function relayOpaque(client: Socket<undefined>, firstBytes: Buffer, clientEnded: boolean, target: RelayTarget, options: RelayOptions): void {
   let upstream: Socket<undefined> | undefined;
-  /** Client bytes the upstream has not taken yet (the client is paused meanwhile). */
-  let toUpstream: Buffer | undefined = firstBytes.length > 0 ? firstBytes : undefined;
+  const toUpstream = new Backlog();
+  const toClient = new Backlog();
+  if (firstBytes.length > 0) toUpstream.add(firstBytes);
   let clientDone = clientEnded;
+  let upstreamDone = false;
   let finished = false;
-  let shutdownSent = false;
+  let upstreamShutdown = false;
+  let clientShutdown = false;
 
   const finish = () => {
     if (finished) return;
     finished = true;
     clearTimeout(connectTimer);
     upstream?.terminate();
-    tls.destroy();
+    client.terminate();
   };
-  /** Writes what waits for the upstream; true when all of it was taken. */
+  /** Client bytes to the app, then the client's FIN after them; true when all of it was taken. */
   const flushToUpstream = (): boolean => {
-    if (upstream === undefined) return false;
-    if (toUpstream !== undefined) {
-      const n = upstream.write(toUpstream);
-      if (n < toUpstream.length) {
-        toUpstream = toUpstream.subarray(n);
-        return false;
-      }
-      toUpstream = undefined;
+    if (upstream === undefined || !toUpstream.flushTo(upstream)) return false;
+    if (clientDone && !upstreamShutdown) {
+      upstreamShutdown = true;
+      upstream.shutdown();
     }
-    if (clientDone && !shutdownSent) {
-      shutdownSent = true;
-      upstream.shutdown(); // the client's FIN, after its last byte
+    return true;
+  };
+  /** App bytes to the client, then the app's FIN after them; true when all of it was taken. */
+  const flushToClient = (): boolean => {
+    if (!toClient.flushTo(client)) return false;
+    if (upstreamDone && !clientShutdown) {
+      clientShutdown = true;
+      client.end();
     }
     return true;
   };
@@ -54,17 +82,25 @@ export function relayOpaque(tls: TLSSocket, firstBytes: Buffer, clientEnded: boo
     finish();
   }, options.connectTimeoutMs);
 
-  tls.on("data", (chunk: Buffer) => {
-    toUpstream = toUpstream === undefined ? chunk : Buffer.concat([toUpstream, chunk]);
-    if (!flushToUpstream()) tls.pause();
+  client.pause(); // until the upstream is open
+  client.reload({
+    socket: {
+      data(socket, chunk) {
+        if (upstreamDone && upstream === undefined) return; // the app is gone: what the client still sends has nowhere to go
+        toUpstream.add(chunk);
+        if (!flushToUpstream()) socket.pause();
+      },
+      drain() {
+        if (flushToClient()) upstream?.resume();
+      },
+      end() {
+        clientDone = true;
+        flushToUpstream();
+      },
+      close: finish,
+      error: finish,
+    },
   });
-  tls.on("end", () => {
-    clientDone = true;
-    flushToUpstream();
-  });
-  tls.on("drain", () => upstream?.resume());
-  tls.on("error", () => finish());
-  tls.on("close", () => finish());
 
   Bun.connect({
     hostname: target.host,
@@ -75,24 +111,23 @@ export function relayOpaque(tls: TLSSocket, firstBytes: Buffer, clientEnded: boo
         clearTimeout(connectTimer);
         if (finished) return void socket.terminate();
         upstream = socket;
-        if (flushToUpstream() && !clientDone) tls.resume();
+        if (flushToUpstream() && !clientDone) client.resume();
       },
       data(socket, data) {
-        if (!tls.write(data)) socket.pause();
+        toClient.add(data);
+        if (!flushToClient()) socket.pause();
       },
       drain() {
-        if (flushToUpstream() && !clientDone) tls.resume();
+        if (flushToUpstream() && !clientDone) client.resume();
       },
       end() {
-        tls.end(); // the app's FIN: the client reads to the end, its own writes go on
+        upstreamDone = true; // the app's FIN: the client reads to the end, its own writes go on
+        flushToClient();
       },
       close() {
         upstream = undefined;
-        if (!tls.writableEnded) return finish(); // closed without FIN (a reset): nothing more will come
-        if (clientDone) return; // both FINs passed on: the TLS socket closes by itself once flushed
-        // The app is gone while the client still sends: close once the app's last bytes are written.
-        if (tls.writableFinished) finish();
-        else tls.once("finish", finish);
+        if (!upstreamDone) finish(); // closed without FIN (a reset): nothing more will come
+        // Otherwise the app ended first: the client still gets its last bytes, then the FIN (flushToClient).
       },
       connectError(_socket, err) {
         if (finished) return;

@@ -2,8 +2,8 @@
 // workload's identity (Protocol.MeshTls); this stage terminates them with the identity in force (a new
 // secure context on each rotation), records the verified client identity, detects HTTP/1, HTTP/2 or
 // opaque in the plaintext and gives it to the HTTP engines (tls="true", client_id) or relays it to the app.
-import type { SocketHandler } from "bun";
-import type { SecureContext, TLSSocket } from "node:tls";
+import type { Socket, SocketHandler } from "bun";
+import type { SecureContext } from "node:tls";
 import { formatHostPort } from "../config/values.ts";
 import type { ConnInfo } from "../http/request-ctx.ts";
 import type { IdentityStore, WorkloadIdentity } from "../identity/workload-identity.ts";
@@ -14,11 +14,11 @@ import { inboundTlsLabels } from "../metrics/http.ts";
 import { Counter, type Registry } from "../metrics/prom-client.ts";
 import { monotonicClock } from "../rt/clock.ts";
 import { registry as sharedRegistry } from "../metrics/registry.ts";
-import { type LocalAddress, terminateAdoptedMeshTls } from "../tls/adopted-tls-server.ts";
+import { terminateAdoptedMeshTls } from "../tls/adopted-tls-server.ts";
+import { handOverToEngine } from "../tls/engine-handover.ts";
 import type { RefusalCode } from "../tls/handshake-verdict.ts";
 import { meshServerSecureContext } from "../tls/mesh-tls-options.ts";
 import type { MeshIdentity } from "../tls/peer-identity.ts";
-import { PlaintextSocket } from "../tls/plaintext-socket.ts";
 import { relayOpaque } from "./mesh-tls-relay.ts";
 import { DETECT_BUDGET_BYTES, type PlaintextProtocol, detectPlaintextProtocol } from "./plaintext-protocol.ts";
 
@@ -75,13 +75,13 @@ export function meshTlsStage(options: MeshTlsStageOptions): MeshTlsStage {
     failureLog.info(`mtls ${reason}`, "inbound mTLS connection refused", { reason, detail, client: formatHostPort(conn.client), target: formatHostPort(conn.target) });
   };
 
-  const serve = (conn: AcceptedConnection, tls: TLSSocket, peer: MeshIdentity, local: LocalAddress, deadline: number) => {
+  const serve = (conn: AcceptedConnection, socket: Socket<undefined>, peer: MeshIdentity, early: Buffer, deadline: number) => {
     if (options.opaquePorts?.has(conn.target.port)) {
-      tls.pause(); // an opaque port: no detection (server-speaks-first protocols must not wait for it)
-      return route(conn, tls, peer, local, "opaque", Buffer.alloc(0), false);
+      // An opaque port: no detection (server-speaks-first protocols must not wait for it).
+      return route(conn, socket, peer, "opaque", early, false);
     }
-    const chunks: Buffer[] = [];
-    let read = 0;
+    const chunks: Buffer[] = early.length > 0 ? [early] : [];
+    let read = early.length;
     let ended = false;
     let decided = false;
     const decide = (final: boolean) => {
@@ -91,28 +91,31 @@ export function meshTlsStage(options: MeshTlsStageOptions): MeshTlsStage {
       if (protocol === "need_more") return;
       decided = true;
       clearTimeout(timer);
-      tls.pause();
-      tls.off("data", onData);
-      tls.off("end", onEnd);
-      route(conn, tls, peer, local, protocol, first, ended);
-    };
-    const onData = (chunk: Buffer) => {
-      chunks.push(chunk);
-      read += chunk.length;
-      decide(false);
-    };
-    const onEnd = () => {
-      ended = true;
-      decide(true);
+      route(conn, socket, peer, protocol, first, ended);
     };
     // A client that says nothing in time is relayed as opaque (server-speaks-first), as the front door does.
     const timer = setTimeout(() => decide(true), Math.max(0, deadline - monotonicClock.nowMs()));
-    tls.on("data", onData);
-    tls.on("end", onEnd);
-    tls.once("close", () => clearTimeout(timer));
+    socket.reload({
+      socket: {
+        data(_socket, chunk) {
+          chunks.push(chunk);
+          read += chunk.length;
+          decide(false);
+        },
+        end() {
+          ended = true;
+          decide(true);
+        },
+        close() {
+          decided = true;
+          clearTimeout(timer);
+        },
+      },
+    });
+    if (read > 0) decide(false);
   };
 
-  const route = (conn: AcceptedConnection, tls: TLSSocket, peer: MeshIdentity, local: LocalAddress, protocol: PlaintextProtocol, first: Buffer, ended: boolean) => {
+  const route = (conn: AcceptedConnection, socket: Socket<undefined>, peer: MeshIdentity, protocol: PlaintextProtocol, first: Buffer, ended: boolean) => {
     const engine = protocol === "http1" ? options.http1 : protocol === "http2" ? options.http2 : undefined;
     if (engine !== undefined) {
       const info: ConnInfo = {
@@ -123,15 +126,15 @@ export function meshTlsStage(options: MeshTlsStageOptions): MeshTlsStage {
         dst: conn.target.port === 0 ? null : conn.target,
         direction: "inbound",
       };
-      new PlaintextSocket(tls, engine.socketHandlers, { pending: true, info }, local, conn.client).start(first, ended);
+      handOverToEngine(socket, engine.socketHandlers, { pending: true, info }, first, ended);
       return;
     }
     if (!options.admitOpaque(conn.target.port, conn.client.host, peer.name)) {
       fail(conn, "MESHLET_TLS_UNAUTHORIZED", `${peer.name} is not authorized for TCP to port ${conn.target.port}`);
-      tls.destroy();
+      socket.terminate();
       return;
     }
-    relayOpaque(tls, first, ended, conn.target, {
+    relayOpaque(socket, first, ended, conn.target, {
       connectTimeoutMs: options.connectTimeoutMs,
       onConnectFailed: (reason) => fail(conn, "MESHLET_TLS_UPSTREAM_UNREACHABLE", reason),
     });
@@ -143,7 +146,7 @@ export function meshTlsStage(options: MeshTlsStageOptions): MeshTlsStage {
       conn.fd,
       context,
       {
-        onSession: (tls, peer, local) => serve(conn, tls, peer, local, deadline),
+        onSession: (socket, peer, early) => serve(conn, socket, peer, early, deadline),
         onRefused: (code, detail) => fail(conn, code, detail),
       },
       { handshakeTimeoutMs: options.detectTimeoutMs },

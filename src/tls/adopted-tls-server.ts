@@ -1,41 +1,21 @@
-// Terminates mTLS on a connection the native front door accepted and handed over by fd. Bun can be a
-// TLS server only on sockets it accepted itself, so Bun adopts the fd as a plain socket and node:tls
-// runs the server side over a Duplex around it; backpressure holds both ways, and the client is judged
-// by handshake-verdict.ts before a single plaintext byte is delivered.
-import type { Socket } from "bun";
-import { Duplex } from "node:stream";
-import { type SecureContext, TLSSocket } from "node:tls";
-import { type RefusalCode, verifyMeshClient } from "./handshake-verdict.ts";
+// Terminates mTLS on a connection the native front door accepted and handed over by fd: Bun adopts the
+// fd as a plain socket and upgrades it in place to a server-side TLS socket (BoringSSL on Bun's native
+// read path, no JS stream in between); the client is judged by handshake-verdict.ts before a single
+// plaintext byte is delivered, and the verified socket is handed over as Bun's own TLS socket.
+import type { Socket, SocketHandler } from "bun";
+import type { SecureContext } from "node:tls";
+import { type RefusalCode, handshakeOutcome, verifyMeshClient } from "./handshake-verdict.ts";
 import type { MeshIdentity } from "./peer-identity.ts";
 
-/** The adopted socket's own address (the listener's), as a Bun socket reports it. */
-export interface LocalAddress {
-  readonly localAddress: string;
-  readonly localPort: number;
-}
-
 export interface MeshTlsSessionHandlers {
-  /** The client is verified: `tls` carries the plaintext (a node stream: data, write, end, pause). */
-  onSession(tls: TLSSocket, identity: MeshIdentity, local: LocalAddress): void;
+  /**
+   * The client is verified. `socket` is Bun's TLS socket over the adopted fd (its addresses are the
+   * connection's): install its handlers with `socket.reload` before returning. `early` is plaintext
+   * that came before the verdict (normally empty); it belongs in front of everything `socket` delivers.
+   */
+  onSession(socket: Socket<undefined>, identity: MeshIdentity, early: Buffer): void;
   /** The client was refused or the handshake failed; the connection is already being closed. */
   onRefused(code: RefusalCode, detail: string): void;
-}
-
-// X.509 verification failures as node:tls names them (OpenSSL's verify error names: UNABLE_TO_GET_ISSUER_
-// CERT_LOCALLY, CERT_HAS_EXPIRED, SELF_SIGNED_CERT_IN_CHAIN, ...).
-const VERIFY_ERROR = /^(UNABLE_TO_|CERT_|SELF_SIGNED_|DEPTH_ZERO_|INVALID_CA|INVALID_PURPOSE|PATH_LENGTH_|CRL_)/;
-
-/** The refusal code of a node:tls error raised before the handshake completed. */
-function handshakeRefusal(code: string): RefusalCode {
-  if (VERIFY_ERROR.test(code)) return "MESHLET_TLS_PEER_UNVERIFIED";
-  if (code === "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE") return "MESHLET_TLS_NO_PEER_IDENTITY";
-  return "MESHLET_TLS_HANDSHAKE_FAILED"; // protocol version, alerts, a reset
-}
-
-/** Ciphertext the adopted socket has not taken yet, and the write that waits for it. */
-interface PendingWrite {
-  bytes: Uint8Array;
-  done: (err?: Error | null) => void;
 }
 
 export interface MeshTlsTerminationOptions {
@@ -43,115 +23,97 @@ export interface MeshTlsTerminationOptions {
   readonly handshakeTimeoutMs?: number;
 }
 
+/** One connection until its verdict: `socket.data` of the TLS socket during the handshake. */
+interface Handshaking {
+  readonly handlers: MeshTlsSessionHandlers;
+  settled: boolean;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Plaintext delivered before the handshake callback (kept, never given to anyone unverified). */
+  early: Buffer[];
+}
+
+function refuse(state: Handshaking, code: RefusalCode, detail: string): void {
+  if (state.settled) return;
+  state.settled = true;
+  clearTimeout(state.timer);
+  state.handlers.onRefused(code, detail);
+}
+
+/** The TLS socket's handlers until the verdict; then the session's owner installs its own. */
+const HANDSHAKE_HANDLERS: SocketHandler<Handshaking> = {
+  handshake(socket, success, authorizationError) {
+    const state = socket.data;
+    if (state.settled) return; // timed out meanwhile
+    const verdict = verifyMeshClient(handshakeOutcome(socket as Socket<unknown>, success, authorizationError));
+    if (!verdict.ok) {
+      refuse(state, verdict.code, verdict.detail); // first: terminate() calls `close` at once
+      socket.terminate();
+      return;
+    }
+    state.settled = true;
+    clearTimeout(state.timer);
+    const early = state.early.length === 0 ? EMPTY : Buffer.concat(state.early);
+    state.early = [];
+    const session = socket as unknown as Socket<undefined>;
+    session.data = undefined;
+    state.handlers.onSession(session, verdict.identity, early);
+  },
+  data(socket, data) {
+    if (!socket.data.settled) socket.data.early.push(Buffer.from(data));
+  },
+  close(socket, err) {
+    refuse(socket.data, "MESHLET_TLS_HANDSHAKE_FAILED", err ? `closed during the handshake: ${String(err)}` : "closed during the handshake");
+  },
+  error(socket, err) {
+    refuse(socket.data, "MESHLET_TLS_HANDSHAKE_FAILED", String(err));
+    socket.terminate();
+  },
+};
+
+const EMPTY = Buffer.alloc(0);
+
+/** Bun's server-side upgrade option (oven-sh/bun#31155, in 1.4.5): not in bun-types' TLSUpgradeOptions. */
+type ServerUpgrade = (options: { isServer: true; data: Handshaking; tls: object; socket: SocketHandler<Handshaking> }) => [Socket<unknown>, Socket<Handshaking>];
+
 /**
  * Takes ownership of `fd` (a connected TCP socket whose first bytes are a ClientHello, only peeked) and
- * runs the TLS server side with `context` (see meshServerSecureContext): TLS 1.3, a client certificate
- * chaining to the trust anchors, a DNS or URI identity. Exactly one handler is called.
+ * runs the TLS server side with `context` (see meshServerSecureContext: TLS 1.3, a client certificate
+ * chaining to the trust anchors, a DNS or URI identity). Exactly one handler is called.
  */
 export function terminateAdoptedMeshTls(fd: number, context: SecureContext, handlers: MeshTlsSessionHandlers, options: MeshTlsTerminationOptions = {}): void {
-  let raw: Socket<undefined> | undefined;
-  let local: LocalAddress = { localAddress: "", localPort: 0 };
-  let pending: PendingWrite | undefined;
-  let settled = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const refuse = (code: RefusalCode, detail: string) => {
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    handlers.onRefused(code, detail);
-  };
-  const ciphertext = new Duplex({
-    read() {
-      raw?.resume();
-    },
-    write(chunk: Buffer, _encoding, done) {
-      if (!raw) return done(new Error("the adopted socket is closed"));
-      const n = raw.write(chunk);
-      if (n < chunk.length) pending = { bytes: chunk.subarray(n), done };
-      else done();
-    },
-    final(done) {
-      raw?.end();
-      done();
-    },
-    destroy(err, done) {
-      raw?.end();
-      done(err);
-    },
-  });
+  const state: Handshaking = { handlers, settled: false, timer: undefined, early: [] };
+  let tls: Socket<Handshaking> | undefined;
+  const timeoutMs = options.handshakeTimeoutMs ?? 0;
+  if (timeoutMs > 0) {
+    state.timer = setTimeout(() => {
+      if (state.settled) return;
+      refuse(state, "MESHLET_TLS_HANDSHAKE_TIMEOUT", `no complete handshake within ${timeoutMs} ms`);
+      tls?.terminate();
+    }, timeoutMs);
+    state.timer.unref?.();
+  }
   const adopt = Bun.connect as unknown as (options: object) => Promise<Socket<undefined>>;
   adopt({
     fd,
     allowHalfOpen: true,
     socket: {
-      open(socket: Socket<undefined>) {
-        raw = socket;
-        local = { localAddress: socket.localAddress, localPort: socket.localPort };
-      },
-      data(socket: Socket<undefined>, data: Buffer) {
-        if (!ciphertext.push(data)) socket.pause();
-      },
-      drain(socket: Socket<undefined>) {
-        if (!pending) return;
-        const n = socket.write(pending.bytes);
-        if (n < pending.bytes.length) {
-          pending.bytes = pending.bytes.subarray(n);
-          return;
+      open(raw: Socket<undefined>) {
+        if (state.settled) return void raw.terminate();
+        try {
+          // The raw socket keeps no reader: every ciphertext byte goes to BoringSSL natively.
+          tls = (raw.upgradeTLS as unknown as ServerUpgrade)({
+            isServer: true,
+            data: state,
+            // One native SSL_CTX per rotation (meshServerSecureContext), shared by every connection.
+            tls: { secureContext: context.context, requestCert: true, rejectUnauthorized: true },
+            socket: HANDSHAKE_HANDLERS,
+          })[1];
+        } catch (err) {
+          raw.terminate();
+          refuse(state, "MESHLET_TLS_HANDSHAKE_FAILED", `cannot start TLS on fd ${fd}: ${String(err)}`);
         }
-        const { done } = pending;
-        pending = undefined;
-        done();
       },
-      end() {
-        ciphertext.push(null);
-      },
-      close() {
-        raw = undefined;
-        const waiting = pending;
-        pending = undefined;
-        waiting?.done(new Error("the adopted socket closed"));
-        ciphertext.destroy();
-        // node:tls does not always notice its transport going away (a client that aborts the handshake
-        // after its own verification failed): close the TLS side too, so that its owner hears of it —
-        // after the errors node:tls has queued (its verdict on the client comes first).
-        setImmediate(() => tls.destroy());
-      },
+      drain() {}, // Bun asks for data or drain; the TLS socket reads and writes, not this one
     },
-  }).catch((err: unknown) => refuse("MESHLET_TLS_HANDSHAKE_FAILED", `cannot adopt fd ${fd}: ${String(err)}`));
-
-  // allowHalfOpen is asked for, yet Bun's node:tls (1.4.5) answers a client's close_notify by ending its own side:
-  // a half-close inside mTLS closes the connection (README, Where TLS runs).
-  const tls = new TLSSocket(ciphertext as never, { isServer: true, secureContext: context, requestCert: true, rejectUnauthorized: true, allowHalfOpen: true } as never);
-  tls.once("secure", () => {
-    const verdict = verifyMeshClient({
-      success: true,
-      authorizationError: tls.authorized ? null : new Error(String(tls.authorizationError)),
-      peerSubjectAltName: tls.getPeerCertificate()?.subjectaltname,
-    });
-    if (!verdict.ok) {
-      tls.destroy();
-      refuse(verdict.code, verdict.detail);
-      return;
-    }
-    if (settled) return;
-    settled = true;
-    clearTimeout(timer);
-    handlers.onSession(tls, verdict.identity, local);
-  });
-  tls.on("error", (err: Error & { code?: string }) => {
-    if (settled) return; // a session's errors are its owner's
-    tls.destroy();
-    const code = err.code ?? err.message;
-    refuse(handshakeRefusal(code), code);
-  });
-  tls.on("close", () => refuse("MESHLET_TLS_HANDSHAKE_FAILED", "closed during the handshake"));
-  const timeoutMs = options.handshakeTimeoutMs ?? 0;
-  if (timeoutMs > 0) {
-    timer = setTimeout(() => {
-      if (settled) return;
-      refuse("MESHLET_TLS_HANDSHAKE_TIMEOUT", `no complete handshake within ${timeoutMs} ms`);
-      tls.destroy();
-    }, timeoutMs);
-    timer.unref?.();
-  }
+  }).catch((err: unknown) => refuse(state, "MESHLET_TLS_HANDSHAKE_FAILED", `cannot adopt fd ${fd}: ${String(err)}`));
 }

@@ -31,6 +31,12 @@ export function handshakeOutcome(socket: Socket<unknown>, success: boolean, auth
 function refusedByTls(outcome: HandshakeOutcome): Verdict<object> | undefined {
   if (outcome.authorizationError) {
     const code = (outcome.authorizationError as Error & { code?: string }).code ?? outcome.authorizationError.message;
+    // BoringSSL failed the handshake itself (Bun reports EPROTO with OpenSSL's reason in the message).
+    if (code === "EPROTO") {
+      const reason = outcome.authorizationError.message;
+      if (reason.includes("PEER_DID_NOT_RETURN_A_CERTIFICATE")) return { ok: false, code: "MESHLET_TLS_NO_PEER_IDENTITY", detail: "no client certificate" };
+      return { ok: false, code: "MESHLET_TLS_HANDSHAKE_FAILED", detail: reason };
+    }
     // Bun's own check of serverName against the certificate (it would accept a wildcard; we do not).
     if (code === "ERR_TLS_CERT_ALTNAME_INVALID") return { ok: false, code: "MESHLET_TLS_IDENTITY_MISMATCH", detail: `${code}: the server presented ${outcome.peerSubjectAltName ?? "no name"}` };
     return { ok: false, code: "MESHLET_TLS_PEER_UNVERIFIED", detail: String(code) };

@@ -66,7 +66,7 @@ interface TlsOutcome {
 /**
  * Connects with TLS to 127.0.0.1:port (SNI `serverName`), sends `payload` after the handshake and
  * collects the reply until the server closes — or, with `endAfterBytes`, closes itself once it has that
- * many bytes. (No half-close: Bun's node:tls answers a client's close_notify by closing, see README.)
+ * many bytes. (No half-close: whether the server side keeps sending after a client's close_notify is not tested, see README.)
  */
 function tlsExchange(port: number, pem: Pem, serverName: string, payload: string, endAfterBytes?: number): Promise<TlsOutcome> {
   return new Promise((resolve, reject) => {
@@ -127,10 +127,18 @@ function bodyOf(response: string): Record<string, string> {
 
 describe("inbound mTLS to an HTTP app", () => {
   let app: Server<undefined>;
+  const appPaths: string[] = [];
   let proxy: RunningProxy;
   beforeAll(async () => {
-    // The app answers with the headers it received.
-    app = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (req) => Response.json(Object.fromEntries(req.headers)) });
+    // The app answers with the headers it received, and keeps the paths it was asked for.
+    app = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: (req) => {
+        appPaths.push(new URL(req.url).pathname);
+        return Response.json(Object.fromEntries(req.headers));
+      },
+    });
     proxy = await startProxy({ ...identityEnv(), MESHLET_INBOUND_FORWARD: `127.0.0.1:${app.port}`, MESHLET_ACCESS_LOG: "json" });
   });
   afterAll(async () => {
@@ -167,6 +175,9 @@ describe("inbound mTLS to an HTTP app", () => {
     const line = await proxy.waitForLog((l) => l.message === "inbound mTLS connection refused");
     expect(line).toMatchObject({ scope: "inbound", level: "info", reason: "MESHLET_TLS_PEER_UNVERIFIED" });
     expect(metricValue(await proxy.metrics(), "meshlet_inbound_mtls_failures_total", { reason: "MESHLET_TLS_PEER_UNVERIFIED" })).toBeGreaterThanOrEqual(1);
+    // The refused client's request never reached the HTTP engine, nor the app.
+    expect(appPaths).not.toContain("/stranger");
+    expect(appPaths).toContain("/mtls"); // (the app does record what reaches it)
   });
 
   test("authz metrics label the mTLS client tls=\"true\" with its client_id, a plaintext one tls=\"no_identity\" (no_tls_from_remote)", async () => {

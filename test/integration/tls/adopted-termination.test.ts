@@ -1,7 +1,8 @@
 // mTLS terminated on sockets the native front door accepted (src/tls/adopted-tls-server.ts), in a
 // front-door process of its own: a verified client gets its identity back and a 16 MiB echo byte-exact
-// through the Duplex with backpressure both ways; a stranger's certificate and a missing one are
-// refused and reported, and never see a plaintext byte.
+// through Bun's TLS socket with backpressure both ways, and that socket has the listener's address; a
+// stranger's certificate and a missing one are refused and reported, and never see a plaintext byte; a
+// client that stalls inside the handshake is cut off at the handshake timeout.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { randomBytes } from "node:crypto";
@@ -10,7 +11,7 @@ import { join } from "node:path";
 import type { MeshCredentialsPem } from "../../../src/tls/mesh-tls-options.ts";
 import { meshClientTlsOptions } from "../../../src/tls/mesh-tls-options.ts";
 import { type MeshCerts, makeMeshCerts } from "../../support/mesh-certs.ts";
-import { type TlsTerminationDoor, startTlsTerminationDoor } from "../../support/tls-termination-door.ts";
+import { HANDSHAKE_TIMEOUT_MS, type TlsTerminationDoor, startTlsTerminationDoor } from "../../support/tls-termination-door.ts";
 
 const SERVER_ID = "api.default.serviceaccount.identity.linkerd.cluster.local";
 const CLIENT_ID = "web.default.serviceaccount.identity.linkerd.cluster.local";
@@ -84,13 +85,15 @@ test("a verified client gets its identity, then a 16 MiB echo byte for byte, bac
   expect(received.subarray(0, greeting.length).toString()).toBe(greeting);
   expect(received.length).toBe(greeting.length + payload.length);
   expect(received.subarray(greeting.length).equals(payload)).toBe(true);
+  // The adopted TLS socket reports the connection's own local address: the door's listener.
+  expect(await door.nextSession()).toEqual({ kind: "session", identity: CLIENT_ID, localAddress: "127.0.0.1", localPort: door.port });
 });
 
 test("a client certificate from another trust anchor is refused and reported, and sees no plaintext", async () => {
   const received = await exchange(certs.issue(CLIENT_ID, { anchor: "other" }), Buffer.from("secret\n"));
   expect(received.length).toBe(0);
   const refusal = await door.nextRefusal();
-  expect(refusal).toEqual({ code: "MESHLET_TLS_PEER_UNVERIFIED", detail: "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" });
+  expect(refusal).toEqual({ kind: "refusal", code: "MESHLET_TLS_PEER_UNVERIFIED", detail: "UNABLE_TO_GET_ISSUER_CERT_LOCALLY" });
 });
 
 /** openssl s_client with `flags`, stdin one line; its stdout and stderr once it exits. */
@@ -120,4 +123,45 @@ test("a client without a certificate, or speaking TLS 1.2, is refused by the han
   expect(tls12.out).not.toContain("identity");
   expect(tls12.err).toContain("protocol version");
   expect((await door.nextRefusal()).code).toBe("MESHLET_TLS_HANDSHAKE_FAILED");
+});
+
+/** A real mesh ClientHello: the first bytes a Bun TLS client sends, caught by a plain TCP listener. */
+async function captureClientHello(creds: MeshCredentialsPem): Promise<Buffer> {
+  const { promise, resolve } = Promise.withResolvers<Buffer>();
+  const catcher = Bun.listen<undefined>({
+    hostname: "127.0.0.1",
+    port: 0,
+    socket: {
+      data(socket, data) {
+        resolve(Buffer.from(data));
+        socket.terminate();
+      },
+    },
+  });
+  Bun.connect<undefined>({ hostname: "127.0.0.1", port: catcher.port, tls: meshClientTlsOptions(creds, SERVER_ID), socket: { data() {}, error() {} } }).catch(() => {});
+  try {
+    return await promise;
+  } finally {
+    catcher.stop(true);
+  }
+}
+
+test("a client that sends its ClientHello and then stalls is refused at the handshake timeout and closed", async () => {
+  const hello = await captureClientHello(certs.issue(CLIENT_ID));
+  const closed = await new Promise<boolean>((resolve) => {
+    const bound = setTimeout(() => resolve(false), HANDSHAKE_TIMEOUT_MS + BOUND_MS);
+    Bun.connect<undefined>({
+      hostname: "127.0.0.1",
+      port: door.port,
+      socket: {
+        open: (socket) => void socket.write(hello), // and nothing more: the handshake never completes
+        data() {},
+        close: () => (clearTimeout(bound), resolve(true)),
+        error: () => (clearTimeout(bound), resolve(true)),
+      },
+    }).catch(() => resolve(false));
+  });
+  expect(closed).toBe(true);
+  const refusal = await door.nextRefusal();
+  expect(refusal).toEqual({ kind: "refusal", code: "MESHLET_TLS_HANDSHAKE_TIMEOUT", detail: `no complete handshake within ${HANDSHAKE_TIMEOUT_MS} ms` });
 });
