@@ -8,6 +8,8 @@ import { writeFrameHeader } from "./frames-writer.ts";
 const SLAB_BYTES = 16 * 1024;
 /** Payloads from this size on are referenced rather than copied into the slab. */
 const COPY_BELOW_BYTES = 1024;
+/** Ranges up to this size are copied byte by byte: cheaper than making the view `set` needs (~100 ns in Bun). */
+const COPY_LOOP_MAX_BYTES = 128;
 
 export class FrameOutput {
   private slab: Uint8Array = Buffer.allocUnsafe(SLAB_BYTES);
@@ -59,6 +61,17 @@ export class FrameOutput {
     this.closeRegion();
     this.parts.push(copy ? Buffer.copyBytesFrom(bytes) : bytes);
     this.partBytes += n;
+  }
+
+  /** A copy of `src[start, end)` after what is already there (no view of `src` is made for small ranges). */
+  copyOf(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (n <= 0) return;
+    const at = this.reserve(n);
+    const slab = this.slab;
+    if (n <= COPY_LOOP_MAX_BYTES) for (let i = 0; i < n; i++) slab[at + i] = src[start + i]!;
+    else slab.set(src.subarray(start, end), at);
+    this.at = at + n;
   }
 
   /** Everything produced since the last take(), as one view (null when nothing). */

@@ -855,20 +855,21 @@ export class H2Session {
 
   private writeHeaders(stream: H2Stream, headers: string[], endStream: boolean, neverIndexed: readonly string[] | null = null): void {
     stream.headSent = true;
-    const block = this.encoder.encodeView(headers, neverIndexed); // valid until the next encode: copied below
+    const length = this.encoder.encodeBlock(headers, neverIndexed); // valid until the next encode: copied below
+    const block = this.encoder.blockBuffer;
     const max = this.peer.maxFrameBytes;
     const out = this.output;
     const endStreamFlag = endStream ? FLAG.END_STREAM : 0;
-    if (block.length <= max) {
-      out.frameHeader(block.length, FRAME.HEADERS, endStreamFlag | FLAG.END_HEADERS, stream.id);
-      out.bytes(block, true);
+    if (length <= max) {
+      out.frameHeader(length, FRAME.HEADERS, endStreamFlag | FLAG.END_HEADERS, stream.id);
+      out.copyOf(block, 0, length);
     } else {
       out.frameHeader(max, FRAME.HEADERS, endStreamFlag, stream.id);
-      out.bytes(block.subarray(0, max), true);
-      for (let at = max; at < block.length; at += max) {
-        const end = Math.min(block.length, at + max);
-        out.frameHeader(end - at, FRAME.CONTINUATION, end === block.length ? FLAG.END_HEADERS : 0, stream.id);
-        out.bytes(block.subarray(at, end), true);
+      out.copyOf(block, 0, max);
+      for (let at = max; at < length; at += max) {
+        const end = Math.min(length, at + max);
+        out.frameHeader(end - at, FRAME.CONTINUATION, end === length ? FLAG.END_HEADERS : 0, stream.id);
+        out.copyOf(block, at, end);
       }
     }
     if (endStream) {
