@@ -1,6 +1,7 @@
 // What one session has produced and not yet flushed: frame headers and small payloads are written in
 // place into a slab (no Buffer per frame), large DATA pieces are kept by reference; take() hands it
 // out as one view. Slab bytes once handed out are never rewritten (a new slab starts when one is full).
+// The slab is a plain Uint8Array, not a Buffer: Buffer#subarray goes through the species constructor.
 import { FRAME_HEADER_BYTES } from "./frame-types.ts";
 import { writeFrameHeader } from "./frames-writer.ts";
 
@@ -12,7 +13,7 @@ const COPY_BELOW_BYTES = 1024;
 const COPY_LOOP_MAX_BYTES = 128;
 
 export class FrameOutput {
-  private slab: Uint8Array = Buffer.allocUnsafe(SLAB_BYTES);
+  private slab = new Uint8Array(SLAB_BYTES);
   /** Next free byte of the slab. */
   private at = 0;
   /** Start of the slab bytes not yet moved to `parts`. */
@@ -96,7 +97,7 @@ export class FrameOutput {
   private reserve(n: number): number {
     if (this.at + n <= this.slab.length) return this.at;
     this.closeRegion();
-    this.slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, n));
+    this.slab = new Uint8Array(Math.max(SLAB_BYTES, n));
     this.at = 0;
     this.regionStart = 0;
     return 0;
