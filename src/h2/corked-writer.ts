@@ -16,14 +16,7 @@ export class CorkedWriter {
   ) {}
 
   write(bytes: Uint8Array): void {
-    const chunks = this.chunks;
-    const last = chunks.length > 0 ? chunks[chunks.length - 1]! : null;
-    if (last !== null && last.buffer === bytes.buffer && last.byteOffset + last.length === bytes.byteOffset) {
-      // The session's next bytes follow its previous ones in the same slab (frame-output.ts): one view.
-      chunks[chunks.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + bytes.length);
-    } else {
-      chunks.push(bytes);
-    }
+    this.chunks.push(bytes);
     this.bytes += bytes.length;
     if (!this.scheduled) {
       this.scheduled = true;
@@ -37,7 +30,7 @@ export class CorkedWriter {
     const chunks = this.chunks;
     if (chunks.length === 0) return;
     const socket = this.socket();
-    const out = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.bytes);
+    const out = chunks.length === 1 ? chunks[0]! : joined(chunks, this.bytes);
     this.chunks = [];
     this.bytes = 0;
     if (socket !== null) this.queue.write(socket, out, 0, out.length, true);
@@ -47,4 +40,19 @@ export class CorkedWriter {
     this.chunks = [];
     this.bytes = 0;
   }
+}
+
+/**
+ * The chunks as one byte sequence: when they are consecutive views of one slab (a session's successive
+ * flushes, frame-output.ts) one view of it, made once here rather than per write; otherwise a copy.
+ */
+function joined(chunks: readonly Uint8Array[], bytes: number): Uint8Array {
+  const first = chunks[0]!;
+  let end = first.byteOffset + first.length;
+  for (let i = 1; i < chunks.length; i++) {
+    const c = chunks[i]!;
+    if (c.buffer !== first.buffer || c.byteOffset !== end) return Buffer.concat(chunks, bytes);
+    end += c.length;
+  }
+  return new Uint8Array(first.buffer, first.byteOffset, bytes);
 }
