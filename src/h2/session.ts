@@ -711,6 +711,21 @@ export class H2Session {
   sendData(streamId: number, data: Uint8Array, endStream = false): void {
     const stream = this.sendingStream(streamId);
     if (stream === undefined) return;
+    const n = data.length;
+    if (
+      stream.queue.length === 0 &&
+      this.sendable.size === 0 &&
+      (n > 0 || endStream) &&
+      n <= stream.sendWindow &&
+      n <= this.connSendWindow &&
+      n <= this.peer.maxFrameBytes
+    ) {
+      // Nothing queued before it and window for all of it: one frame now, past the queue.
+      if (endStream) stream.endQueued = true;
+      this.dataFrame(stream, data, n, true);
+      this.flush();
+      return;
+    }
     if (data.length > 0) {
       stream.queue.push(data);
       stream.queuedBytes += data.length;
@@ -719,8 +734,14 @@ export class H2Session {
     }
     if (endStream) stream.endQueued = true;
     if (stream.queue.length > 0) {
-      this.sendable.add(stream);
-      this.sendQueuedData();
+      if (this.sendable.size === 0) {
+        // No other stream waits for window: what the round robin would do with this one member, without the Set.
+        while (stream.queue.length > 0 && this.sendOneFrame(stream));
+        if (stream.queue.length > 0) this.sendable.add(stream);
+      } else {
+        this.sendable.add(stream);
+        this.sendQueuedData();
+      }
     }
     this.flush();
   }
@@ -899,13 +920,21 @@ export class H2Session {
     const piece = n === chunk.length ? chunk : chunk.subarray(stream.queueOffset, stream.queueOffset + n);
     stream.queueOffset += n;
     stream.queuedBytes -= n;
-    stream.sendWindow -= n;
-    this.connSendWindow -= n;
     if (stream.queueOffset === chunk.length) {
       stream.queue.shift();
       stream.queueOffset = 0;
     }
-    const drained = stream.queue.length === 0;
+    this.dataFrame(stream, piece, n, stream.queue.length === 0);
+    return true;
+  }
+
+  /**
+   * One DATA frame of `n` bytes (`piece`) out of both send windows; `drained`: nothing of the stream's
+   * queue is left, so END_STREAM (or the trailers) follows if the stream's end is queued.
+   */
+  private dataFrame(stream: H2Stream, piece: Uint8Array, n: number, drained: boolean): void {
+    stream.sendWindow -= n;
+    this.connSendWindow -= n;
     const endStream = drained && stream.endQueued && stream.trailers === null;
     this.output.frameHeader(n, FRAME.DATA, endStream ? FLAG.END_STREAM : 0, stream.id);
     if (n > 0) this.output.bytes(piece);
@@ -921,7 +950,6 @@ export class H2Session {
       }
       this.handler.onWritable?.(stream.id);
     }
-    return true;
   }
 
   private returnStreamCredit(stream: H2Stream): void {
