@@ -50,7 +50,9 @@ const KIND_OF_NAME: ReadonlyMap<string, number> = new Map([
 function kindMaskOf(headers: readonly string[]): number {
   let mask = 0;
   for (let i = 0; i < headers.length; i += 2) {
-    const k = KIND_OF_NAME.get(headers[i]!);
+    const name = headers[i]!;
+    if (!name.startsWith("l5d-")) continue; // every kind's name does; most fields are not looked up
+    const k = KIND_OF_NAME.get(name);
     if (k !== undefined) mask |= kindBit(k);
   }
   return mask;
