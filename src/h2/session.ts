@@ -46,7 +46,7 @@ import { goawayFrame, pingFrame, settingsAckFrame, settingsFrame, windowUpdateFr
 import { type CheckedHead, checkRequest, checkResponse, checkTrailers, type HeaderBlockKind } from "./header-validation.ts";
 import { HpackDecoder } from "./hpack-decoder.ts";
 import { HpackEncoder } from "./hpack-encoder.ts";
-import { H2Stream } from "./session-stream.ts";
+import { H2Stream, NO_QUEUED_DATA } from "./session-stream.ts";
 import { applySettings, DEFAULT_LOCAL_SETTINGS, type H2Settings, initialPeerSettings, settingsPairs } from "./settings.ts";
 
 export type H2Role = "client" | "server";
@@ -726,11 +726,10 @@ export class H2Session {
       this.flush();
       return;
     }
-    if (data.length > 0) {
-      stream.queue.push(data);
+    if (data.length > 0 || endStream) {
+      if (stream.queue === NO_QUEUED_DATA) stream.queue = [];
+      stream.queue.push(data.length > 0 ? data : EMPTY);
       stream.queuedBytes += data.length;
-    } else if (endStream) {
-      stream.queue.push(EMPTY);
     }
     if (endStream) stream.endQueued = true;
     if (stream.queue.length > 0) {
