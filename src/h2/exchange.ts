@@ -412,15 +412,17 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
       return;
     }
     const session = conn.session!;
-    session.batch(() => {
-      for (let i = 0; i < body.length; i++) {
-        const last = i === body.length - 1 && this.reqComplete && this.reqTrailers === null;
-        if (!resend) this.reqInFlight += body[i]!.length;
-        session.sendData(this.upId, body[i]!, last);
-      }
-      if (this.reqTrailers !== null) session.sendTrailers(this.upId, this.reqTrailers, this.reqTrailersNeverIndexed);
-    });
-    this.pending = [];
+    if (body.length > 0 || this.reqTrailers !== null) {
+      session.batch(() => {
+        for (let i = 0; i < body.length; i++) {
+          const last = i === body.length - 1 && this.reqComplete && this.reqTrailers === null;
+          if (!resend) this.reqInFlight += body[i]!.length;
+          session.sendData(this.upId, body[i]!, last);
+        }
+        if (this.reqTrailers !== null) session.sendTrailers(this.upId, this.reqTrailers, this.reqTrailersNeverIndexed);
+      });
+    }
+    if (this.pending.length > 0) this.pending = [];
     this.returnRequestCredit();
   }
 

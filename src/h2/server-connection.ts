@@ -114,7 +114,7 @@ export class H2ServerConnection implements KeepaliveTarget {
     const chain: FilterChain = this.env.chain.get();
     const ex = new H2Exchange(this, this.env, id, headers, neverIndexed, endStream, chain, chain.newSlots());
     this.exchanges.set(id, ex);
-    this.session.batch(() => ex.start());
+    ex.start(); // inside the session's receive(): what it writes leaves in one flush when receive() returns
   }
 
   // === socket events ===
