@@ -1,6 +1,8 @@
-// Coalesces what HTTP/2 sessions write to one socket while one event callback runs into one socket
+// Coalesces what an HTTP/2 session writes to one socket while one event callback runs into one socket
 // write: a proxied response touches the client session several times (head, DATA, trailers) from the
-// upstream's read, and each would otherwise be its own syscall. Flushed in the microtask after it.
+// upstream's read, and each would otherwise be its own syscall. Flushed in the microtask after it. The
+// session runs in pull mode (its `onOutput` calls schedule()): its frames stay in its own frame output
+// until the flush takes them all at once, so there is no view or chunk per session call.
 import type { Socket } from "bun";
 import type { WriteQueue } from "../http/write-queue.ts";
 
@@ -13,20 +15,32 @@ export class CorkedWriter {
   constructor(
     private readonly queue: WriteQueue,
     private readonly socket: () => Socket<unknown> | null,
+    /** The session's bytes not yet taken (H2Session.takeOutput), taken at each flush after write()'s chunks. */
+    private readonly take: () => Uint8Array | null = () => null,
   ) {}
 
-  write(bytes: Uint8Array): void {
-    this.chunks.push(bytes);
-    this.bytes += bytes.length;
+  /** The session has output to take: flush in the microtask after the current callback. */
+  schedule(): void {
     if (!this.scheduled) {
       this.scheduled = true;
       queueMicrotask(this.flushFn);
     }
   }
 
+  write(bytes: Uint8Array): void {
+    this.chunks.push(bytes);
+    this.bytes += bytes.length;
+    this.schedule();
+  }
+
   /** Writes what accumulated (in one write when there is more than one chunk). */
   flush(): void {
     this.scheduled = false;
+    const taken = this.take();
+    if (taken !== null) {
+      this.chunks.push(taken);
+      this.bytes += taken.length;
+    }
     const chunks = this.chunks;
     if (chunks.length === 0) return;
     const socket = this.socket();

@@ -4,9 +4,10 @@
 // HPACK, message validation and flow control both ways. No sockets, no timers of its own (injected).
 //
 // Public API (each call writes what it produced through `write` before returning, in one write; calls
-// made from inside a handler, or inside batch(fn), are written together when the outermost call ends):
+// made from inside a handler, or inside batch(fn), are written together when the outermost call ends;
+// with `onOutput` the session instead signals once and the owner pulls the bytes with takeOutput()):
 //   new H2Session({ role, write, handler, settings?, connectionWindowBytes?, settingsAckTimeoutMs?, timers?,
-//                   abuseLimits?, nowMs?, isBacklogged?, gracefulGoawayTimeoutMs? })
+//                   abuseLimits?, nowMs?, isBacklogged?, gracefulGoawayTimeoutMs?, onOutput? })
 //   receive(bytes)                      feed bytes from the transport (never throws)
 //   request(headers, endStream?, ni?) → id  client: open a stream (throws H2Error REFUSED_STREAM when none may open)
 //   respond(id, headers, endStream?, ni?)   server: response head (1xx heads may come first)
@@ -114,6 +115,12 @@ export interface SessionOptions {
   nowMs?: () => number;
   /** Whether the transport still holds bytes we wrote (the peer is not reading); default never. */
   isBacklogged?: () => boolean;
+  /**
+   * Pull mode: instead of calling `write` whenever a call produced bytes, the session calls this once
+   * (until takeOutput() is next called) and keeps the bytes; the owner takes them all with takeOutput()
+   * when it writes (e.g. once per event-loop callback: corked-writer.ts). `write` is then not called.
+   */
+  onOutput?: () => void;
 }
 
 /** Closed streams whose delivered bytes are still unconsumed, remembered at most (then credited back). */
@@ -129,6 +136,9 @@ export class H2Session {
   readonly peer: H2Settings = initialPeerSettings();
   private readonly handler: SessionHandler;
   private readonly writeOut: (bytes: Uint8Array) => void;
+  private readonly onOutput: (() => void) | null;
+  /** Pull mode: onOutput() was called and takeOutput() has not been since. */
+  private outputSignalled = false;
   private readonly timers: H2Timers;
   private readonly reader = new FrameReader();
   private readonly decoder: HpackDecoder;
@@ -192,6 +202,7 @@ export class H2Session {
     this.role = opts.role;
     this.handler = opts.handler ?? {};
     this.writeOut = opts.write;
+    this.onOutput = opts.onOutput ?? null;
     this.timers = opts.timers ?? REAL_TIMERS;
     const local: H2Settings = { ...DEFAULT_LOCAL_SETTINGS, ...opts.settings };
     if (this.role === "client") local.enablePush = false;
@@ -745,6 +756,12 @@ export class H2Session {
     this.flush();
   }
 
+  /** Pull mode (`onOutput`): everything produced and not yet taken, as one view (null when nothing). */
+  takeOutput(): Uint8Array | null {
+    this.outputSignalled = false;
+    return this.output.take();
+  }
+
   /** Ends our side of the stream. */
   end(streamId: number): void {
     this.sendData(streamId, EMPTY, true);
@@ -1053,6 +1070,13 @@ export class H2Session {
 
   private flush(): void {
     if (this.batchDepth > 0) return;
+    if (this.onOutput !== null) {
+      if (!this.outputSignalled && this.output.pendingBytes > 0) {
+        this.outputSignalled = true;
+        this.onOutput();
+      }
+      return;
+    }
     const bytes = this.output.take();
     if (bytes !== null) this.writeOut(bytes);
   }
