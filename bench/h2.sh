@@ -28,7 +28,7 @@ bench_workdir
 chmod 755 "$WORK" # nginx's workers (user nobody under root) read the origin's file from it
 bench_free_ports 6
 ORIGIN=$BASE HAPROXY=$((BASE + 1)) MESHLET=$((BASE + 2))
-progress "ports: origin $ORIGIN, haproxy $HAPROXY, meshlet $MESHLET (outbound $((MESHLET + 1)), admin $((MESHLET + 2)))"
+progress "ports: origin $ORIGIN, haproxy $HAPROXY, meshlet $MESHLET (outbound $((MESHLET + 1)), admin $((MESHLET + 2)), tap $((MESHLET + 3)))"
 
 mkdir -p "$WORK/origin/files"
 BIG_BYTES=$((1024 * 1024 * 1024))
@@ -75,7 +75,7 @@ CONF
 start_nginx origin
 start_haproxy
 start meshlet env MESHLET_INBOUND_LISTEN="127.0.0.1:$MESHLET" MESHLET_INBOUND_FORWARD="127.0.0.1:$ORIGIN" \
-  MESHLET_OUTBOUND_LISTEN="127.0.0.1:$((MESHLET + 1))" MESHLET_ADMIN_LISTEN="127.0.0.1:$((MESHLET + 2))" \
+  MESHLET_OUTBOUND_LISTEN="127.0.0.1:$((MESHLET + 1))" MESHLET_ADMIN_LISTEN="127.0.0.1:$((MESHLET + 2))" MESHLET_TAP_LISTEN="127.0.0.1:$((MESHLET + 3))" \
   MESHLET_LOG_LEVEL=warn "$BUN" src/cli.ts proxy
 MESHLET_PID=${PIDS[-1]}
 for p in "$ORIGIN" "$HAPROXY" "$MESHLET"; do wait_http "$p" --http2-prior-knowledge; done

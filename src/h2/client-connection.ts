@@ -48,7 +48,11 @@ export class H2ClientConnection implements KeepaliveTarget {
   socket: Socket<H2ClientConnection> | null = null;
   session: H2Session | null = null;
   readonly writer = new WriteQueue();
-  private readonly out = new CorkedWriter(this.writer, () => (this.closed ? null : (this.socket as Socket<unknown> | null)));
+  private readonly out = new CorkedWriter(
+    this.writer,
+    () => (this.closed ? null : (this.socket as Socket<unknown> | null)),
+    () => this.session?.takeOutput() ?? null,
+  );
   readonly owners = new Map<number, H2StreamOwner>();
   connected = false;
   closed = false;
@@ -145,6 +149,7 @@ export class H2ClientConnection implements KeepaliveTarget {
         if (!this.closed) this.out.write(bytes);
       },
       isBacklogged: () => this.writer.pending,
+      onOutput: () => this.out.schedule(), // pull mode: the corked writer takes the frames once per callback
       handler: {
         onHeaders: (id, headers, kind, endStream, neverIndexed) => this.owners.get(id)?.onUpstreamHeaders(headers, kind, endStream, neverIndexed),
         onData: (id, data, endStream) => {

@@ -50,7 +50,9 @@ const KIND_OF_NAME: ReadonlyMap<string, number> = new Map([
 function kindMaskOf(headers: readonly string[]): number {
   let mask = 0;
   for (let i = 0; i < headers.length; i += 2) {
-    const k = KIND_OF_NAME.get(headers[i]!);
+    const name = headers[i]!;
+    if (!name.startsWith("l5d-")) continue; // every kind's name does; most fields are not looked up
+    const k = KIND_OF_NAME.get(name);
     if (k !== undefined) mask |= kindBit(k);
   }
   return mask;
@@ -66,6 +68,9 @@ function pairsOf(headers: readonly string[]): [string, string][] {
   for (let i = 0; i < headers.length; i += 2) if (headers[i]!.charCodeAt(0) !== 58 /* : */) out.push([headers[i]!, headers[i + 1]!]);
   return out;
 }
+
+/** The body chunks of an exchange that has none waiting (shared; replaced by an own array before a push). */
+const NO_CHUNKS: readonly Uint8Array[] = Object.freeze([]) as readonly Uint8Array[];
 
 /** Drop-by-name and added lines over a flat header list; pseudo-headers stay first. */
 function applyEdits(headers: readonly string[], drops: Set<string> | null, adds: string[] | null): string[] {
@@ -139,7 +144,7 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
   private reqTrailers: string[] | null = null;
   private reqTrailersNeverIndexed: readonly string[] | null = null;
   /** Body chunks received before the upstream stream opened (views of received chunks). */
-  private pending: Uint8Array[] = [];
+  private pending: Uint8Array[] = NO_CHUNKS as Uint8Array[];
   private retained: Uint8Array[] | null = null;
   private retainedBytes = 0;
   private retainLost = false;
@@ -362,6 +367,7 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
       conn.session!.sendData(this.upId, data, endStream);
       this.returnRequestCredit();
     } else if (data.length > 0) {
+      if (this.pending === NO_CHUNKS) this.pending = [];
       this.pending.push(data);
     }
   }
@@ -394,7 +400,7 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
     this.dispatchMs = this.env.nowMs();
     const headers = applyEdits(this.reqHeaders, this.reqDrops, this.reqAdds);
     const resend = this.attempt > 1 || this.refusedResends > 0;
-    const body = resend ? (this.retained ?? []) : this.pending;
+    const body = resend ? (this.retained ?? NO_CHUNKS) : this.pending;
     const endWithHead = this.reqComplete && body.length === 0 && this.reqTrailers === null;
     try {
       this.upId = conn.open(this, headers, endWithHead, this.reqNeverIndexed);
@@ -410,15 +416,17 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
       return;
     }
     const session = conn.session!;
-    session.batch(() => {
-      for (let i = 0; i < body.length; i++) {
-        const last = i === body.length - 1 && this.reqComplete && this.reqTrailers === null;
-        if (!resend) this.reqInFlight += body[i]!.length;
-        session.sendData(this.upId, body[i]!, last);
-      }
-      if (this.reqTrailers !== null) session.sendTrailers(this.upId, this.reqTrailers, this.reqTrailersNeverIndexed);
-    });
-    this.pending = [];
+    if (body.length > 0 || this.reqTrailers !== null) {
+      session.batch(() => {
+        for (let i = 0; i < body.length; i++) {
+          const last = i === body.length - 1 && this.reqComplete && this.reqTrailers === null;
+          if (!resend) this.reqInFlight += body[i]!.length;
+          session.sendData(this.upId, body[i]!, last);
+        }
+        if (this.reqTrailers !== null) session.sendTrailers(this.upId, this.reqTrailers, this.reqTrailersNeverIndexed);
+      });
+    }
+    this.pending = NO_CHUNKS as Uint8Array[];
     this.returnRequestCredit();
   }
 
@@ -445,7 +453,7 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
   }
 
   private onFinalHead(headers: string[], endStream: boolean, neverIndexed: readonly string[] | null): void {
-    clearTimeout(this.responseTimer);
+    if (this.responseTimer !== undefined) clearTimeout(this.responseTimer);
     this.responseTimer = undefined;
     this.responseHeadMs = this.env.nowMs();
     const status = Number(firstValue(headers, ":status"));
@@ -680,13 +688,13 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
 
   private complete(): void {
     this.finished = true;
-    clearTimeout(this.responseTimer);
-    clearTimeout(this.deadlineTimer);
+    if (this.responseTimer !== undefined) clearTimeout(this.responseTimer);
+    if (this.deadlineTimer !== undefined) clearTimeout(this.deadlineTimer);
     this.responseTimer = undefined;
     this.deadlineTimer = undefined;
     this.endMs = this.env.nowMs();
     runComplete(this.chain, this, this.slots);
-    this.pending = [];
+    this.pending = NO_CHUNKS as Uint8Array[];
     this.retained = null;
     if (this.closeRequested) this.server.goAway();
   }

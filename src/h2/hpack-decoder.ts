@@ -44,9 +44,8 @@ export class HpackDecoder {
   }
 
   /** Decodes `block`, appending name/value pairs to `out`. Throws H2Error(COMPRESSION_ERROR). */
-  decode(bytes: Uint8Array, out: string[]): DecodeResult {
-    // One Buffer view per block, so raw strings decode with Buffer#toString (see latin1()).
-    const block = bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  decode(block: Uint8Array, out: string[]): DecodeResult {
+    // No Buffer view of the block: long raw strings make their own in latin1(); short ones and cache hits need none.
     const table = this.table;
     const end = block.length;
     let listBytes = 0;

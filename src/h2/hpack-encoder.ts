@@ -52,6 +52,14 @@ export class HpackEncoder {
 
   /** As encode(), but the bytes are a view of the encoder's buffer, valid only until the next encode. */
   encodeView(headers: readonly string[], neverIndexed: readonly string[] | null = null): Uint8Array {
+    return this.buf.subarray(0, this.encodeBlock(headers, neverIndexed));
+  }
+
+  /**
+   * As encode(), without making a view: returns the block's length; the bytes are `blockBuffer[0, length)`,
+   * valid only until the next encode (a session copies them straight into its frame output).
+   */
+  encodeBlock(headers: readonly string[], neverIndexed: readonly string[] | null = null): number {
     this.at = 0;
     this.neverIndexed = neverIndexed;
     if (this.pendingFinalBytes >= 0) {
@@ -60,7 +68,12 @@ export class HpackEncoder {
       this.pendingMinBytes = this.pendingFinalBytes = -1;
     }
     for (let i = 0; i + 1 < headers.length; i += 2) this.field(headers[i]!, headers[i + 1]!);
-    return this.buf.subarray(0, this.at);
+    return this.at;
+  }
+
+  /** The buffer the last encodeBlock() wrote into (replaced when a block outgrows it). */
+  get blockBuffer(): Uint8Array {
+    return this.buf;
   }
 
   private field(name: string, value: string): void {

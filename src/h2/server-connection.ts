@@ -24,7 +24,11 @@ export type H2ConnState = ClientSocketState<H2ServerConnection>;
 
 export class H2ServerConnection implements KeepaliveTarget {
   readonly writer = new WriteQueue();
-  private readonly out = new CorkedWriter(this.writer, () => (this.closed ? null : (this.socket as Socket<unknown>)));
+  private readonly out = new CorkedWriter(
+    this.writer,
+    () => (this.closed ? null : (this.socket as Socket<unknown>)),
+    () => this.session.takeOutput(),
+  );
   readonly session: H2Session;
   private readonly exchanges = new Map<number, H2Exchange>();
   closed = false;
@@ -55,6 +59,7 @@ export class H2ServerConnection implements KeepaliveTarget {
         if (!this.closed) this.out.write(bytes);
       },
       isBacklogged: () => this.writer.pending,
+      onOutput: () => this.out.schedule(), // pull mode: the corked writer takes the frames once per callback
       handler: {
         onHeaders: (id, headers, kind, endStream, neverIndexed) => {
           if (kind === "request") this.startExchange(id, headers, endStream, neverIndexed);
@@ -114,7 +119,7 @@ export class H2ServerConnection implements KeepaliveTarget {
     const chain: FilterChain = this.env.chain.get();
     const ex = new H2Exchange(this, this.env, id, headers, neverIndexed, endStream, chain, chain.newSlots());
     this.exchanges.set(id, ex);
-    this.session.batch(() => ex.start());
+    ex.start(); // inside the session's receive(): what it writes leaves in one flush when receive() returns
   }
 
   // === socket events ===

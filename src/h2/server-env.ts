@@ -19,6 +19,13 @@ export class H2ServerEnv {
   readonly connections = new Set<H2ServerConnection>();
   onDrained: (() => void) | null = null;
   private readonly statsCache = new Map<string, HttpTargetStats>();
+  /** statsFor()'s last answer and what it was asked (the common case asks the same again). */
+  private lastStats: {
+    readonly endpoint: H2Endpoint;
+    readonly authority: string | undefined;
+    readonly clientTls: InboundTlsLabels | undefined;
+    readonly stats: HttpTargetStats;
+  } | null = null;
 
   constructor(
     readonly direction: Direction,
@@ -46,6 +53,11 @@ export class H2ServerEnv {
    */
   statsFor(endpoint: H2Endpoint, authority: string | undefined, clientTls?: InboundTlsLabels): HttpTargetStats {
     const direction = this.direction;
+    const last = this.lastStats;
+    // Most requests in a row share the previous one's target: no key string to build and hash then.
+    if (last !== null && last.endpoint === endpoint && !last.stats.evicted && (direction === "inbound" ? last.clientTls === clientTls : last.authority === authority)) {
+      return last.stats;
+    }
     const authKey = direction === "inbound" ? inboundTlsKey(clientTls) : (authority ?? "");
     const key = `${endpoint.poolKey} ${authKey}`;
     let stats = this.statsCache.get(key);
@@ -61,6 +73,7 @@ export class H2ServerEnv {
       });
       this.statsCache.set(key, stats);
     }
+    this.lastStats = { endpoint, authority, clientTls, stats };
     return stats;
   }
 }

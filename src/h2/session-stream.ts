@@ -2,6 +2,9 @@
 // control windows, the bytes delivered but not yet consumed, and the queue of DATA waiting for window.
 // Plain data owned by H2Session; nothing here talks to the wire.
 
+/** The queue of every stream that has not queued DATA yet; H2Session gives a stream its own array before pushing. */
+export const NO_QUEUED_DATA: readonly Uint8Array[] = Object.freeze([]) as readonly Uint8Array[];
+
 export class H2Stream {
   /** We have not sent END_STREAM (open or half-closed remote). */
   localOpen = true;
@@ -15,8 +18,11 @@ export class H2Stream {
   unconsumed = 0;
   /** Consumed bytes not yet returned to the peer with WINDOW_UPDATE. */
   pendingCredit = 0;
-  /** DATA waiting for window, in order; `queueOffset` bytes of the first chunk are already sent. */
-  readonly queue: Uint8Array[] = [];
+  /**
+   * DATA waiting for window, in order; `queueOffset` bytes of the first chunk are already sent. Until
+   * something waits, the shared empty NO_QUEUED_DATA (never pushed to): most streams never queue.
+   */
+  queue: Uint8Array[] = NO_QUEUED_DATA as Uint8Array[];
   queueOffset = 0;
   queuedBytes = 0;
   /** No more DATA will be queued: END_STREAM goes on the last frame (or on `trailers`). */

@@ -242,6 +242,8 @@ function h2PoolKey(addr: string, identity: string | undefined): string {
 
 export class H2UpstreamPool {
   private readonly endpoints = new Map<string, H2Endpoint>();
+  /** The endpoint endpoint() returned last (still in `endpoints`), or null. */
+  private lastEndpoint: H2Endpoint | null = null;
   /** Connections opened and streams dispatched since startup, over every endpoint ever pooled. */
   readonly totals: H2PoolTotals = { opened: 0, dispatched: 0 };
 
@@ -258,19 +260,26 @@ export class H2UpstreamPool {
 
   /** The pool for host:port, and `identity` when discovery names the peer's (created on first use). */
   endpoint(host: string, port: number, identity?: string): H2Endpoint {
+    const last = this.lastEndpoint;
+    // Most requests in a row go where the previous one went: no key strings to build and hash then.
+    if (last !== null && last.port === port && last.host === host && last.identity === identity) return last;
     const key = h2PoolKey(endpointKey(host, port), identity);
     let ep = this.endpoints.get(key);
     if (ep === undefined) {
       ep = new H2Endpoint(host, port, this.opts, this.totals, identity, this.refusals);
       this.endpoints.set(key, ep);
     }
+    this.lastEndpoint = ep;
     return ep;
   }
 
   sweep(nowMs: number): void {
     for (const [key, ep] of this.endpoints) {
       ep.sweep(nowMs);
-      if (ep.unused) this.endpoints.delete(key);
+      if (ep.unused) {
+        this.endpoints.delete(key);
+        if (this.lastEndpoint === ep) this.lastEndpoint = null;
+      }
     }
   }
 

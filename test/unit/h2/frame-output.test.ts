@@ -31,6 +31,22 @@ describe("FrameOutput", () => {
     for (const { view, copy } of taken) expect(Buffer.compare(view, copy)).toBe(0);
   });
 
+  test("copyOf copies a range byte-exact, short and long ones, and one larger than a slab gets its own", () => {
+    const out = new FrameOutput();
+    const src = new Uint8Array(40_000).map((_, i) => (i * 7) & 0xff);
+    out.copyOf(src, 3, 3); // empty: nothing
+    expect(out.take()).toBeNull();
+    out.frameHeader(20, FRAME.HEADERS, FLAG.END_HEADERS, 1);
+    out.copyOf(src, 5, 25);
+    out.copyOf(src, 100, 1100);
+    out.copyOf(src, 1000, 39_000);
+    const want = Buffer.concat([frameHeader(20, FRAME.HEADERS, FLAG.END_HEADERS, 1), src.subarray(5, 25), src.subarray(100, 1100), src.subarray(1000, 39_000)]);
+    const got = out.take()!;
+    expect(Buffer.copyBytesFrom(got)).toEqual(want);
+    src.fill(0); // copies, not references: what was taken keeps its bytes
+    expect(Buffer.copyBytesFrom(got)).toEqual(want);
+  });
+
   test("a large payload is referenced (not copied) unless the caller asks for a copy", () => {
     const out = new FrameOutput();
     const big = new Uint8Array(4096).fill(9);

@@ -86,6 +86,42 @@ describe("writes", () => {
     ]);
     expect(body(pair.c, 1).toString()).toBe("a");
   });
+
+  test("pull mode: one onOutput signal until takeOutput(), nothing through write, every frame in order", () => {
+    let signals = 0;
+    let server!: H2Session;
+    const pair = new SessionPair({
+      server: {
+        onOutput: () => signals++,
+        handler: {
+          onHeaders: (id) => {
+            server.respond(id, [":status", "200"]);
+            server.sendData(id, Buffer.from("ok"), true);
+          },
+        },
+      },
+    });
+    server = pair.server;
+    expect(signals).toBe(1); // its SETTINGS, made in the constructor
+    pair.client.request(GET, true);
+    pair.client.request(GET, true);
+    pair.pump();
+    expect(signals).toBe(1); // SETTINGS ACK and two responses since: still the one signal
+    expect(pair.writesToClient).toBe(0);
+    const out = server.takeOutput()!;
+    expect(server.takeOutput()).toBeNull();
+    pair.client.receive(out);
+    pair.pump();
+    expect(pair.c.heads.map((h) => [h.id, h.kind, h.headers[1]])).toEqual([
+      [1, "response", "200"],
+      [3, "response", "200"],
+    ]);
+    expect(body(pair.c, 1).toString()).toBe("ok");
+    expect(body(pair.c, 3).toString()).toBe("ok");
+    server.ping();
+    expect(signals).toBe(2);
+    expect(pair.writesToClient).toBe(0);
+  });
 });
 
 describe("streams", () => {
