@@ -28,7 +28,7 @@ bench_workdir() {
 bench_cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$WORK"
+  [ -n "${KEEP_WORK:-}" ] && echo "kept $WORK" >&2 || rm -rf "$WORK"
 }
 
 # port_free PORT: nothing accepts connections on 127.0.0.1:PORT.
