@@ -25,6 +25,7 @@ bench_workdir() {
   trap bench_cleanup EXIT
   trap 'exit 130' INT TERM
 }
+# bench_cleanup: stops what the bench started and removes $WORK (kept, with its logs, when KEEP_WORK is set).
 bench_cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
