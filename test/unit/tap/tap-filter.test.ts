@@ -57,8 +57,10 @@ test("many requests before one flush: every request's three events carry its own
   }
 });
 
+/** Asks for a retry of every 500. */
+const retryOn500: HttpFilter<undefined> = { name: "retry-500", onResponseHead: (_ctx, _s, res) => res.status === 500 };
+
 test("a retried attempt's response is not shown; the response the client got is, once", () => {
-  const retryOn500: HttpFilter<undefined> = { name: "retry-500", onResponseHead: (_ctx, _s, res) => res.status === 500 };
   const { hub, sink, chain } = tapped(true, [retryOn500]);
   const x = new FakeExchange(chain, "inbound", "GET", "/flaky", "web:8080");
   x.requestHead();
@@ -75,7 +77,6 @@ test("a retried attempt's response is not shown; the response the client got is,
 });
 
 test("a retried attempt that ends in a proxy error: the client's status, not the discarded attempt's", () => {
-  const retryOn500: HttpFilter<undefined> = { name: "retry-500", onResponseHead: (_ctx, _s, res) => res.status === 500 };
   const { hub, sink, chain } = tapped(true, [retryOn500]);
   const x = new FakeExchange(chain, "inbound", "GET", "/down", "web:8080");
   x.requestHead();
