@@ -48,11 +48,14 @@ function exchange(creds: MeshCredentialsPem, payload: Uint8Array): Promise<Buffe
     // Reading stays paused until everything is sent (the door keeps reading and queues its echo): the
     // echo fills every buffer towards us first, so the door's writes to the adopted socket come back
     // short and wait for drain — the backpressure path — before we read a byte of it.
+    // Bun calls drain after the handshake too, before any greeting: nothing is sent until the greeting.
+    // write() says 0 when the socket's buffer is full and -1 once it is closed (a refused client): stop on both.
     const pump = (socket: Socket<undefined>) => {
+      if (!greeted) return;
       while (sent < payload.length) {
         const n = socket.write(payload.subarray(sent, Math.min(payload.length, sent + 65536)));
+        if (n <= 0) return;
         sent += n;
-        if (n === 0) return;
       }
       socket.resume();
     };
