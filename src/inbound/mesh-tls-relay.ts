@@ -23,10 +23,14 @@ class Backlog {
     this.bytes = this.bytes === undefined ? chunk : Buffer.concat([this.bytes, chunk]);
   }
 
-  /** Writes what waits to `socket`; true when all of it was taken. */
+  /** Writes what waits to `socket`; true when all of it was taken (false, and nothing kept, once it is closed). */
   flushTo(socket: Socket<undefined>): boolean {
     if (this.bytes === undefined) return true;
     const n = socket.write(this.bytes);
+    if (n < 0) {
+      this.bytes = undefined; // the socket is closed: its close handler ends the relay
+      return false;
+    }
     if (n < this.bytes.length) {
       this.bytes = this.bytes.subarray(n);
       return false;
