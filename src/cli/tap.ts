@@ -4,6 +4,7 @@ import { LineBuffer } from "../rt/line-buffer.ts";
 import { openTapStream } from "../tap/client.ts";
 import { TapLineFormatter } from "../tap/tap-lines.ts";
 import { defineCommand } from "./command.ts";
+import { StdoutFrames } from "./stdout-frames.ts";
 import { TAP_FILTER_OPTIONS, reportStreamEnd, subscriptionOf, tapAddressOf } from "./tap-filters.ts";
 
 export const tapCommand = defineCommand(
@@ -24,16 +25,15 @@ export const tapCommand = defineCommand(
     // Header lines cost the proxy most of an event: asked for only when they are shown.
     const subscription = { ...subscriptionOf(values), ...(values.output === "wide" || values.output === "json" ? { headers: true } : {}) };
     const formatter = new TapLineFormatter(values.output === "wide" ? "wide" : values.output === "json" ? "json" : "text");
-    // One write per frame (the events of one flush interval), not per line; the stream gets its own copy.
+    // One write per frame (the events of one flush interval), not per line.
     const lines = new LineBuffer(64 * 1024);
+    const out = new StdoutFrames();
     const stream = await openTapStream(
       address,
       subscription,
       (event) => formatter.write(lines, event),
       () => {
-        if (lines.length === 0) return;
-        process.stdout.write(lines.bytes.slice(0, lines.length));
-        lines.length = 0;
+        if (!out.write(lines)) stream.close(); // the reader left (e.g. `| head`): done
       },
     );
     const stop = () => stream.close();

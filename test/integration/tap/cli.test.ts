@@ -122,3 +122,23 @@ test.each([
   expect(stderr).toContain(message);
   expect(code).toBe(64);
 });
+
+test("meshlet tap | head: once the reader is gone, tap ends quietly with exit 0 instead of failing on the closed pipe", async () => {
+  const before = subscribers();
+  const proc = spawn(["bash", "-c", 'set -o pipefail; "$0" "$1" tap --tap "$2" | head -n 3', BUN, CLI, tapAddress], {
+    env: { PATH: process.env.PATH ?? "" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const output = Promise.all([proc.exited, new Response(proc.stdout).text(), new Response(proc.stderr).text()]);
+  for (let waited = 0; subscribers() === before; waited += 10) {
+    if (waited > 10_000) throw new Error("the CLI did not subscribe");
+    await Bun.sleep(10);
+  }
+  // Requests until the pipeline is over: head leaves after three lines, tap at its next frame.
+  for (let i = 0; i < 500 && proc.exitCode === null; i++) await get(`/piped/${i}`);
+  const [code, stdout, stderr] = await output;
+  expect(stderr).toBe("");
+  expect(code).toBe(0);
+  expect(stdout.trimEnd().split("\n")).toHaveLength(3);
+});
