@@ -264,9 +264,9 @@ export class TapHub {
       const before = frame.length;
       frame.encode(event);
       if (frame.length + sub.socketBufferedBytes <= SUBSCRIBER_BUFFER_LIMIT_BYTES) {
+        // Sent by the flush that encoded it, or (encoded early: a long queue, a subscriber's close) by the
+        // timer publish() armed when the queue took its first event.
         if (before === 0) this.pendingFlush.push(sub);
-        // Encoded ahead of the interval (a long queue, or a subscriber's close): its frame goes with the next flush.
-        this.flushTimer ??= setTimeout(this.onFlushTimer, TAP_FLUSH_INTERVAL_MS);
         return;
       }
       frame.dropLast(before);
