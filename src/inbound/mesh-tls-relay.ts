@@ -49,31 +49,43 @@ export function relayOpaque(client: Socket<undefined>, firstBytes: Buffer, clien
   const toUpstream = new Backlog();
   const toClient = new Backlog();
   if (firstBytes.length > 0) toUpstream.add(firstBytes);
+  /** The client sent its last byte (close_notify / FIN, or closed cleanly). */
   let clientDone = clientEnded;
+  /** The client's TLS socket is closed: nothing more can reach it. */
+  let clientGone = false;
+  /** The app sent its last byte (FIN, or closed cleanly). */
   let upstreamDone = false;
-  let finished = false;
+  let reset = false;
   let upstreamShutdown = false;
   let clientShutdown = false;
 
-  const finish = () => {
-    if (finished) return;
-    finished = true;
+  /** A side failed or was reset: the other side is reset too (Linkerd passes resets on), nothing more flows. */
+  const resetBoth = () => {
+    if (reset) return;
+    reset = true;
     clearTimeout(connectTimer);
     upstream?.terminate();
-    client.terminate();
+    if (!clientGone) client.terminate();
   };
-  /** Client bytes to the app, then the client's FIN after them; true when all of it was taken. */
+  /**
+   * Client bytes to the app, then the client's FIN after them; true when all of it was taken. Once the
+   * client is gone the app's socket is closed after the last byte (its answers have nowhere to go).
+   */
   const flushToUpstream = (): boolean => {
     if (upstream === undefined || !toUpstream.flushTo(upstream)) return false;
     if (clientDone && !upstreamShutdown) {
       upstreamShutdown = true;
-      upstream.shutdown();
+      if (clientGone) upstream.end();
+      else upstream.shutdown();
     }
     return true;
   };
-  /** App bytes to the client, then the app's FIN after them; true when all of it was taken. */
+  /**
+   * App bytes to the client, then the app's FIN after them; true when all of it was taken. Bun's TLS
+   * socket has no half-close: `end()` sends close_notify and closes it once its writes are out.
+   */
   const flushToClient = (): boolean => {
-    if (!toClient.flushTo(client)) return false;
+    if (clientGone || !toClient.flushTo(client)) return false;
     if (upstreamDone && !clientShutdown) {
       clientShutdown = true;
       client.end();
@@ -83,7 +95,7 @@ export function relayOpaque(client: Socket<undefined>, firstBytes: Buffer, clien
 
   const connectTimer = setTimeout(() => {
     options.onConnectFailed(`connect timeout after ${options.connectTimeoutMs} ms`);
-    finish();
+    resetBoth();
   }, options.connectTimeoutMs);
 
   client.pause(); // until the upstream is open
@@ -101,8 +113,15 @@ export function relayOpaque(client: Socket<undefined>, firstBytes: Buffer, clien
         clientDone = true;
         flushToUpstream();
       },
-      close: finish,
-      error: finish,
+      close(_socket, err) {
+        clientGone = true;
+        if (err !== undefined) return resetBoth();
+        // Closed cleanly (also how Bun closes a TLS socket after our end()): what the client sent still
+        // reaches the app, then its FIN and the close; a graceful close never becomes a reset.
+        clientDone = true;
+        flushToUpstream();
+      },
+      error: resetBoth,
     },
   });
 
@@ -113,11 +132,12 @@ export function relayOpaque(client: Socket<undefined>, firstBytes: Buffer, clien
     socket: {
       open(socket) {
         clearTimeout(connectTimer);
-        if (finished) return void socket.terminate();
+        if (reset) return void socket.terminate();
         upstream = socket;
         if (flushToUpstream() && !clientDone) client.resume();
       },
       data(socket, data) {
+        if (clientGone) return; // nobody reads it: the app's socket closes once the client's bytes are out
         toClient.add(data);
         if (!flushToClient()) socket.pause();
       },
@@ -128,21 +148,23 @@ export function relayOpaque(client: Socket<undefined>, firstBytes: Buffer, clien
         upstreamDone = true; // the app's FIN: the client reads to the end, its own writes go on
         flushToClient();
       },
-      close() {
+      close(_socket, err) {
         upstream = undefined;
-        if (!upstreamDone) finish(); // closed without FIN (a reset): nothing more will come
-        // Otherwise the app ended first: the client still gets its last bytes, then the FIN (flushToClient).
+        if (err !== undefined) return resetBoth();
+        // Closed cleanly (after its FIN, or after ours): the client still gets its last bytes, then the end.
+        upstreamDone = true;
+        flushToClient();
       },
       connectError(_socket, err) {
-        if (finished) return;
+        if (reset) return;
         clearTimeout(connectTimer);
         options.onConnectFailed(String(err));
-        finish();
+        resetBoth();
       },
     },
   }).catch((err: unknown) => {
-    if (finished) return;
+    if (reset) return;
     options.onConnectFailed(String(err));
-    finish();
+    resetBoth();
   });
 }
