@@ -2,9 +2,10 @@
 # `npm run bench:h2 [-- --record]`: h2c (HTTP/2 prior knowledge) proxying compared in one run — direct
 # to an nginx h2c origin, through meshlet (the real sidecar: front door sniffs the preface, the HTTP/2
 # engine proxies per stream over pooled upstream h2) and through HAProxy 2.6 (h2 both sides, nbthread 1)
-# — with h2load -t1 -m10 at -c10 and -c100 for DURATION_S, and the proxies' CPU µs per request
-# (utime+stime from /proc over the run ÷ requests). The machine load (/proc/loadavg) is printed with
-# the table; the table is appended to bench/RESULTS.md only with --record.
+# — with h2load -t1 -m10 at -c10 and -c100 for DURATION_S, each after a 2 s warm-up run of the same
+# load, and the proxies' CPU µs per request (utime+stime from /proc over the measured run ÷ its
+# requests; before session 7 the warm-up ran inside the measured CPU window). The machine load
+# (/proc/loadavg) is printed with the table; the table is appended to bench/RESULTS.md only with --record.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -84,7 +85,7 @@ for p in "$ORIGIN" "$HAPROXY" "$MESHLET"; do wait_http "$p" --http2-prior-knowle
 run() {
   local name=$1 port=$2 conns=$3 pid=$4 before=0 after=0
   [ "$pid" != - ] && before=$(cpu_ticks "$pid")
-  h2load -t1 -c"$conns" -m10 -D "$DURATION_S" --warm-up-time=1 "http://127.0.0.1:$port/" >"$WORK/h2load-$name-$conns.txt" 2>&1 || true
+  h2load -t1 -c"$conns" -m10 -D "$DURATION_S" "http://127.0.0.1:$port/" >"$WORK/h2load-$name-$conns.txt" 2>&1 || true
   [ "$pid" != - ] && after=$(cpu_ticks "$pid")
   local out=$WORK/h2load-$name-$conns.txt
   local rps ok failed
@@ -93,7 +94,7 @@ run() {
   failed=$(awk '/^requests:/ { print $10 }' "$out")
   local cpu=-
   if [ "$pid" != - ] && [ "${ok:-0}" -gt 0 ]; then
-    # CPU over the whole run (warm-up included) ÷ requests done in the measured part: an upper bound.
+    # CPU over the run ÷ the run's requests (each target was warmed up by its own run before).
     cpu=$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$ok" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }')
   fi
   echo "${rps:-0} ${ok:-0} ${failed:-?} $cpu"
@@ -108,14 +109,15 @@ for conns in 10 100; do
       meshlet) port=$MESHLET pid=$MESHLET_PID ;;
       haproxy) port=$HAPROXY pid=$HAPROXY_PID ;;
     esac
-    progress "$target -c$conns -m10 for ${DURATION_S}s"
+    progress "$target -c$conns -m10: 2 s warm-up, then ${DURATION_S}s"
+    h2load -t1 -c"$conns" -m10 -D 2 "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
     R[$target-$conns]=$(run "$target" "$port" "$conns" "$pid")
   done
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 table() {
-  echo "h2load -t1 -m10, ${DURATION_S}s per cell, nginx h2c origin; $(nproc) cores; load average before $LOAD_BEFORE, after $LOAD_AFTER"
+  echo "h2load -t1 -m10, ${DURATION_S}s per cell after a 2 s warm-up run, nginx h2c origin; $(nproc) cores; load average before $LOAD_BEFORE, after $LOAD_AFTER"
   echo
   echo "| target | conns | req/s | succeeded | failed | CPU µs/req | req/s vs HAProxy | CPU vs HAProxy |"
   echo "|---|---|---|---|---|---|---|---|"
