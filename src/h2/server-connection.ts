@@ -2,7 +2,7 @@
 // H2Session over the Bun socket with a write queue. Each request stream becomes an H2Exchange that
 // runs the request pipeline; this connection routes the session's stream events to it.
 import type { Socket } from "bun";
-import type { FilterChain } from "../http/filter.ts";
+import type { FilterChain, FilterState } from "../http/filter.ts";
 import { DEFAULT_CLOSE_LINGER_MS } from "../http/options.ts";
 import { ownListeners } from "../http/own-listeners.ts";
 import type { ConnInfo } from "../http/request-ctx.ts";
@@ -19,6 +19,9 @@ import { reportAbuse } from "./abuse-report.ts";
 import { H2Keepalive, type KeepaliveTarget } from "./keepalive.ts";
 import { formatHostPort } from "../config/values.ts";
 
+/** Finished streams' filter slot sets a connection keeps for reuse (more concurrent streams allocate). */
+const MAX_SPARE_SLOT_SETS = 16;
+
 /** What an adopted fd carries until `open` turns it into an H2ServerConnection. */
 export type H2ConnState = ClientSocketState<H2ServerConnection>;
 
@@ -31,6 +34,13 @@ export class H2ServerConnection implements KeepaliveTarget {
   );
   readonly session: H2Session;
   private readonly exchanges = new Map<number, H2Exchange>();
+  /**
+   * Filter state slots of finished streams, for the chain they were made for, reset: later streams reuse
+   * them instead of allocating a set each (as an HTTP/1 connection keeps one set), and the filters' own
+   * per-connection memos in them (the authorization filter's allowed route) keep working on HTTP/2.
+   */
+  private spareSlotsChain: FilterChain | null = null;
+  private spareSlots: (FilterState | undefined)[][] = [];
   closed = false;
   /** The final GOAWAY went out (or the client ended its side): no new stream is taken. */
   private goingAway = false;
@@ -117,9 +127,28 @@ export class H2ServerConnection implements KeepaliveTarget {
       return;
     }
     const chain: FilterChain = this.env.chain.get();
-    const ex = new H2Exchange(this, this.env, id, headers, neverIndexed, endStream, chain, chain.newSlots());
+    const ex = new H2Exchange(this, this.env, id, headers, neverIndexed, endStream, chain, this.slotsFor(chain));
     this.exchanges.set(id, ex);
     ex.start(); // inside the session's receive(): what it writes leaves in one flush when receive() returns
+  }
+
+  /** A reset set of state slots for `chain`: a finished stream's, or a new one. */
+  private slotsFor(chain: FilterChain): (FilterState | undefined)[] {
+    if (chain === this.spareSlotsChain) {
+      const slots = this.spareSlots.pop();
+      if (slots !== undefined) return slots;
+    } else {
+      this.spareSlotsChain = chain; // a new configuration generation: the old chain's slots go
+      this.spareSlots = [];
+    }
+    return chain.newSlots();
+  }
+
+  /** The slots of an exchange that finished on a closed stream: reset (they let go of its request) and kept for the next stream. */
+  recycleSlots(chain: FilterChain, slots: (FilterState | undefined)[]): void {
+    if (chain !== this.spareSlotsChain || this.spareSlots.length >= MAX_SPARE_SLOT_SETS) return;
+    for (const i of chain.stateful) slots[i]!.reset();
+    this.spareSlots.push(slots);
   }
 
   // === socket events ===
@@ -207,6 +236,7 @@ export class H2ServerConnection implements KeepaliveTarget {
       return;
     }
     if (this.exchanges.size > 0) return;
+    this.spareSlots.length = 0; // an idle connection holds no spare state
     if (nowMs - this.lastActiveMs > this.env.clientIdleTimeoutMs) this.goAway();
   }
 
