@@ -16,6 +16,7 @@ import type { Direction } from "../rt/direction.ts";
 import { silentLogger, type Logger } from "../log/logger.ts";
 import { reportAbuse } from "./abuse-report.ts";
 import { H2Keepalive, type KeepaliveSettings, type KeepaliveTarget } from "./keepalive.ts";
+import type { CallbackClock } from "./callback-clock.ts";
 
 /** The events of one upstream stream, for the exchange that opened it. */
 export interface H2StreamOwner {
@@ -71,6 +72,8 @@ export class H2ClientConnection implements KeepaliveTarget {
     private readonly keepaliveSettings: KeepaliveSettings = { intervalMs: 0, timeoutMs: 0 },
     /** Set when dialed with mTLS: the identity the server must carry (the SNI). */
     readonly expectedIdentity?: string,
+    /** The engine's clock, entered for each read (one reading for the timestamps the read leads to). */
+    private readonly clock?: CallbackClock,
   ) {}
 
   /** The peer's first SETTINGS arrived (its MAX_CONCURRENT_STREAMS is known). */
@@ -203,7 +206,17 @@ export class H2ClientConnection implements KeepaliveTarget {
     this.keepalive?.onRead();
     if (this.transport !== null) this.transport.readBytes += data.length;
     countReadBytes(data.length);
-    this.session?.receive(data);
+    const clock = this.clock;
+    if (clock === undefined) {
+      this.session?.receive(data);
+      return;
+    }
+    clock.enter();
+    try {
+      this.session?.receive(data);
+    } finally {
+      clock.exit();
+    }
   }
 
   onDrain(): void {

@@ -157,7 +157,13 @@ export class H2ServerConnection implements KeepaliveTarget {
     this.keepalive?.onRead();
     this.transport.readBytes += data.length;
     countReadBytes(data.length);
-    this.session.receive(data);
+    const clock = this.env.clock;
+    clock.enter(); // the timestamps of the streams this read starts or ends share one clock reading
+    try {
+      this.session.receive(data);
+    } finally {
+      clock.exit();
+    }
   }
 
   onDrain(): void {

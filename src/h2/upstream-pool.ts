@@ -10,6 +10,7 @@ import { type OutboundTlsLabels, outboundTlsLabels } from "../metrics/http.ts";
 import type { MeshClientTls } from "../tls/mesh-client-tls.ts";
 import type { Logger } from "../log/logger.ts";
 import { RateLimitedLog } from "../log/rate-limited-log.ts";
+import type { CallbackClock } from "./callback-clock.ts";
 import type { KeepaliveSettings } from "./keepalive.ts";
 import type { Direction } from "../rt/direction.ts";
 import { type H2ConnectionHome, H2ClientConnection, h2ClientSocketHandlers } from "./client-connection.ts";
@@ -29,6 +30,8 @@ export interface H2PoolOptions {
   readonly maxConnectionsPerEndpoint: number;
   readonly direction: Direction;
   readonly nowMs: () => number;
+  /** Entered by the upstream connections' socket callbacks (absent: none, every read is fresh). */
+  readonly clock?: CallbackClock;
   /** Abuse and keep-alive warnings about upstream peers; default silent. */
   readonly logger?: Logger;
   /** Keep-alive PINGs on upstream connections (interval 0: none). */
@@ -151,7 +154,7 @@ export class H2Endpoint implements H2ConnectionHome {
 
   private dial(): void {
     const identity = this.mtlsIdentity;
-    const conn = new H2ClientConnection(this, this.key, this.opts.direction, this.opts.logger, this.opts.keepalive, identity);
+    const conn = new H2ClientConnection(this, this.key, this.opts.direction, this.opts.logger, this.opts.keepalive, identity, this.opts.clock);
     this.conns.push(conn);
     this.dialing++;
     this.opened++;
