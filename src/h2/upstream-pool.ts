@@ -203,7 +203,7 @@ export class H2Endpoint implements H2ConnectionHome {
   }
 
   onStreamsAvailable(conn: H2ClientConnection): void {
-    if (conn.owners.size === 0) conn.idleSinceMs = this.opts.nowMs();
+    if (conn.ownedStreams === 0) conn.idleSinceMs = this.opts.nowMs();
     if (this.waiters.length > 0) this.serve();
   }
 
@@ -222,7 +222,7 @@ export class H2Endpoint implements H2ConnectionHome {
   /** Closes idle connections past the idle timeout and fails waiters queued too long. */
   sweep(nowMs: number): void {
     for (const conn of [...this.conns]) {
-      if (conn.connected && conn.owners.size === 0 && nowMs - conn.idleSinceMs > this.opts.idleTimeoutMs) conn.destroy();
+      if (conn.connected && conn.ownedStreams === 0 && nowMs - conn.idleSinceMs > this.opts.idleTimeoutMs) conn.destroy();
     }
     while (this.waiters.length > 0 && nowMs - this.waiters[0]!.sinceMs > this.opts.queueTimeoutMs) {
       this.waiters.shift()!.waiter.onPoolError(new FailFastError(this.key, this.opts.queueTimeoutMs));
