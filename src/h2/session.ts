@@ -9,7 +9,8 @@
 //   new H2Session({ role, write, handler, settings?, connectionWindowBytes?, settingsAckTimeoutMs?, timers?,
 //                   abuseLimits?, nowMs?, isBacklogged?, gracefulGoawayTimeoutMs?, onOutput? })
 //   receive(bytes)                      feed bytes from the transport (never throws)
-//   request(headers, endStream?, ni?) → id  client: open a stream (throws H2Error REFUSED_STREAM when none may open)
+//   request(headers, endStream?, ni?, owner?) → id  client: open a stream (throws H2Error REFUSED_STREAM when none may open)
+//   setOwner(id, owner) / owners()      what the stream's events carry back (the proxy's exchange); the open ones'
 //   respond(id, headers, endStream?, ni?)   server: response head (1xx heads may come first)
 //   sendData(id, bytes, endStream?)     queue DATA; sent as the peer's windows allow (see queuedBytes)
 //   sendTrailers(id, headers, ni?)      trailers with END_STREAM, after the queued DATA
