@@ -96,7 +96,8 @@ export function selectRoute(routes: readonly MatchableRoute[], req: RouteRequest
   let bestRule = NO_MATCH;
   for (let i = 0; i < routes.length; i++) {
     const route = routes[i]!;
-    const host = hostScore(route, req.host);
+    // A route without hostnames matches any host: the request's host is parsed only for one that has some.
+    const host = route.hostnames.length === 0 ? 0 : hostScore(route, req.host);
     if (host < 0 || host < bestHost) continue;
     const rule = ruleScore(route, req);
     if (rule < 0) continue;

@@ -16,6 +16,7 @@ import type { Direction } from "../rt/direction.ts";
 import { silentLogger, type Logger } from "../log/logger.ts";
 import { reportAbuse } from "./abuse-report.ts";
 import { H2Keepalive, type KeepaliveSettings, type KeepaliveTarget } from "./keepalive.ts";
+import type { CallbackClock } from "./callback-clock.ts";
 
 /** The events of one upstream stream, for the exchange that opened it. */
 export interface H2StreamOwner {
@@ -53,7 +54,8 @@ export class H2ClientConnection implements KeepaliveTarget {
     () => (this.closed ? null : (this.socket as Socket<unknown> | null)),
     () => this.session?.takeOutput() ?? null,
   );
-  readonly owners = new Map<number, H2StreamOwner>();
+  /** Streams whose owner has not let go of them (each owner is kept on its session stream, not in a map). */
+  ownedStreams = 0;
   connected = false;
   closed = false;
   connectTimer: ReturnType<typeof setTimeout> | undefined = undefined;
@@ -71,6 +73,8 @@ export class H2ClientConnection implements KeepaliveTarget {
     private readonly keepaliveSettings: KeepaliveSettings = { intervalMs: 0, timeoutMs: 0 },
     /** Set when dialed with mTLS: the identity the server must carry (the SNI). */
     readonly expectedIdentity?: string,
+    /** The engine's clock, entered for each read (one reading for the timestamps the read leads to). */
+    private readonly clock?: CallbackClock,
   ) {}
 
   /** The peer's first SETTINGS arrived (its MAX_CONCURRENT_STREAMS is known). */
@@ -89,8 +93,8 @@ export class H2ClientConnection implements KeepaliveTarget {
 
   /** Opens a stream with a request head; throws H2Error(REFUSED_STREAM) when none may open. */
   open(owner: H2StreamOwner, headers: string[], endStream: boolean, neverIndexed: readonly string[] | null = null): number {
-    const id = this.session!.request(headers, endStream, neverIndexed);
-    this.owners.set(id, owner);
+    const id = this.session!.request(headers, endStream, neverIndexed, owner);
+    this.ownedStreams++;
     this.streamsOpened++;
     this.home.onStreamOpened();
     return id;
@@ -98,7 +102,7 @@ export class H2ClientConnection implements KeepaliveTarget {
 
   /** The owner gives up its stream (reset sent by the caller, or the stream already ended). */
   release(id: number): void {
-    this.owners.delete(id);
+    if (this.session !== null && this.session.setOwner(id, undefined) !== undefined) this.ownedStreams--;
   }
 
   /** The peer's SETTINGS_MAX_CONCURRENT_STREAMS, or null before its SETTINGS arrived (or when it sets none). */
@@ -151,23 +155,21 @@ export class H2ClientConnection implements KeepaliveTarget {
       isBacklogged: () => this.writer.pending,
       onOutput: () => this.out.schedule(), // pull mode: the corked writer takes the frames once per callback
       handler: {
-        onHeaders: (id, headers, kind, endStream, neverIndexed) => this.owners.get(id)?.onUpstreamHeaders(headers, kind, endStream, neverIndexed),
-        onData: (id, data, endStream) => {
-          const owner = this.owners.get(id);
-          if (owner !== undefined) owner.onUpstreamData(data, endStream);
+        onHeaders: (_id, headers, kind, endStream, neverIndexed, owner) => (owner as H2StreamOwner | undefined)?.onUpstreamHeaders(headers, kind, endStream, neverIndexed),
+        onData: (id, data, endStream, owner) => {
+          if (owner !== undefined) (owner as H2StreamOwner).onUpstreamData(data, endStream);
           else this.session!.consume(id, data.length);
         },
-        onReset: (id, code, byPeer) => {
-          const owner = this.owners.get(id);
-          this.owners.delete(id);
-          owner?.onUpstreamReset(code, byPeer, code === 7 /* REFUSED_STREAM */ && byPeer);
+        onReset: (_id, code, byPeer, owner) => {
+          // After close(): the owners were told already (onClose below).
+          if (!this.closed) (owner as H2StreamOwner | undefined)?.onUpstreamReset(code, byPeer, code === 7 /* REFUSED_STREAM */ && byPeer);
         },
-        onClose: (id) => {
-          this.owners.delete(id);
+        onClose: (_id, owner) => {
+          if (owner !== undefined) this.ownedStreams--;
           this.home.onStreamsAvailable(this);
         },
-        onWritable: (id) => {
-          if (!this.writer.pending) this.owners.get(id)?.onUpstreamWritable();
+        onWritable: (_id, owner) => {
+          if (!this.writer.pending) (owner as H2StreamOwner | undefined)?.onUpstreamWritable();
         },
         onPingAck: (payload) => this.keepalive?.onPingAck(payload),
         onSettings: () => {
@@ -193,7 +195,7 @@ export class H2ClientConnection implements KeepaliveTarget {
 
   /** The upstream did not answer a keep-alive PING: its streams fail as proxy errors (reset, CANCEL). */
   onKeepaliveTimeout(timeoutMs: number): void {
-    this.logger.warn("HTTP/2 upstream did not answer a keep-alive PING; closing the connection", { addr: this.addr, timeoutMs, streams: this.owners.size });
+    this.logger.warn("HTTP/2 upstream did not answer a keep-alive PING; closing the connection", { addr: this.addr, timeoutMs, streams: this.ownedStreams });
     this.out.flush();
     if (this.socket !== null) this.socket.terminate();
     else this.onClose(undefined);
@@ -203,13 +205,23 @@ export class H2ClientConnection implements KeepaliveTarget {
     this.keepalive?.onRead();
     if (this.transport !== null) this.transport.readBytes += data.length;
     countReadBytes(data.length);
-    this.session?.receive(data);
+    const clock = this.clock;
+    if (clock === undefined) {
+      this.session?.receive(data);
+      return;
+    }
+    clock.enter();
+    try {
+      this.session?.receive(data);
+    } finally {
+      clock.exit();
+    }
   }
 
   onDrain(): void {
     if (this.socket === null || !this.writer.flush(this.socket as Socket<unknown>)) return;
     // Bytes the socket now took: every stream that was waiting on it may return credit downstream.
-    for (const owner of [...this.owners.values()]) owner.onUpstreamWritable();
+    for (const owner of this.session?.owners() ?? []) (owner as H2StreamOwner).onUpstreamWritable();
   }
 
   onClose(err: Error | undefined): void {
@@ -226,9 +238,9 @@ export class H2ClientConnection implements KeepaliveTarget {
       return;
     }
     // close() resets the open streams, which reaches each owner through onReset (CANCEL, not by peer).
-    const owners = [...this.owners.values()];
-    this.owners.clear();
+    const owners = (this.session?.owners() ?? []) as H2StreamOwner[];
     this.session?.close();
+    this.ownedStreams = 0;
     for (const owner of owners) owner.onUpstreamReset(8 /* CANCEL */, true, false);
     this.home.onClosed(this);
   }

@@ -168,6 +168,11 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
   private resInFlight = 0;
   private closeRequested = false;
   finished = false;
+  /** The client stream closed (both ends): once finished too, the filter slots go back to the connection. */
+  private clientStreamClosed = false;
+  /** complete() ran the filters' onComplete. */
+  private completed = false;
+  private slotsRecycled = false;
 
   constructor(
     private readonly server: H2ServerConnection,
@@ -177,8 +182,9 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
     /** Names the client sent never-indexed: forwarded never-indexed (RFC 7541 §7.1.3). */
     private readonly reqNeverIndexed: readonly string[] | null,
     endStream: boolean,
-    private readonly chain: FilterChain,
-    private readonly slots: readonly (FilterState | undefined)[],
+    readonly chain: FilterChain,
+    /** The filters' state slots; the connection reuses them once the stream has closed and this exchange finished. */
+    readonly slots: (FilterState | undefined)[],
   ) {
     this.reqComplete = endStream;
     let method = "";
@@ -550,7 +556,16 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
   }
 
   onClientStreamClosed(): void {
-    // Normal end: nothing to do (the response already completed the exchange).
+    // The stream often closes inside the call that sent the response's end, before complete() runs.
+    this.clientStreamClosed = true;
+    this.recycleSlotsIfDone();
+  }
+
+  /** Once the stream closed and the filters' onComplete ran: the slots go back to the connection, once. */
+  private recycleSlotsIfDone(): void {
+    if (!this.clientStreamClosed || !this.completed || this.slotsRecycled) return;
+    this.slotsRecycled = true;
+    this.server.recycleSlots(this.chain, this.slots);
   }
 
   onClientClosed(): void {
@@ -694,6 +709,8 @@ export class H2Exchange implements PhaseHost, RequestTiming, H2PoolWaiter, H2Str
     this.deadlineTimer = undefined;
     this.endMs = this.env.nowMs();
     runComplete(this.chain, this, this.slots);
+    this.completed = true;
+    this.recycleSlotsIfDone();
     this.pending = NO_CHUNKS as Uint8Array[];
     this.retained = null;
     if (this.closeRequested) this.server.goAway();

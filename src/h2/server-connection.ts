@@ -2,7 +2,7 @@
 // H2Session over the Bun socket with a write queue. Each request stream becomes an H2Exchange that
 // runs the request pipeline; this connection routes the session's stream events to it.
 import type { Socket } from "bun";
-import type { FilterChain } from "../http/filter.ts";
+import type { FilterChain, FilterState } from "../http/filter.ts";
 import { DEFAULT_CLOSE_LINGER_MS } from "../http/options.ts";
 import { ownListeners } from "../http/own-listeners.ts";
 import type { ConnInfo } from "../http/request-ctx.ts";
@@ -19,6 +19,9 @@ import { reportAbuse } from "./abuse-report.ts";
 import { H2Keepalive, type KeepaliveTarget } from "./keepalive.ts";
 import { formatHostPort } from "../config/values.ts";
 
+/** Finished streams' filter slot sets a connection keeps for reuse (more concurrent streams allocate). */
+const MAX_SPARE_SLOT_SETS = 16;
+
 /** What an adopted fd carries until `open` turns it into an H2ServerConnection. */
 export type H2ConnState = ClientSocketState<H2ServerConnection>;
 
@@ -30,7 +33,15 @@ export class H2ServerConnection implements KeepaliveTarget {
     () => this.session.takeOutput(),
   );
   readonly session: H2Session;
-  private readonly exchanges = new Map<number, H2Exchange>();
+  /** Streams with an exchange (each exchange is kept on its session stream, not in a map). */
+  private openExchanges = 0;
+  /**
+   * Filter state slots of finished streams, for the chain they were made for, reset: later streams reuse
+   * them instead of allocating a set each (as an HTTP/1 connection keeps one set), and the filters' own
+   * per-connection memos in them (the authorization filter's allowed route) keep working on HTTP/2.
+   */
+  private spareSlotsChain: FilterChain | null = null;
+  private spareSlots: (FilterState | undefined)[][] = [];
   closed = false;
   /** The final GOAWAY went out (or the client ended its side): no new stream is taken. */
   private goingAway = false;
@@ -61,32 +72,33 @@ export class H2ServerConnection implements KeepaliveTarget {
       isBacklogged: () => this.writer.pending,
       onOutput: () => this.out.schedule(), // pull mode: the corked writer takes the frames once per callback
       handler: {
-        onHeaders: (id, headers, kind, endStream, neverIndexed) => {
+        onHeaders: (id, headers, kind, endStream, neverIndexed, owner) => {
           if (kind === "request") this.startExchange(id, headers, endStream, neverIndexed);
-          else if (kind === "trailers") this.exchanges.get(id)?.onRequestTrailers(headers, neverIndexed);
+          else if (kind === "trailers") (owner as H2Exchange | undefined)?.onRequestTrailers(headers, neverIndexed);
         },
-        onData: (id, data, endStream) => {
-          const ex = this.exchanges.get(id);
-          if (ex !== undefined) ex.onRequestData(data, endStream);
+        onData: (id, data, endStream, owner) => {
+          if (owner !== undefined) (owner as H2Exchange).onRequestData(data, endStream);
           else this.session.consume(id, data.length);
         },
-        onReset: (id, code, byPeer) => {
-          if (byPeer) this.exchanges.get(id)?.onClientReset(code);
+        onReset: (_id, code, byPeer, owner) => {
+          if (byPeer && !this.closed) (owner as H2Exchange | undefined)?.onClientReset(code);
         },
-        onClose: (id) => {
-          const ex = this.exchanges.get(id);
-          this.exchanges.delete(id);
-          ex?.onClientStreamClosed();
-          if (this.exchanges.size === 0) this.onIdle();
+        onClose: (_id, owner) => {
+          if (this.closed) return; // the connection's onClose tells its exchanges itself
+          if (owner !== undefined) {
+            this.openExchanges--;
+            (owner as H2Exchange).onClientStreamClosed();
+          }
+          if (this.openExchanges === 0) this.onIdle();
         },
-        onWritable: (id) => {
-          if (!this.writer.pending) this.exchanges.get(id)?.onClientWritable();
+        onWritable: (_id, owner) => {
+          if (!this.writer.pending) (owner as H2Exchange | undefined)?.onClientWritable();
         },
         onPingAck: (payload) => this.keepalive?.onPingAck(payload),
         onGoawaySent: () => {
           this.goingAway = true;
           // After the session wrote the GOAWAY (inside receive() it flushes when receive() returns).
-          if (this.exchanges.size === 0) queueMicrotask(() => this.closeAfterFlush());
+          if (this.openExchanges === 0) queueMicrotask(() => this.closeAfterFlush());
         },
         onError: (err) => {
           reportAbuse(err, info.direction, "client", formatHostPort({ host: info.clientAddr, port: info.clientPort }), env.logger);
@@ -106,7 +118,7 @@ export class H2ServerConnection implements KeepaliveTarget {
 
   /** The client did not answer a keep-alive PING: the connection is closed and its streams end. */
   onKeepaliveTimeout(timeoutMs: number): void {
-    this.env.logger.debug("HTTP/2 client did not answer a keep-alive PING; closing the connection", { timeoutMs, streams: this.exchanges.size });
+    this.env.logger.debug("HTTP/2 client did not answer a keep-alive PING; closing the connection", { timeoutMs, streams: this.openExchanges });
     this.forceClose();
   }
 
@@ -117,9 +129,29 @@ export class H2ServerConnection implements KeepaliveTarget {
       return;
     }
     const chain: FilterChain = this.env.chain.get();
-    const ex = new H2Exchange(this, this.env, id, headers, neverIndexed, endStream, chain, chain.newSlots());
-    this.exchanges.set(id, ex);
+    const ex = new H2Exchange(this, this.env, id, headers, neverIndexed, endStream, chain, this.slotsFor(chain));
+    this.session.setOwner(id, ex);
+    this.openExchanges++;
     ex.start(); // inside the session's receive(): what it writes leaves in one flush when receive() returns
+  }
+
+  /** A reset set of state slots for `chain`: a finished stream's, or a new one. */
+  private slotsFor(chain: FilterChain): (FilterState | undefined)[] {
+    if (chain === this.spareSlotsChain) {
+      const slots = this.spareSlots.pop();
+      if (slots !== undefined) return slots;
+    } else {
+      this.spareSlotsChain = chain; // a new configuration generation: the old chain's slots go
+      this.spareSlots = [];
+    }
+    return chain.newSlots();
+  }
+
+  /** The slots of an exchange that finished on a closed stream: reset (they let go of its request) and kept for the next stream. */
+  recycleSlots(chain: FilterChain, slots: (FilterState | undefined)[]): void {
+    if (chain !== this.spareSlotsChain || this.spareSlots.length >= MAX_SPARE_SLOT_SETS) return;
+    for (const i of chain.stateful) slots[i]!.reset();
+    this.spareSlots.push(slots);
   }
 
   // === socket events ===
@@ -128,7 +160,13 @@ export class H2ServerConnection implements KeepaliveTarget {
     this.keepalive?.onRead();
     this.transport.readBytes += data.length;
     countReadBytes(data.length);
-    this.session.receive(data);
+    const clock = this.env.clock;
+    clock.enter(); // the timestamps of the streams this read starts or ends share one clock reading
+    try {
+      this.session.receive(data);
+    } finally {
+      clock.exit();
+    }
   }
 
   onDrain(): void {
@@ -137,13 +175,13 @@ export class H2ServerConnection implements KeepaliveTarget {
       this.socket.end();
       return;
     }
-    for (const ex of [...this.exchanges.values()]) ex.onClientWritable();
+    for (const ex of this.session.owners() as H2Exchange[]) ex.onClientWritable();
   }
 
   onEnd(): void {
     // The client sends no more: streams still answering finish as the session allows, then we close.
     this.goingAway = true;
-    if (this.exchanges.size === 0) this.closeAfterFlush();
+    if (this.openExchanges === 0) this.closeAfterFlush();
   }
 
   onClose(err?: Error): void {
@@ -153,8 +191,8 @@ export class H2ServerConnection implements KeepaliveTarget {
     httpTransport.close(this.transport, errnoNameOf(err));
     this.writer.clear();
     this.out.clear();
-    const exchanges = [...this.exchanges.values()];
-    this.exchanges.clear();
+    const exchanges = this.session.owners() as H2Exchange[];
+    this.openExchanges = 0;
     this.session.close();
     for (const ex of exchanges) ex.onClientClosed();
     this.env.connectionClosed(this);
@@ -206,7 +244,8 @@ export class H2ServerConnection implements KeepaliveTarget {
       this.socket.terminate();
       return;
     }
-    if (this.exchanges.size > 0) return;
+    if (this.openExchanges > 0) return;
+    this.spareSlots.length = 0; // an idle connection holds no spare state
     if (nowMs - this.lastActiveMs > this.env.clientIdleTimeoutMs) this.goAway();
   }
 

@@ -5,6 +5,7 @@ import { isIP } from "node:net";
 import type { ExchangeLog } from "../http/exchange-log.ts";
 import type { FilterChainSource } from "../http/filter.ts";
 import type { Logger } from "../log/logger.ts";
+import type { CallbackClock } from "./callback-clock.ts";
 import type { KeepaliveSettings } from "./keepalive.ts";
 import { type HttpMetrics, type HttpTargetStats, type InboundTlsLabels, inboundTlsKey } from "../metrics/http.ts";
 import type { Direction } from "../rt/direction.ts";
@@ -19,6 +20,8 @@ export class H2ServerEnv {
   readonly connections = new Set<H2ServerConnection>();
   onDrained: (() => void) | null = null;
   private readonly statsCache = new Map<string, HttpTargetStats>();
+  /** The engine's clock (one reading per socket callback). */
+  readonly nowMs: () => number;
   /** statsFor()'s last answer and what it was asked (the common case asks the same again). */
   private lastStats: {
     readonly endpoint: H2Endpoint;
@@ -32,7 +35,8 @@ export class H2ServerEnv {
     readonly pool: H2UpstreamPool,
     readonly chain: FilterChainSource,
     readonly metrics: HttpMetrics,
-    readonly nowMs: () => number,
+    /** Entered by the client connections' socket callbacks. */
+    readonly clock: CallbackClock,
     readonly log: ExchangeLog,
     /** Client connections without an open stream close after this long. */
     readonly clientIdleTimeoutMs: number,
@@ -40,7 +44,9 @@ export class H2ServerEnv {
     readonly logger: Logger,
     /** Keep-alive PINGs to clients (interval 0: none). */
     readonly keepalive: KeepaliveSettings,
-  ) {}
+  ) {
+    this.nowMs = clock.nowMs;
+  }
 
   connectionClosed(conn: H2ServerConnection): void {
     this.connections.delete(conn);

@@ -11,6 +11,7 @@ import { defaultHttpMetrics, type HttpMetrics } from "../metrics/http.ts";
 import { httpTransport } from "../metrics/transport.ts";
 import { monotonicClock } from "../rt/clock.ts";
 import type { Direction } from "../rt/direction.ts";
+import { CallbackClock } from "./callback-clock.ts";
 import { type H2ConnState, H2ServerConnection } from "./server-connection.ts";
 import { H2ServerEnv } from "./server-env.ts";
 import { H2UpstreamPool } from "./upstream-pool.ts";
@@ -51,7 +52,9 @@ export interface H2Server {
 const DEFAULT_DRAIN_GRACE_MS = 30_000;
 
 export function createH2Server(options: H2ServerOptions): H2Server {
-  const nowMs = options.nowMs ?? monotonicClock.nowMs;
+  // One reading per socket callback for the timestamps taken inside it (about five per request).
+  const clock = new CallbackClock(options.nowMs ?? monotonicClock.nowMs);
+  const nowMs = clock.nowMs;
   const direction = options.direction;
   const logger = (options.logger ?? silentLogger).scoped(direction);
   const keepalive = options.keepalive ?? { intervalMs: 0, timeoutMs: 0 };
@@ -63,6 +66,7 @@ export function createH2Server(options: H2ServerOptions): H2Server {
     maxConnectionsPerEndpoint: options.maxConnectionsPerUpstream,
     direction,
     nowMs,
+    clock,
     logger,
     keepalive,
     meshTls: options.meshTls,
@@ -73,7 +77,7 @@ export function createH2Server(options: H2ServerOptions): H2Server {
     pool,
     options.chain ?? staticChain(EMPTY_CHAIN),
     options.metrics ?? defaultHttpMetrics(),
-    nowMs,
+    clock,
     log,
     options.clientIdleTimeoutMs,
     logger,

@@ -40,6 +40,8 @@ export class H2Stream {
   headSent = false;
   /** Client side: the request was HEAD, so the response has no body whatever its content-length says. */
   headRequest = false;
+  /** What the session's user attached to the stream (the proxy's exchange), passed back with its events. */
+  owner: unknown = undefined;
 
   constructor(
     readonly id: number,

@@ -9,7 +9,8 @@
 //   new H2Session({ role, write, handler, settings?, connectionWindowBytes?, settingsAckTimeoutMs?, timers?,
 //                   abuseLimits?, nowMs?, isBacklogged?, gracefulGoawayTimeoutMs?, onOutput? })
 //   receive(bytes)                      feed bytes from the transport (never throws)
-//   request(headers, endStream?, ni?) → id  client: open a stream (throws H2Error REFUSED_STREAM when none may open)
+//   request(headers, endStream?, ni?, owner?) → id  client: open a stream (throws H2Error REFUSED_STREAM when none may open)
+//   setOwner(id, owner) / owners()      what the stream's events carry back (the proxy's exchange); the open ones'
 //   respond(id, headers, endStream?, ni?)   server: response head (1xx heads may come first)
 //   sendData(id, bytes, endStream?)     queue DATA; sent as the peer's windows allow (see queuedBytes)
 //   sendTrailers(id, headers, ni?)      trailers with END_STREAM, after the queued DATA
@@ -52,24 +53,28 @@ import { applySettings, DEFAULT_LOCAL_SETTINGS, type H2Settings, initialPeerSett
 
 export type H2Role = "client" | "server";
 
-/** Events out of a session. Every method is optional; all run synchronously inside the call that caused them. */
+/**
+ * Events out of a session. Every method is optional; all run synchronously inside the call that caused them.
+ * Stream events pass the stream's owner last (request()'s or setOwner()'s; undefined when none), so the
+ * user needs no map of its own from stream ids to its objects.
+ */
 export interface SessionHandler {
   /**
    * A header block: a request (server), a response or 1xx (client), or trailers (both). `neverIndexed`:
    * the names the peer sent as never-indexed literals (RFC 7541 §7.1.3), null when none; a proxy passes
    * them to request/respond/sendTrailers so the next hop gets them never-indexed too.
    */
-  onHeaders?(streamId: number, headers: string[], kind: HeaderBlockKind, endStream: boolean, neverIndexed: readonly string[] | null): void;
+  onHeaders?(streamId: number, headers: string[], kind: HeaderBlockKind, endStream: boolean, neverIndexed: readonly string[] | null, owner: unknown): void;
   /** DATA bytes (a view, valid while the input chunk is); report them with consume() once done with them. */
-  onData?(streamId: number, data: Uint8Array, endStream: boolean): void;
+  onData?(streamId: number, data: Uint8Array, endStream: boolean, owner: unknown): void;
   /** The peer ended its side of the stream (after the onHeaders/onData that carried END_STREAM). */
   onEnd?(streamId: number): void;
   /** The stream was reset: by the peer (`byPeer`) or by this session (stream error, GOAWAY, reset()). */
-  onReset?(streamId: number, code: number, byPeer: boolean): void;
+  onReset?(streamId: number, code: number, byPeer: boolean, owner: unknown): void;
   /** The stream is closed and forgotten; its id may be reused by nobody. */
-  onClose?(streamId: number): void;
+  onClose?(streamId: number, owner: unknown): void;
   /** Everything queued on the stream has been sent: the producer may send more. */
-  onWritable?(streamId: number): void;
+  onWritable?(streamId: number, owner: unknown): void;
   /** The peer sent GOAWAY; streams we opened above `lastStreamId` were reset with REFUSED_STREAM (retryable). */
   onGoaway?(lastStreamId: number, code: number, debug: Uint8Array): void;
   /** A PING we sent came back. */
@@ -255,6 +260,22 @@ export class H2Session {
   get availableStreams(): number {
     if (this.dead || this.goawayReceivedLastId >= 0 || this.nextLocalStreamId > MAX_STREAM_ID) return 0;
     return Math.max(0, this.peer.maxConcurrentStreams - this.localOpenStreams);
+  }
+
+  /** Attaches `owner` to an open stream (its later events carry it); returns the owner it had (undefined: none, or no such stream). */
+  setOwner(streamId: number, owner: unknown): unknown {
+    const stream = this.streams.get(streamId);
+    if (stream === undefined) return undefined;
+    const had = stream.owner;
+    stream.owner = owner;
+    return had;
+  }
+
+  /** The owners of the open streams that have one. */
+  owners(): unknown[] {
+    const out: unknown[] = [];
+    for (const stream of this.streams.values()) if (stream.owner !== undefined) out.push(stream.owner);
+    return out;
   }
 
   /** DATA bytes queued on a stream waiting for window (0 for unknown streams). */
@@ -508,7 +529,7 @@ export class H2Session {
       stream.remoteOpen = false;
     }
     const never = this.decoder.neverIndexed;
-    this.handler.onHeaders?.(stream.id, headers, kind, endStream, never.length === 0 ? null : never.slice());
+    this.handler.onHeaders?.(stream.id, headers, kind, endStream, never.length === 0 ? null : never.slice(), stream.owner);
     if (endStream) this.remoteEnded(stream);
   }
 
@@ -565,7 +586,7 @@ export class H2Session {
       }
     }
     if (endStream) stream.remoteOpen = false;
-    if (data.length > 0 || endStream) this.handler.onData?.(id, data, endStream);
+    if (data.length > 0 || endStream) this.handler.onData?.(id, data, endStream, stream.owner);
     if (padding > 0) this.returnStreamCredit(stream);
     if (endStream) this.remoteEnded(stream);
   }
@@ -598,8 +619,8 @@ export class H2Session {
       throw abuseError("rapid_reset", `more than ${this.limits.rapidResetBurst} streams reset by the peer before their response`);
     }
     this.forget(stream, false);
-    this.handler.onReset?.(id, f.errorCode, true);
-    this.handler.onClose?.(id);
+    this.handler.onReset?.(id, f.errorCode, true, stream.owner);
+    this.handler.onClose?.(id, stream.owner);
   }
 
   private onSettingsFrame(f: FrameView): void {
@@ -664,8 +685,8 @@ export class H2Session {
       if (!s.peerInitiated && s.id > this.goawayReceivedLastId) {
         // Never processed by the peer: safe to retry elsewhere.
         this.forget(s, false);
-        this.handler.onReset?.(s.id, H2_ERROR.REFUSED_STREAM, true);
-        this.handler.onClose?.(s.id);
+        this.handler.onReset?.(s.id, H2_ERROR.REFUSED_STREAM, true, s.owner);
+        this.handler.onClose?.(s.id, s.owner);
       }
     }
     this.handler.onGoaway?.(last, f.errorCode, debug);
@@ -692,7 +713,7 @@ export class H2Session {
   // ------------------------------------------------------------------ output API
 
   /** Client: opens a stream with a request head. Throws H2Error(REFUSED_STREAM) when no stream may open. */
-  request(headers: string[], endStream = false, neverIndexed: readonly string[] | null = null): number {
+  request(headers: string[], endStream = false, neverIndexed: readonly string[] | null = null, owner: unknown = undefined): number {
     if (this.role !== "client") throw new Error("request() is for client sessions");
     if (this.availableStreams === 0) {
       const why = this.dead ? "the session is closed" : this.goawayReceivedLastId >= 0 ? "the peer sent GOAWAY" : `the peer's MAX_CONCURRENT_STREAMS ${this.peer.maxConcurrentStreams} is reached`;
@@ -702,6 +723,7 @@ export class H2Session {
     this.nextLocalStreamId += 2;
     const stream = new H2Stream(id, false, this.peer.initialWindowBytes, this.recvInitialWindow());
     for (let i = 0; i < headers.length; i += 2) if (headers[i] === ":method") stream.headRequest = headers[i + 1] === "HEAD";
+    stream.owner = owner;
     this.streams.set(id, stream);
     this.localOpenStreams++;
     this.writeHeaders(stream, headers, endStream, neverIndexed);
@@ -964,7 +986,7 @@ export class H2Session {
         stream.localOpen = false;
         this.closeIfDone(stream);
       }
-      this.handler.onWritable?.(stream.id);
+      this.handler.onWritable?.(stream.id, stream.owner);
     }
   }
 
@@ -993,8 +1015,8 @@ export class H2Session {
     const stream = this.streams.get(id);
     if (stream !== undefined) this.forget(stream, true);
     else this.rememberClosed(id, true);
-    this.handler.onReset?.(id, code, false);
-    if (stream !== undefined) this.handler.onClose?.(id);
+    this.handler.onReset?.(id, code, false, stream?.owner);
+    if (stream !== undefined) this.handler.onClose?.(id, stream.owner);
   }
 
   private closeIfDone(stream: H2Stream): void {
@@ -1011,7 +1033,7 @@ export class H2Session {
     this.remove(stream);
     this.rememberClosed(stream.id, false);
     if (stream.peerInitiated) this.rapidResets.credit(1); // an answered stream earns back one reset
-    this.handler.onClose?.(stream.id);
+    this.handler.onClose?.(stream.id, stream.owner);
   }
 
   /** Drops a reset stream: its queue goes, its unconsumed bytes go back to the connection window. */
@@ -1053,8 +1075,8 @@ export class H2Session {
   private dropAllStreams(code: number): void {
     for (const stream of [...this.streams.values()]) {
       this.remove(stream);
-      this.handler.onReset?.(stream.id, code, false);
-      this.handler.onClose?.(stream.id);
+      this.handler.onReset?.(stream.id, code, false, stream.owner);
+      this.handler.onClose?.(stream.id, stream.owner);
     }
   }
 

@@ -10,6 +10,7 @@ import { type OutboundTlsLabels, outboundTlsLabels } from "../metrics/http.ts";
 import type { MeshClientTls } from "../tls/mesh-client-tls.ts";
 import type { Logger } from "../log/logger.ts";
 import { RateLimitedLog } from "../log/rate-limited-log.ts";
+import type { CallbackClock } from "./callback-clock.ts";
 import type { KeepaliveSettings } from "./keepalive.ts";
 import type { Direction } from "../rt/direction.ts";
 import { type H2ConnectionHome, H2ClientConnection, h2ClientSocketHandlers } from "./client-connection.ts";
@@ -29,6 +30,8 @@ export interface H2PoolOptions {
   readonly maxConnectionsPerEndpoint: number;
   readonly direction: Direction;
   readonly nowMs: () => number;
+  /** Entered by the upstream connections' socket callbacks (absent: none, every read is fresh). */
+  readonly clock?: CallbackClock;
   /** Abuse and keep-alive warnings about upstream peers; default silent. */
   readonly logger?: Logger;
   /** Keep-alive PINGs on upstream connections (interval 0: none). */
@@ -151,7 +154,7 @@ export class H2Endpoint implements H2ConnectionHome {
 
   private dial(): void {
     const identity = this.mtlsIdentity;
-    const conn = new H2ClientConnection(this, this.key, this.opts.direction, this.opts.logger, this.opts.keepalive, identity);
+    const conn = new H2ClientConnection(this, this.key, this.opts.direction, this.opts.logger, this.opts.keepalive, identity, this.opts.clock);
     this.conns.push(conn);
     this.dialing++;
     this.opened++;
@@ -200,7 +203,7 @@ export class H2Endpoint implements H2ConnectionHome {
   }
 
   onStreamsAvailable(conn: H2ClientConnection): void {
-    if (conn.owners.size === 0) conn.idleSinceMs = this.opts.nowMs();
+    if (conn.ownedStreams === 0) conn.idleSinceMs = this.opts.nowMs();
     if (this.waiters.length > 0) this.serve();
   }
 
@@ -219,7 +222,7 @@ export class H2Endpoint implements H2ConnectionHome {
   /** Closes idle connections past the idle timeout and fails waiters queued too long. */
   sweep(nowMs: number): void {
     for (const conn of [...this.conns]) {
-      if (conn.connected && conn.owners.size === 0 && nowMs - conn.idleSinceMs > this.opts.idleTimeoutMs) conn.destroy();
+      if (conn.connected && conn.ownedStreams === 0 && nowMs - conn.idleSinceMs > this.opts.idleTimeoutMs) conn.destroy();
     }
     while (this.waiters.length > 0 && nowMs - this.waiters[0]!.sinceMs > this.opts.queueTimeoutMs) {
       this.waiters.shift()!.waiter.onPoolError(new FailFastError(this.key, this.opts.queueTimeoutMs));

@@ -36,29 +36,29 @@ export function body(r: Recorded, id: number): Buffer {
 /** A handler that records everything into `r`, then calls `extra` (if any) for the same event. */
 export function recorder(r: Recorded, extra: SessionHandler = {}): SessionHandler {
   return {
-    onHeaders(id, headers, kind, endStream, neverIndexed) {
+    onHeaders(id, headers, kind, endStream, neverIndexed, owner) {
       r.heads.push(neverIndexed === null ? { id, headers, kind, endStream } : { id, headers, kind, endStream, neverIndexed });
-      extra.onHeaders?.(id, headers, kind, endStream, neverIndexed);
+      extra.onHeaders?.(id, headers, kind, endStream, neverIndexed, owner);
     },
-    onData(id, data, endStream) {
+    onData(id, data, endStream, owner) {
       const list = r.bodies.get(id) ?? [];
       list.push(Buffer.from(data));
       r.bodies.set(id, list);
-      extra.onData?.(id, data, endStream);
+      extra.onData?.(id, data, endStream, owner);
     },
     onEnd(id) {
       r.ended.push(id);
       extra.onEnd?.(id);
     },
-    onReset(id, code, byPeer) {
+    onReset(id, code, byPeer, owner) {
       r.resets.push({ id, code, byPeer });
-      extra.onReset?.(id, code, byPeer);
+      extra.onReset?.(id, code, byPeer, owner);
     },
-    onClose(id) {
+    onClose(id, owner) {
       r.closed.push(id);
-      extra.onClose?.(id);
+      extra.onClose?.(id, owner);
     },
-    onWritable: (id) => extra.onWritable?.(id),
+    onWritable: (id, owner) => extra.onWritable?.(id, owner),
     onGoaway(lastStreamId, code, debug) {
       r.goaways.push({ lastStreamId, code, debug: Buffer.from(debug).toString() });
       extra.onGoaway?.(lastStreamId, code, debug);

@@ -189,6 +189,60 @@ describe("streams", () => {
     expect(pair.c.ended).toContain(ids[1]!);
   });
 
+  test("a stream's owner comes back with its events; setOwner() swaps it; owners() lists the open streams", () => {
+    const seen: Array<[string, number, unknown]> = [];
+    const pair = new SessionPair({
+      client: {
+        handler: {
+          onHeaders: (id, _h, _k, _e, _n, owner) => seen.push(["client head", id, owner]),
+          onData: (id, _d, _e, owner) => seen.push(["client data", id, owner]),
+          onReset: (id, _c, _b, owner) => seen.push(["client reset", id, owner]),
+          onClose: (id, owner) => seen.push(["client close", id, owner]),
+        },
+      },
+      server: {
+        handler: {
+          onHeaders: (id, _h, kind, _e, _n, owner) => {
+            seen.push([`server ${kind}`, id, owner]);
+            if (kind === "request") pair.server.setOwner(id, `exchange ${id}`);
+          },
+          onData: (id, d, _e, owner) => {
+            seen.push(["server data", id, owner]);
+            pair.server.consume(id, d.length);
+          },
+          onClose: (id, owner) => seen.push(["server close", id, owner]),
+        },
+      },
+    });
+    pair.pump();
+    const a = pair.client.request(POST, false, null, "owner A");
+    const b = pair.client.request(GET, true, null, "owner B");
+    pair.client.sendData(a, Buffer.from("x"));
+    pair.pump();
+    expect(pair.client.owners()).toEqual(["owner A", "owner B"]);
+    expect(pair.server.owners()).toEqual([`exchange ${a}`, `exchange ${b}`]);
+    pair.server.respond(b, [":status", "200"], true);
+    expect(pair.client.setOwner(a, undefined)).toBe("owner A"); // let go: later events carry no owner
+    expect(pair.client.setOwner(99, "x")).toBeUndefined();
+    pair.server.respond(a, [":status", "200"]);
+    pair.server.reset(a, H2_ERROR.CANCEL);
+    pair.pump();
+    expect(seen).toEqual([
+      ["server request", a, undefined],
+      ["server request", b, undefined],
+      ["server data", a, `exchange ${a}`],
+      ["server close", b, `exchange ${b}`],
+      ["server close", a, `exchange ${a}`],
+      ["client head", b, "owner B"],
+      ["client close", b, "owner B"],
+      ["client head", a, undefined],
+      ["client reset", a, undefined],
+      ["client close", a, undefined],
+    ]);
+    expect(pair.client.owners()).toEqual([]);
+    expect(pair.server.owners()).toEqual([]);
+  });
+
   test("trailers after a request body reach the server as trailers", () => {
     const pair = new SessionPair();
     pair.pump();
