@@ -2,21 +2,23 @@
 # `npm run bench:h2 [-- --record]`: h2c (HTTP/2 prior knowledge) proxying compared in one run — direct
 # to an nginx h2c origin, through meshlet (the real sidecar: front door sniffs the preface, the HTTP/2
 # engine proxies per stream over pooled upstream h2) and through HAProxy 2.6 (h2 both sides, nbthread 1)
-# — with h2load -t1 -m10 at -c10 and -c100 for DURATION_S, each after a 2 s warm-up run of the same
-# load, and the proxies' CPU µs per request (utime+stime from /proc over the measured run ÷ its
-# requests; before session 7 the warm-up ran inside the measured CPU window). The machine load
-# (/proc/loadavg) is printed with the table; the table is appended to bench/RESULTS.md only with --record.
+# — with h2load -t1 -m10 at -c10 and -c100 for DURATION_S in ROUNDS rotating rounds (medians), after
+# a 2 s warm-up run of the same load, and the proxies' CPU µs per request (utime+stime from /proc over
+# the measured run ÷ its requests; before session 7 one run per cell, its warm-up inside the CPU
+# window). The machine load (/proc/loadavg) is printed with the table; the table is appended to
+# bench/RESULTS.md only with --record.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BENCH_NAME=h2
 source bench/lib/common.sh
 DURATION_S=${DURATION_S:-10}
+ROUNDS=${ROUNDS:-3}
 RECORD=0
 for arg in "$@"; do
   case $arg in
     --record) RECORD=1 ;;
-    -h | --help) echo "Usage: bash bench/h2.sh [--record]   (DURATION_S=$DURATION_S per load level and target)"; exit 0 ;;
+    -h | --help) echo "Usage: bash bench/h2.sh [--record]   (DURATION_S=$DURATION_S per cell, ROUNDS=$ROUNDS rotating rounds per load level; medians reported)"; exit 0 ;;
     *) echo "bench/h2.sh: unknown argument '$arg' (see --help)" >&2; exit 64 ;;
   esac
 done
@@ -101,23 +103,40 @@ run() {
 }
 
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+TARGETS=(direct meshlet haproxy)
+declare -A PORT_OF=([direct]=$ORIGIN [meshlet]=$MESHLET [haproxy]=$HAPROXY) PID_OF=([direct]=- [meshlet]=$MESHLET_PID [haproxy]=$HAPROXY_PID)
+# Per level: a 2 s warm-up run per target, then ROUNDS rounds with the target order rotated each round
+# (no target always runs first or last); the table reports medians of req/s and CPU, summed requests.
+declare -A RPS CPU OK FAILED
+RUNS=$((2 * ROUNDS * ${#TARGETS[@]}))
+n=0
+for conns in 10 100; do
+  for target in "${TARGETS[@]}"; do
+    progress "warm-up: $target -c$conns -m10 for 2 s"
+    h2load -t1 -c"$conns" -m10 -D 2 "http://127.0.0.1:${PORT_OF[$target]}/" >/dev/null 2>&1 || true
+  done
+  for r in $(seq 1 "$ROUNDS"); do
+    for i in "${!TARGETS[@]}"; do
+      target=${TARGETS[$(((i + r - 1) % ${#TARGETS[@]}))]}
+      progress "run $((++n))/$RUNS (round $r/$ROUNDS): $target -c$conns -m10 for ${DURATION_S}s"
+      read -r rps ok failed cpu <<<"$(run "$target" "${PORT_OF[$target]}" "$conns" "${PID_OF[$target]}")"
+      RPS[$target-$conns]+=" $rps" CPU[$target-$conns]+=" $cpu"
+      OK[$target-$conns]=$((${OK[$target-$conns]:-0} + ok))
+      [ "$failed" = "?" ] && FAILED[$target-$conns]="?" || FAILED[$target-$conns]=$((${FAILED[$target-$conns]:-0} + failed))
+    done
+  done
+done
 declare -A R
 for conns in 10 100; do
-  for target in direct meshlet haproxy; do
-    case $target in
-      direct) port=$ORIGIN pid=- ;;
-      meshlet) port=$MESHLET pid=$MESHLET_PID ;;
-      haproxy) port=$HAPROXY pid=$HAPROXY_PID ;;
-    esac
-    progress "$target -c$conns -m10: 2 s warm-up, then ${DURATION_S}s"
-    h2load -t1 -c"$conns" -m10 -D 2 "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
-    R[$target-$conns]=$(run "$target" "$port" "$conns" "$pid")
+  for target in "${TARGETS[@]}"; do
+    # shellcheck disable=SC2086 # the per-round values, split on purpose
+    R[$target-$conns]="$(median ${RPS[$target-$conns]}) ${OK[$target-$conns]} ${FAILED[$target-$conns]} $(median ${CPU[$target-$conns]})"
   done
 done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 table() {
-  echo "h2load -t1 -m10, ${DURATION_S}s per cell after a 2 s warm-up run, nginx h2c origin; $(nproc) cores; load average before $LOAD_BEFORE, after $LOAD_AFTER"
+  echo "h2load -t1 -m10, ${DURATION_S}s per cell after a 2 s warm-up run, medians of $ROUNDS rotating rounds (succeeded and failed: summed), nginx h2c origin; $(nproc) cores; load average before $LOAD_BEFORE, after $LOAD_AFTER"
   echo
   echo "| target | conns | req/s | succeeded | failed | CPU µs/req | req/s vs HAProxy | CPU vs HAProxy |"
   echo "|---|---|---|---|---|---|---|---|"
@@ -155,7 +174,9 @@ echo "$TABLE"
 if [ "$RECORD" = 1 ]; then
   {
     echo
-    echo "## HTTP/2 (h2c) proxying — $(date -u +%Y-%m-%d) — \`npm run bench:h2\`"
+    echo "## HTTP/2 (h2c) proxying — $(date -u +%Y-%m-%dT%H:%MZ) — \`npm run bench:h2\`"
+    echo
+    echo "Command: \`DURATION_S=$DURATION_S ROUNDS=$ROUNDS bash bench/h2.sh --record\`."
     echo
     echo "$TABLE"
   } >"$WORK/result.md"
