@@ -67,16 +67,12 @@ export function relayOpaque(client: Socket<undefined>, firstBytes: Buffer, clien
     upstream?.terminate();
     if (!clientGone) client.terminate();
   };
-  /**
-   * Client bytes to the app, then the client's FIN after them; true when all of it was taken. Once the
-   * client is gone the app's socket is closed after the last byte (its answers have nowhere to go).
-   */
+  /** Client bytes to the app, then the client's FIN after them; true when all of it was taken. */
   const flushToUpstream = (): boolean => {
     if (upstream === undefined || !toUpstream.flushTo(upstream)) return false;
     if (clientDone && !upstreamShutdown) {
       upstreamShutdown = true;
-      if (clientGone) upstream.end();
-      else upstream.shutdown();
+      upstream.shutdown();
     }
     return true;
   };
@@ -137,7 +133,8 @@ export function relayOpaque(client: Socket<undefined>, firstBytes: Buffer, clien
         if (flushToUpstream() && !clientDone) client.resume();
       },
       data(socket, data) {
-        if (clientGone) return; // nobody reads it: the app's socket closes once the client's bytes are out
+        // Nobody can read it: reset, as the kernel answers bytes sent to a closed socket.
+        if (clientGone) return void socket.terminate();
         toClient.add(data);
         if (!flushToClient()) socket.pause();
       },

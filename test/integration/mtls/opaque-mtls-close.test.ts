@@ -16,16 +16,24 @@ import { identityEnv, writeEndpointSlice } from "./mesh-fixtures.ts";
 const CLIENT_ID = "app.default.serviceaccount.identity.linkerd.cluster.local";
 const SERVER_ID = "svc.default.serviceaccount.identity.linkerd.cluster.local";
 const ANSWER = Buffer.from("answer: ".padEnd(4096, "x") + "\n");
+const STREAM_CHUNK = Buffer.alloc(16 * 1024, "s");
 
-/** What the app saw of each connection once it had answered and half-closed. */
+interface AppConn {
+  answered: boolean;
+  streamTimer: ReturnType<typeof setInterval> | undefined;
+}
+
+/** What the app saw of each connection once it had answered. */
 interface AppTally {
   cleanEnds: number;
   resets: number;
+  /** Connections of "STREAM" requests that closed (however). */
+  streamsClosed: number;
 }
 
 const configDir = mkdtempSync(join(tmpdir(), "meshlet-opaque-close-"));
-const tally: AppTally = { cleanEnds: 0, resets: 0 };
-let app: TCPSocketListener<{ answered: boolean }>;
+const tally: AppTally = { cleanEnds: 0, resets: 0, streamsClosed: 0 };
+let app: TCPSocketListener<AppConn>;
 let serverSide: RunningProxy;
 let clientSide: RunningProxy;
 /** The client side's outbound listener naming the meshed service. */
@@ -36,18 +44,23 @@ beforeAll(async () => {
   const clientFiles = await issue(ca, CLIENT_ID, join(tempDir(), "app"));
   const serverFiles = await issue(ca, SERVER_ID, join(tempDir(), "svc"));
   // The app: reads one line and answers; after "GET /" it half-closes and waits for the client's FIN
-  // (clean) or a reset, after "HOLD" it keeps the connection open.
-  app = Bun.listen<{ answered: boolean }>({
+  // (clean) or a reset, after "HOLD" it keeps the connection open, after "STREAM" it sends 16 KiB
+  // every 10 ms until the connection closes.
+  app = Bun.listen<AppConn>({
     hostname: "127.0.0.1",
     port: 0,
     allowHalfOpen: true,
     socket: {
       open(socket) {
-        socket.data = { answered: false };
+        socket.data = { answered: false, streamTimer: undefined };
       },
       data(socket, chunk) {
         if (socket.data.answered || !chunk.includes(10)) return;
         socket.data.answered = true;
+        if (chunk.includes("STREAM")) {
+          socket.data.streamTimer = setInterval(() => socket.write(STREAM_CHUNK), 10);
+          return;
+        }
         socket.write(ANSWER);
         if (!chunk.includes("HOLD")) socket.shutdown();
       },
@@ -56,6 +69,11 @@ beforeAll(async () => {
       },
       // Bun reports the FIN that follows our own shutdown() as a close without error, a reset with one.
       close(socket, err) {
+        if (socket.data.streamTimer !== undefined) {
+          clearInterval(socket.data.streamTimer);
+          tally.streamsClosed++;
+          return;
+        }
         if (!socket.data.answered) return;
         if (err === undefined) tally.cleanEnds++;
         else tally.resets++;
@@ -132,4 +150,16 @@ test("a client that resets its connection gets the app's connection reset too", 
   });
   await appConnections;
   expect(tally.resets).toBeGreaterThan(resetsBefore);
+}, 30_000);
+
+test("an app still sending after the client closed cleanly is closed, not left open", async () => {
+  const closedBefore = tally.streamsClosed;
+  await new Promise<void>((resolve) => {
+    const socket = net.connect({ port: meshedPort, host: "127.0.0.1" }, () => socket.write("STREAM\n"));
+    socket.once("data", () => socket.end()); // a clean close while the app streams
+    socket.on("close", () => resolve());
+    socket.on("error", () => {});
+  });
+  for (let i = 0; i < 150 && tally.streamsClosed === closedBefore; i++) await Bun.sleep(20);
+  expect(tally.streamsClosed).toBe(closedBefore + 1);
 }, 30_000);
