@@ -79,7 +79,7 @@ start_nginx origin
 start_haproxy
 start meshlet env MESHLET_INBOUND_LISTEN="127.0.0.1:$MESHLET" MESHLET_INBOUND_FORWARD="127.0.0.1:$ORIGIN" \
   MESHLET_OUTBOUND_LISTEN="127.0.0.1:$((MESHLET + 1))" MESHLET_ADMIN_LISTEN="127.0.0.1:$((MESHLET + 2))" MESHLET_TAP_LISTEN="127.0.0.1:$((MESHLET + 3))" \
-  MESHLET_LOG_LEVEL=warn "$BUN" src/cli.ts proxy
+  MESHLET_LOG_LEVEL=warn "$ROOT/bin/meshlet" proxy
 MESHLET_PID=${PIDS[-1]}
 for p in "$ORIGIN" "$HAPROXY" "$MESHLET"; do wait_http "$p" --http2-prior-knowledge; done
 

@@ -75,7 +75,7 @@ start_meshlet() {
   shift 3
   start "$log" env -C "$checkout" MESHLET_INBOUND_LISTEN="127.0.0.1:$port" MESHLET_INBOUND_FORWARD="127.0.0.1:$ORIGIN" \
     MESHLET_OUTBOUND_LISTEN="127.0.0.1:$((port + 1))" MESHLET_ADMIN_LISTEN="127.0.0.1:$((port + 2))" \
-    MESHLET_LOG_LEVEL=warn "$@" "$checkout/node_modules/.bin/bun" src/cli.ts proxy
+    MESHLET_LOG_LEVEL=warn "$@" "$checkout/bin/meshlet" proxy
 }
 
 MESHLET_ADMIN=$((MESHLET + 2))

@@ -171,7 +171,7 @@ start_meshlet() { # log, identity dir, admin port, inbound port, ENV=VALUE...
   start "$log" env MESHLET_INBOUND_LISTEN="127.0.0.1:$inbound" MESHLET_OUTBOUND_LISTEN=127.0.0.1:0 \
     MESHLET_ADMIN_LISTEN="127.0.0.1:$admin" MESHLET_TAP_LISTEN=127.0.0.1:0 MESHLET_LOG_LEVEL=warn \
     MESHLET_IDENTITY_TRUST_ANCHORS="$WORK/$who/ca.crt" MESHLET_IDENTITY_CERT="$WORK/$who/tls.crt" MESHLET_IDENTITY_KEY="$WORK/$who/tls.key" \
-    "$@" "$BUN" src/cli.ts proxy
+    "$@" "$ROOT/bin/meshlet" proxy
 }
 start_meshlet meshlet-server-http server "$SRV_HTTP_ADMIN" "$SRV_HTTP" MESHLET_INBOUND_FORWARD="127.0.0.1:$ORIGIN"
 SRV_HTTP_PID=${PIDS[-1]}
