@@ -150,7 +150,7 @@ export class H2ServerConnection implements KeepaliveTarget {
   /** The slots of an exchange that finished on a closed stream: reset (they let go of its request) and kept for the next stream. */
   recycleSlots(chain: FilterChain, slots: (FilterState | undefined)[]): void {
     if (chain !== this.spareSlotsChain || this.spareSlots.length >= MAX_SPARE_SLOT_SETS) return;
-    for (const i of chain.stateful) slots[i]!.reset();
+    chain.resetSlots(slots);
     this.spareSlots.push(slots);
   }
 

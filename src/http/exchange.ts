@@ -256,8 +256,7 @@ export class Exchange implements PhaseHost, RequestTiming, PoolWaiter, UpstreamO
   start(bodyStart: number): number {
     const buf = this.req.buf;
     this.startMs = this.env.nowMs();
-    const slots = this.slots;
-    for (const i of this.chain.stateful) slots[i]!.reset();
+    this.chain.resetSlots(this.slots);
 
     let consumedTo = bodyStart;
     if (!this.reqComplete) {
@@ -811,7 +810,7 @@ export class Exchange implements PhaseHost, RequestTiming, PoolWaiter, UpstreamO
     if (this.env.log.traceExchanges) this.traceDone();
     // The slot states let go of this exchange now: an idle keep-alive connection does not keep its last
     // request (heads, buffers, ~2 KB) alive until the next one. exchangeDone may start that one at once.
-    for (const i of chain.stateful) this.slots[i]!.reset();
+    chain.resetSlots(this.slots);
     this.server.exchangeDone(this, this.closeClientAfter);
   }
 

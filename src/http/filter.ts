@@ -88,6 +88,11 @@ export class FilterChain {
     return this.filters.map((f) => f.newState?.());
   }
 
+  /** Resets every state in `slots` (a set this chain made) for the next request: they let go of the last one. */
+  resetSlots(slots: readonly (FilterState | undefined)[]): void {
+    for (const i of this.stateful) slots[i]!.reset();
+  }
+
   get names(): string[] {
     return this.filters.map((f) => f.name);
   }
